@@ -1,0 +1,49 @@
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Deps } from './deps.js';
+import { apiRoutes } from './http/api.js';
+import { devOutboxRoutes } from './http/dev-outbox.js';
+import { sendError } from './http/errors.js';
+import { opsRoutes } from './http/ops.js';
+import { pageRoutes } from './http/pages.js';
+import { securityHeaders } from './http/security.js';
+import { AppError } from './kernel/errors.js';
+
+/** 64 KiB is far more than any form or JSON body here needs; larger bodies get 413 before parsing. */
+const BODY_LIMIT = 64 * 1024;
+
+/** Builds the HTTP app over its dependencies; never listens (src/main.ts does). */
+export async function buildApp(deps: Deps): Promise<FastifyInstance> {
+  const app = Fastify({
+    // pino's Logger is a FastifyBaseLogger; naming the base type keeps the instance type the plugins expect.
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT,
+    maxParamLength: 200,
+    // Types are checked, never coerced: an array or a number where a string belongs is a 400.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
+    requestTimeout: 30_000,
+    connectionTimeout: 60_000,
+    return503OnClosing: true,
+    disableRequestLogging: true,
+  });
+  app.decorateRequest('auth', null);
+  await app.register(cookie);
+  await app.register(formbody, { bodyLimit: BODY_LIMIT });
+
+  app.addHook('onSend', securityHeaders(deps.config.publicUrl.protocol === 'https:'));
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    deps.metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    deps.metrics.httpDuration.observe({ route }, reply.elapsedTime / 1000);
+    request.log.info({ req: request, res: reply, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
+  app.setErrorHandler((error, request, reply) => sendError(error, request, reply));
+  app.setNotFoundHandler((request, reply) => sendError(new AppError('not_found'), request, reply));
+
+  await app.register(opsRoutes, { deps });
+  await app.register(apiRoutes, { deps, prefix: '/api/v1' });
+  await app.register(pageRoutes, { deps });
+  if (deps.config.dev) await app.register(devOutboxRoutes, { deps });
+  return app;
+}

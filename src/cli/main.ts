@@ -1,0 +1,139 @@
+import fs from 'node:fs';
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { ConfigError, loadConfig, type Config } from '../config.js';
+import { buildDeps, type Deps } from '../deps.js';
+import { isLocale } from '../domain/locale.js';
+import { isAppError } from '../kernel/errors.js';
+import { loggerOptions } from '../kernel/logger.js';
+import { startServer } from '../main.js';
+import { openStore } from '../store/db.js';
+import { migrateToLatest } from '../store/migrations/index.js';
+import { runDemo } from './demo.js';
+import { addPortal, addUser, setPasswordByOperator } from '../flows/operator.js';
+
+const USAGE = `Usage: latchkey <command>
+  start                                   migrate if needed, then serve
+  migrate                                 apply database migrations
+  portal add <slug> --title <t> [--url <u>] [--support <contact>]
+  user add --login <l> [--email <e>] [--phone <p>] [--name <n>] [--locale ru|en]
+           [--password-stdin] [--portal <slug>[:admin]]...
+  user set-password <login> --password-stdin
+  demo                                    add demo portals and accounts, print how to sign in`;
+
+class UsageError extends Error {}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  // One trailing newline is what `echo` adds; it is not part of the password.
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+async function withDeps<T>(config: Config, run: (deps: Deps) => Promise<T>): Promise<T> {
+  const deps = await buildDeps(config, { logger: pino(loggerOptions('warn')) });
+  try {
+    return await run(deps);
+  } finally {
+    await deps.close();
+  }
+}
+
+export async function runCli(argv: string[], env: Record<string, string | undefined> = process.env): Promise<number> {
+  const [command, sub, ...rest] = argv;
+  if (command === undefined || command === 'help' || command === '--help') {
+    console.log(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  const config = loadConfig(env);
+
+  if (command === 'start') {
+    await startServer(config);
+    return -1; // keeps running
+  }
+  if (command === 'migrate') {
+    const store = openStore(config.databaseUrl);
+    try {
+      const applied = await migrateToLatest(store);
+      console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
+    } finally {
+      await store.close();
+    }
+    return 0;
+  }
+  if (command === 'demo') {
+    await withDeps(config, (deps) => runDemo(deps));
+    return 0;
+  }
+  if (command === 'portal' && sub === 'add') {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: { title: { type: 'string' }, url: { type: 'string' }, support: { type: 'string' } },
+    });
+    const slug = positionals[0];
+    if (!slug || !values.title) throw new UsageError('portal add needs <slug> and --title');
+    const portal = await withDeps(config, (deps) => addPortal(deps, { slug, title: values.title ?? '', url: values.url, support: values.support }));
+    console.log(`portal ${portal.slug} added (${portal.url})`);
+    return 0;
+  }
+  if (command === 'user' && sub === 'add') {
+    const { values } = parseArgs({
+      args: rest,
+      options: {
+        login: { type: 'string' },
+        email: { type: 'string' },
+        phone: { type: 'string' },
+        name: { type: 'string' },
+        locale: { type: 'string' },
+        'password-stdin': { type: 'boolean' },
+        portal: { type: 'string', multiple: true },
+      },
+    });
+    if (!values.login) throw new UsageError('user add needs --login');
+    if (values.locale !== undefined && !isLocale(values.locale)) throw new UsageError('--locale must be ru or en');
+    const password = values['password-stdin'] ? await readStdin() : undefined;
+    const portals = (values.portal ?? []).map((entry) => {
+      const [slug = '', role] = entry.split(':');
+      if (role !== undefined && role !== 'admin') throw new UsageError(`--portal ${entry}: the only role suffix is :admin`);
+      return { slug, role: role === 'admin' ? ('admin' as const) : ('employee' as const) };
+    });
+    const account = await withDeps(config, (deps) =>
+      addUser(deps, { login: values.login ?? '', email: values.email, phone: values.phone, name: values.name, locale: isLocale(values.locale) ? values.locale : undefined, password, portals }),
+    );
+    console.log(`user ${account.login} added (id ${account.id})`);
+    return 0;
+  }
+  if (command === 'user' && sub === 'set-password') {
+    const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { 'password-stdin': { type: 'boolean' } } });
+    const login = positionals[0];
+    if (!login || !values['password-stdin']) throw new UsageError('user set-password needs <login> and --password-stdin');
+    const password = await readStdin();
+    await withDeps(config, (deps) => setPasswordByOperator(deps, login, password));
+    console.log(`password of ${login} set; their sessions were signed out`);
+    return 0;
+  }
+  throw new UsageError(`unknown command: ${argv.join(' ')}`);
+}
+
+function describe(error: unknown): string {
+  if (error instanceof ConfigError) return error.problems.join('\n');
+  if (error instanceof UsageError) return `${error.message}\n${USAGE}`;
+  if (isAppError(error)) {
+    const reasons = error.extras.reasons ? `: ${error.extras.reasons.join(', ')}` : '';
+    return `${error.code}${error.detail && error.detail !== error.code ? `: ${error.detail}` : ''}${reasons}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+// `.env` is read if present (SPEC §3); real environment variables win.
+if (fs.existsSync('.env')) process.loadEnvFile('.env');
+runCli(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (error: unknown) => {
+    for (const line of describe(error).split('\n')) console.error(`latchkey: ${line}`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,161 @@
+/**
+ * Settings (SPEC §3), read from the environment (and `.env` when present), validated once at start.
+ * Every bad value is reported on its own line naming the variable; nothing is silently ignored.
+ */
+export type Edition = 'cloud' | 'box';
+
+export interface Config {
+  /** LATCHKEY_EDITION: `cloud` (default; a passport in many portals) or `box` (one on-premises portal). */
+  edition: Edition;
+  /** LATCHKEY_HOST: interface the HTTP server listens on; 127.0.0.1 by default. */
+  host: string;
+  /** LATCHKEY_PORT: TCP port; 3000 by default. */
+  port: number;
+  /** LATCHKEY_PUBLIC_URL: the only base for links in messages; the Host header is never used. */
+  publicUrl: URL;
+  /** LATCHKEY_DATABASE_URL: `sqlite:<path>` (default `sqlite:./data/latchkey.db`) or `postgres://…`. */
+  databaseUrl: string;
+  /** LATCHKEY_SMTP_URL: `smtp://user:pass@host:587` or `smtps://…`; unset = development outbox. */
+  smtpUrl: string | undefined;
+  /** LATCHKEY_MAIL_FROM: sender of every letter. */
+  mailFrom: string;
+  /** LATCHKEY_SMS_WEBHOOK_URL: generic SMS gateway (used by the phone recovery flow). */
+  smsWebhookUrl: string | undefined;
+  /** LATCHKEY_REDIS_URL: shared rate limits when several nodes run. */
+  redisUrl: string | undefined;
+  /** LATCHKEY_SMS_DEFAULT_REGION: region for phone numbers written without a country code. */
+  smsDefaultRegion: string;
+  /** LATCHKEY_SUPPORT_CONTACT: shown when a code does not arrive; a portal may set its own. */
+  supportContact: string | undefined;
+  /** LATCHKEY_RATE_LIMITS: `on` (default) or `off` for load tests; `off` is refused in production. */
+  rateLimits: boolean;
+  /** LATCHKEY_SECRET: key for cookies, CSRF tokens and sealed outbox payloads; generated once into the data folder when unset. */
+  secret: string | undefined;
+  /** LATCHKEY_DEV: enables /dev/outbox; defaults to 1 when no SMTP is configured outside production. */
+  dev: boolean;
+  /** LATCHKEY_DATA_DIR: folder for the embedded database and the generated secret; `./data` by default. */
+  dataDir: string;
+  /** LATCHKEY_EMAIL_LINK_TTL_MINUTES: lifetime of an e-mailed recovery link; 60 by default, at most 1440. */
+  emailLinkTtlMinutes: number;
+  /** LATCHKEY_SESSION_TTL_HOURS: absolute lifetime of a session; 720 (30 days) by default. */
+  sessionTtlHours: number;
+  /** LATCHKEY_LOG_LEVEL: pino level; `info` by default. */
+  logLevel: string;
+  /** NODE_ENV=production turns on the production refusals. */
+  production: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const MAX_TOKEN_MINUTES = 24 * 60;
+
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const get = (name: string): string | undefined => {
+    const value = env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  };
+  const oneOf = <T extends string>(name: string, allowed: readonly T[], fallback: T): T => {
+    const value = get(name);
+    if (value === undefined) return fallback;
+    if ((allowed as readonly string[]).includes(value)) return value as T;
+    problems.push(`${name}: "${value}" is not one of ${allowed.join(', ')}`);
+    return fallback;
+  };
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const value = get(name);
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${name}: "${value}" must be an integer from ${min} to ${max}`);
+      return fallback;
+    }
+    return n;
+  };
+  const url = (name: string, fallback: string | undefined, protocols: string[]): string | undefined => {
+    const value = get(name) ?? fallback;
+    if (value === undefined) return undefined;
+    try {
+      const parsed = new URL(value);
+      if (!protocols.includes(parsed.protocol)) {
+        problems.push(`${name}: "${redactUrl(value)}" must start with ${protocols.join(' or ')}//`);
+      }
+    } catch {
+      problems.push(`${name}: "${redactUrl(value)}" is not a valid URL`);
+    }
+    return value;
+  };
+  const flag = (name: string, fallback: boolean): boolean => {
+    const value = get(name)?.toLowerCase();
+    if (value === undefined) return fallback;
+    if (['1', 'on', 'true', 'yes'].includes(value)) return true;
+    if (['0', 'off', 'false', 'no'].includes(value)) return false;
+    problems.push(`${name}: "${value}" must be on or off`);
+    return fallback;
+  };
+
+  const production = get('NODE_ENV') === 'production';
+  const publicUrlText = url('LATCHKEY_PUBLIC_URL', 'http://localhost:3000', ['http:', 'https:']) ?? '';
+  let publicUrl = new URL('http://localhost:3000');
+  try {
+    publicUrl = new URL(publicUrlText);
+  } catch {
+    /* reported above */
+  }
+  const databaseUrl = get('LATCHKEY_DATABASE_URL') ?? 'sqlite:./data/latchkey.db';
+  if (!/^(sqlite:|postgres:\/\/|postgresql:\/\/)/.test(databaseUrl)) {
+    problems.push(`LATCHKEY_DATABASE_URL: "${redactUrl(databaseUrl)}" must start with sqlite: or postgres://`);
+  }
+  const smtpUrl = url('LATCHKEY_SMTP_URL', undefined, ['smtp:', 'smtps:']);
+  const smsWebhookUrl = url('LATCHKEY_SMS_WEBHOOK_URL', undefined, ['http:', 'https:']);
+  const redisUrl = url('LATCHKEY_REDIS_URL', undefined, ['redis:', 'rediss:']);
+  const region = (get('LATCHKEY_SMS_DEFAULT_REGION') ?? 'RU').toUpperCase();
+  if (!/^[A-Z]{2}$/.test(region)) problems.push(`LATCHKEY_SMS_DEFAULT_REGION: "${region}" must be a two-letter country code`);
+  const rateLimits = flag('LATCHKEY_RATE_LIMITS', true);
+  const secret = get('LATCHKEY_SECRET');
+  if (secret !== undefined && secret.length < 32) problems.push('LATCHKEY_SECRET: must be at least 32 characters');
+
+  const config: Config = {
+    edition: oneOf('LATCHKEY_EDITION', ['cloud', 'box'] as const, 'cloud'),
+    host: get('LATCHKEY_HOST') ?? '127.0.0.1',
+    port: integer('LATCHKEY_PORT', 3000, 0, 65535),
+    publicUrl,
+    databaseUrl,
+    smtpUrl,
+    mailFrom: get('LATCHKEY_MAIL_FROM') ?? 'Latchkey <no-reply@localhost>',
+    smsWebhookUrl,
+    redisUrl,
+    smsDefaultRegion: region,
+    supportContact: get('LATCHKEY_SUPPORT_CONTACT'),
+    rateLimits,
+    secret,
+    dev: flag('LATCHKEY_DEV', smtpUrl === undefined && !production),
+    dataDir: get('LATCHKEY_DATA_DIR') ?? './data',
+    emailLinkTtlMinutes: integer('LATCHKEY_EMAIL_LINK_TTL_MINUTES', 60, 1, MAX_TOKEN_MINUTES),
+    sessionTtlHours: integer('LATCHKEY_SESSION_TTL_HOURS', 720, 1, 24 * 365),
+    logLevel: oneOf('LATCHKEY_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+    production,
+  };
+
+  if (production) {
+    if (smtpUrl === undefined) problems.push('LATCHKEY_SMTP_URL: required when NODE_ENV=production');
+    if (publicUrl.protocol !== 'https:') problems.push('LATCHKEY_PUBLIC_URL: must be https:// when NODE_ENV=production');
+    if (secret === undefined) problems.push('LATCHKEY_SECRET: required when NODE_ENV=production');
+    if (!rateLimits) problems.push('LATCHKEY_RATE_LIMITS: off is refused when NODE_ENV=production');
+    if (config.dev) problems.push('LATCHKEY_DEV: the development outbox is refused when NODE_ENV=production');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+/** Hides a password in a URL before it is printed. */
+export function redactUrl(value: string): string {
+  return value.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
+}

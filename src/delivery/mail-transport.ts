@@ -1,0 +1,45 @@
+import nodemailer, { type Transporter } from 'nodemailer';
+import type { EmailPayload } from './outbox.js';
+
+/** Where letters go: a pooled SMTP connection, or the development outbox (kept in the database). */
+export interface MailTransport {
+  /** `dev` keeps the letter readable at /dev/outbox; a real transport's letters leave the database once sent. */
+  readonly kind: 'smtp' | 'dev';
+  send(letter: EmailPayload): Promise<void>;
+  close(): void;
+}
+
+/** A refusal that retrying cannot fix (SMTP 5xx: bad recipient, rejected message). */
+export class PermanentDeliveryError extends Error {}
+
+export function createSmtpTransport(url: string, from: string): MailTransport {
+  const transporter: Transporter = nodemailer.createTransport({
+    url,
+    pool: true,
+    maxConnections: 5,
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 30_000,
+  } as nodemailer.TransportOptions);
+  return {
+    kind: 'smtp',
+    async send(letter) {
+      try {
+        await transporter.sendMail({ from, to: letter.to, subject: letter.subject, text: letter.text, html: letter.html });
+      } catch (error) {
+        const code = (error as { responseCode?: number }).responseCode;
+        if (typeof code === 'number' && code >= 500 && code < 600) {
+          throw new PermanentDeliveryError(`SMTP ${code}`, { cause: error });
+        }
+        throw error;
+      }
+    },
+    close: () => transporter.close(),
+  };
+}
+
+export const devMailTransport: MailTransport = {
+  kind: 'dev',
+  send: async () => undefined,
+  close: () => undefined,
+};

@@ -1,0 +1,153 @@
+import type { Logger } from 'pino';
+import { addMs, iso } from '../kernel/clock.js';
+import type { Metrics } from '../kernel/metrics.js';
+import type { FlowContext } from '../flows/context.js';
+import { issueRecoveryLink } from '../flows/recover-by-email.js';
+import { claimDueMessages, markAbandoned, markRetry, markSent } from '../store/outbox.repo.js';
+import type { OutboxMessage } from '../store/schema.js';
+import { PermanentDeliveryError, type MailTransport } from './mail-transport.js';
+import type { EmailPayload, RecoveryRequestJob } from './outbox.js';
+
+export interface WorkerOptions {
+  /** How often an idle worker looks for due messages (it is also woken by `Outbox.kick`). */
+  pollMs: number;
+  batchSize: number;
+  /** How long a claimed message stays ours; after that another worker may take it (we died). */
+  lockMs: number;
+  maxAttempts: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+}
+
+export const defaultWorkerOptions: WorkerOptions = {
+  pollMs: 1000,
+  batchSize: 20,
+  lockMs: 60_000,
+  maxAttempts: 10,
+  backoffBaseMs: 2000,
+  backoffMaxMs: 10 * 60_000,
+};
+
+export type WorkerContext = Pick<FlowContext, 'store' | 'clock' | 'random' | 'outbox' | 'settings'> & {
+  mail: MailTransport;
+  logger: Logger;
+  metrics: Metrics;
+};
+
+/**
+ * Drains the outbox: claims due rows, does the work, marks each one sent once. Failures are retried with
+ * exponential backoff; permanent refusals and exhausted retries are abandoned with the error recorded.
+ */
+export class OutboxWorker {
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private kicked = false;
+
+  constructor(
+    private readonly ctx: WorkerContext,
+    private readonly options: WorkerOptions = defaultWorkerOptions,
+  ) {
+    ctx.outbox.onKick(() => this.kick());
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.kick();
+    await this.loop;
+  }
+
+  kick(): void {
+    this.kicked = true;
+    this.wake?.();
+  }
+
+  /** Claims and handles one batch; returns how many messages it took. */
+  async runOnce(): Promise<number> {
+    const { store, clock } = this.ctx;
+    const now = clock.now();
+    const batch = await claimDueMessages(store.db, store.dialect, iso(now), iso(addMs(now, this.options.lockMs)), this.options.batchSize);
+    await Promise.all(batch.map((message) => this.handle(message)));
+    return batch.length;
+  }
+
+  /** Runs batches until nothing is due (tests and the CLI use it). */
+  async drain(): Promise<void> {
+    while ((await this.runOnce()) > 0) {
+      /* keep going */
+    }
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let handled = 0;
+      try {
+        handled = await this.runOnce();
+      } catch (error) {
+        this.ctx.logger.warn({ err: error }, 'outbox: cannot claim messages');
+      }
+      if (handled === 0 && this.running) await this.idle();
+    }
+  }
+
+  private idle(): Promise<void> {
+    if (this.kicked) {
+      this.kicked = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, this.options.pollMs);
+      timer.unref();
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.wake = undefined;
+        self.kicked = false;
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  private async handle(message: OutboxMessage): Promise<void> {
+    const { store, clock, metrics, logger } = this.ctx;
+    try {
+      if (message.channel === 'job') {
+        await store.db.transaction().execute(async (tx) => {
+          if (message.kind === 'recovery.email.request') {
+            await issueRecoveryLink(this.ctx, tx, this.ctx.outbox.open<RecoveryRequestJob>(message.payload));
+          }
+          await markSent(tx, message.id, iso(clock.now()), false);
+        });
+        this.kick();
+        return;
+      }
+      if (message.channel === 'email') {
+        await this.ctx.mail.send(this.ctx.outbox.open<EmailPayload>(message.payload));
+        await markSent(store.db, message.id, iso(clock.now()), this.ctx.mail.kind === 'dev');
+        metrics.messagesSent.inc({ channel: 'email' });
+        logger.info({ outboxId: message.id, kind: message.kind }, 'outbox: message sent');
+        return;
+      }
+      await markAbandoned(store.db, message.id, `no transport for channel ${message.channel}`);
+    } catch (error) {
+      metrics.messagesFailed.inc({ channel: message.channel });
+      const reason = error instanceof Error ? error.message : String(error);
+      const permanent = error instanceof PermanentDeliveryError;
+      if (permanent || message.attempts >= this.options.maxAttempts) {
+        logger.error({ outboxId: message.id, kind: message.kind, reason }, 'outbox: message abandoned');
+        await markAbandoned(store.db, message.id, reason).catch(() => undefined);
+        return;
+      }
+      const delay = Math.min(this.options.backoffBaseMs * 2 ** (message.attempts - 1), this.options.backoffMaxMs);
+      logger.warn({ outboxId: message.id, kind: message.kind, reason, retryInMs: delay }, 'outbox: delivery failed, will retry');
+      await markRetry(store.db, message.id, iso(addMs(clock.now(), delay)), reason).catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,98 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import pino, { type Logger } from 'pino';
+import type { Config } from './config.js';
+import { devMailTransport, createSmtpTransport, type MailTransport } from './delivery/mail-transport.js';
+import { Outbox } from './delivery/outbox.js';
+import { OutboxWorker, defaultWorkerOptions, type WorkerOptions } from './delivery/outbox.worker.js';
+import type { FlowContext } from './flows/context.js';
+import { systemClock, type Clock } from './kernel/clock.js';
+import { Sealer } from './kernel/crypto.js';
+import { createMetrics, type Metrics } from './kernel/metrics.js';
+import { createArgon2Hasher, type PasswordHasher } from './kernel/password-hasher.js';
+import { cryptoRandom, type Random } from './kernel/random.js';
+import { MemoryRateLimiter, noRateLimits, type RateLimiter } from './kernel/rate-limiter.js';
+import { loggerOptions } from './kernel/logger.js';
+import { openStore, type Store } from './store/db.js';
+import { migrateToLatest } from './store/migrations/index.js';
+import { outboxDepth } from './store/outbox.repo.js';
+
+/** Everything the app needs, built once from the config and the ports (composition root). */
+export interface Deps extends FlowContext {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  mail: MailTransport;
+  worker: OutboxWorker;
+  /** Key for CSRF tokens and sealed payloads. */
+  secretKey: Buffer;
+  close(): Promise<void>;
+}
+
+export interface DepsOverrides {
+  clock?: Clock;
+  random?: Random;
+  logger?: Logger;
+  store?: Store;
+  hasher?: PasswordHasher;
+  limiter?: RateLimiter;
+  mail?: MailTransport;
+  workerOptions?: Partial<WorkerOptions>;
+}
+
+/** LATCHKEY_SECRET, or a secret generated once into the data folder (readable only by its owner). */
+export function loadSecret(config: Config, random: Random): Buffer {
+  if (config.secret) return Buffer.from(config.secret, 'utf8');
+  const file = path.resolve(config.dataDir, 'secret');
+  if (fs.existsSync(file)) return Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64url');
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const secret = random.bytes(32);
+  try {
+    fs.writeFileSync(file, secret.toString('base64url'), { mode: 0o600, flag: 'wx' });
+  } catch {
+    // Another process wrote it first: use theirs.
+    return Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64url');
+  }
+  return secret;
+}
+
+export async function buildDeps(config: Config, overrides: DepsOverrides = {}): Promise<Deps> {
+  const clock = overrides.clock ?? systemClock;
+  const random = overrides.random ?? cryptoRandom;
+  const logger = overrides.logger ?? pino(loggerOptions(config.logLevel));
+  const store = overrides.store ?? openStore(config.databaseUrl);
+  await migrateToLatest(store);
+  const secretKey = loadSecret(config, random);
+  const outbox = new Outbox(new Sealer(secretKey, random), clock);
+  const mail = overrides.mail ?? (config.smtpUrl ? createSmtpTransport(config.smtpUrl, config.mailFrom) : devMailTransport);
+  const metrics = createMetrics(() => outboxDepth(store.db));
+  const flow: FlowContext = {
+    store,
+    clock,
+    random,
+    hasher: overrides.hasher ?? (await createArgon2Hasher()),
+    outbox,
+    limiter: overrides.limiter ?? (config.rateLimits ? new MemoryRateLimiter(clock) : noRateLimits),
+    settings: {
+      publicUrl: config.publicUrl,
+      emailLinkTtlMinutes: config.emailLinkTtlMinutes,
+      sessionTtlHours: config.sessionTtlHours,
+      smsDefaultRegion: config.smsDefaultRegion,
+    },
+  };
+  const worker = new OutboxWorker({ ...flow, mail, logger, metrics }, { ...defaultWorkerOptions, ...overrides.workerOptions });
+  return {
+    ...flow,
+    config,
+    logger,
+    metrics,
+    mail,
+    worker,
+    secretKey,
+    async close() {
+      await worker.stop();
+      mail.close();
+      await store.close();
+    },
+  };
+}

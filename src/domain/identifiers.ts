@@ -1,0 +1,46 @@
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+
+/** Logins compare case-folded after Unicode NFKC (SPEC §2). */
+export function loginKey(login: string): string {
+  return login.normalize('NFKC').toLowerCase();
+}
+
+/** Letters, digits and . _ - ; starts with a letter, so it can never be mistaken for an e-mail or a phone. */
+const LOGIN_PATTERN = /^\p{L}[\p{L}\p{N}._-]{1,63}$/u;
+
+export function isValidLogin(login: string): boolean {
+  return LOGIN_PATTERN.test(login.normalize('NFKC'));
+}
+
+export function emailKey(email: string): string {
+  return email.normalize('NFKC').trim().toLowerCase();
+}
+
+const EMAIL_PATTERN = /^[^\s@<>()",;:]{1,64}@[^\s@<>()",;:]{1,253}\.[^\s@<>()",;:.]{2,63}$/u;
+
+export function isValidEmail(email: string): boolean {
+  return email.length <= 254 && EMAIL_PATTERN.test(email.normalize('NFKC').trim());
+}
+
+/** A phone number in any common written form, as E.164, or undefined when it is not a valid number. */
+export function normalizePhone(input: string, defaultRegion: string): string | undefined {
+  if (input.length > 40 || !/^[+\d\s().-]+$/.test(input)) return undefined;
+  const parsed = parsePhoneNumberFromString(input, defaultRegion as CountryCode);
+  return parsed?.isValid() ? parsed.number : undefined;
+}
+
+export type Identifier =
+  | { kind: 'email'; key: string }
+  | { kind: 'phone'; key: string }
+  | { kind: 'login'; key: string };
+
+/** What a person typed into "login": an e-mail, a phone number or a login name, told apart by shape. */
+export function parseIdentifier(input: string, defaultRegion: string): Identifier {
+  const text = input.normalize('NFKC').trim();
+  if (text.includes('@')) return { kind: 'email', key: emailKey(text) };
+  if (/^[+\d]/.test(text)) {
+    const phone = normalizePhone(text, defaultRegion);
+    if (phone) return { kind: 'phone', key: phone };
+  }
+  return { kind: 'login', key: loginKey(text) };
+}

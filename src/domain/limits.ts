@@ -1,0 +1,18 @@
+import type { Limit } from '../kernel/rate-limiter.js';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+/**
+ * Rate limits on every endpoint that sends a message or checks a secret (SPEC §7 rule 8):
+ * per recipient/account, per IP, and global. Windows are short enough that nobody is locked out for good.
+ */
+export const limits = {
+  signInPerIp: { max: 30, windowMs: 5 * MINUTE },
+  signInPerAccount: { max: 10, windowMs: 15 * MINUTE },
+  recoveryPerIp: { max: 20, windowMs: HOUR },
+  recoveryPerLogin: { max: 5, windowMs: HOUR },
+  recoveryGlobal: { max: 5000, windowMs: HOUR },
+  completePerIp: { max: 30, windowMs: 15 * MINUTE },
+  changePasswordPerAccount: { max: 10, windowMs: 15 * MINUTE },
+} satisfies Record<string, Limit>;

@@ -1,0 +1,46 @@
+import { limits } from '../domain/limits.js';
+import { iso } from '../kernel/clock.js';
+import { sha256 } from '../kernel/crypto.js';
+import { AppError } from '../kernel/errors.js';
+import { findAccountById, markEmailVerified } from '../store/accounts.repo.js';
+import { consumeRecoveryToken, peekRecoveryToken } from '../store/recovery-tokens.repo.js';
+import type { Account } from '../store/schema.js';
+import type { FlowContext, RequestMeta } from './context.js';
+import { enforce } from './limits.js';
+import { applyPasswordChange, hashNewPassword } from './password-change.js';
+import { accountView, openSession } from './session.js';
+import type { SignInResult } from './sign-in.js';
+
+const TOKEN_SHAPE = /^[A-Za-z0-9_-]{20,100}$/;
+
+/** Opening a link: says whose it is, consumes nothing (SPEC §7 rule 3). */
+export async function inspectRecoveryToken(ctx: Pick<FlowContext, 'store' | 'clock'>, token: string): Promise<Account | undefined> {
+  if (!TOKEN_SHAPE.test(token)) return undefined;
+  const row = await peekRecoveryToken(ctx.store.db, sha256(token), iso(ctx.clock.now()));
+  if (!row) return undefined;
+  const account = await findAccountById(ctx.store.db, row.account_id);
+  return account?.status === 'active' ? account : undefined;
+}
+
+/**
+ * Seed C2, second half: set the new password with a recovery token. The token is consumed atomically
+ * in the same transaction that sets the password, so of N parallel calls exactly one succeeds (rule 2).
+ * A weak password is refused before the token is touched, so the person can try again.
+ */
+export async function completeRecovery(ctx: FlowContext, input: { token: string; password: string }, meta: RequestMeta): Promise<SignInResult> {
+  await enforce(ctx, [['complete:ip', meta.ip, limits.completePerIp]]);
+  const account = await inspectRecoveryToken(ctx, input.token);
+  if (!account) throw new AppError('invalid_token');
+  const hash = await hashNewPassword(ctx, input.password, account);
+
+  const session = await ctx.store.db.transaction().execute(async (tx) => {
+    const consumed = await consumeRecoveryToken(tx, sha256(input.token), iso(ctx.clock.now()));
+    if (!consumed || consumed.account_id !== account.id) throw new AppError('invalid_token');
+    // Following the link proved the person reads this mailbox.
+    await markEmailVerified(tx, account.id, iso(ctx.clock.now()));
+    await applyPasswordChange(ctx, tx, { account, hash, actorKind: 'recovery', actorAccountId: account.id, ip: meta.ip });
+    return openSession(ctx, tx, account.id, meta);
+  });
+  ctx.outbox.kick();
+  return { ...(await accountView(ctx.store.db, account)), session };
+}

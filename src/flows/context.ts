@@ -1,0 +1,28 @@
+import type { Outbox } from '../delivery/outbox.js';
+import type { Clock } from '../kernel/clock.js';
+import type { PasswordHasher } from '../kernel/password-hasher.js';
+import type { Random } from '../kernel/random.js';
+import type { RateLimiter } from '../kernel/rate-limiter.js';
+import type { Store } from '../store/db.js';
+
+/** The ports every flow runs over; the composition root (src/deps.ts) builds them once. */
+export interface FlowContext {
+  store: Store;
+  clock: Clock;
+  random: Random;
+  hasher: PasswordHasher;
+  outbox: Outbox;
+  limiter: RateLimiter;
+  settings: {
+    publicUrl: URL;
+    emailLinkTtlMinutes: number;
+    sessionTtlHours: number;
+    smsDefaultRegion: string;
+  };
+}
+
+/** Who is asking: for rate limits, sessions and the audit log. */
+export interface RequestMeta {
+  ip: string;
+  userAgent?: string | undefined;
+}

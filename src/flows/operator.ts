@@ -1,0 +1,119 @@
+import { emailKey, isValidEmail, isValidLogin, loginKey, normalizePhone } from '../domain/identifiers.js';
+import type { Locale } from '../domain/locale.js';
+import { iso } from '../kernel/clock.js';
+import { newId } from '../kernel/crypto.js';
+import { AppError } from '../kernel/errors.js';
+import { findAccountByIdentifier, insertAccount } from '../store/accounts.repo.js';
+import { insertAuditEvent } from '../store/audit.repo.js';
+import { findPortalBySlug, insertPortal, upsertMembership } from '../store/portals.repo.js';
+import type { Account, Portal } from '../store/schema.js';
+import type { FlowContext } from './context.js';
+import { applyPasswordChange, hashNewPassword } from './password-change.js';
+
+/** The operator's use cases (SPEC §4 CLI); the operator is trusted, every action is still audited. */
+
+const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+export async function addPortal(
+  ctx: Pick<FlowContext, 'store' | 'clock' | 'random' | 'settings'>,
+  input: { slug: string; title: string; url?: string | undefined; support?: string | undefined },
+): Promise<Portal> {
+  if (!SLUG.test(input.slug)) throw new AppError('invalid_request', { field: 'slug' }, 'slug: lower-case letters, digits and dashes');
+  if (input.title.trim() === '') throw new AppError('invalid_request', { field: 'title' }, 'title is empty');
+  const url = input.url ?? new URL(`/portals/${input.slug}`, ctx.settings.publicUrl).toString();
+  if (!/^https?:\/\//.test(url)) throw new AppError('invalid_request', { field: 'url' }, 'url must start with http:// or https://');
+  if (await findPortalBySlug(ctx.store.db, input.slug)) throw new AppError('invalid_request', { field: 'slug' }, `portal ${input.slug} already exists`);
+  const portal: Portal = {
+    id: newId(ctx.random),
+    slug: input.slug,
+    title: input.title.trim(),
+    url,
+    support_contact: input.support ?? null,
+    created_at: iso(ctx.clock.now()),
+  };
+  await insertPortal(ctx.store.db, portal);
+  return portal;
+}
+
+export interface NewUserInput {
+  login: string;
+  email?: string | undefined;
+  phone?: string | undefined;
+  name?: string | undefined;
+  password?: string | undefined;
+  locale?: Locale | undefined;
+  portals?: Array<{ slug: string; role: 'admin' | 'employee' }>;
+}
+
+/** Contacts the operator adds count as verified (SPEC §2). */
+export async function addUser(ctx: FlowContext, input: NewUserInput): Promise<Account> {
+  const db = ctx.store.db;
+  if (!isValidLogin(input.login)) throw new AppError('invalid_request', { field: 'login' }, 'login: 2-64 letters, digits, . _ -, starting with a letter');
+  if (input.email !== undefined && !isValidEmail(input.email)) throw new AppError('invalid_request', { field: 'email' }, 'email is not valid');
+  const phone = input.phone === undefined ? undefined : normalizePhone(input.phone, ctx.settings.smsDefaultRegion);
+  if (input.phone !== undefined && !phone) throw new AppError('invalid_request', { field: 'phone' }, 'phone is not a valid number');
+  if (await findAccountByIdentifier(db, { kind: 'login', key: loginKey(input.login) })) {
+    throw new AppError('invalid_request', { field: 'login' }, `login ${input.login} is taken`);
+  }
+  if (input.email && (await findAccountByIdentifier(db, { kind: 'email', key: emailKey(input.email) }))) {
+    throw new AppError('invalid_request', { field: 'email' }, `e-mail ${input.email} is taken`);
+  }
+  if (phone && (await findAccountByIdentifier(db, { kind: 'phone', key: phone }))) {
+    throw new AppError('invalid_request', { field: 'phone' }, `phone ${phone} is taken`);
+  }
+  const portals: Portal[] = [];
+  for (const entry of input.portals ?? []) {
+    const portal = await findPortalBySlug(db, entry.slug);
+    if (!portal) throw new AppError('not_found', { field: 'portal' }, `portal ${entry.slug} does not exist`);
+    portals.push(portal);
+  }
+  const profile = { login: input.login, email: input.email ?? null, name: input.name ?? null };
+  const hash = input.password === undefined ? null : await hashNewPassword(ctx, input.password, profile);
+  const at = iso(ctx.clock.now());
+  const account: Account = {
+    id: newId(ctx.random),
+    login: input.login.normalize('NFKC'),
+    login_key: loginKey(input.login),
+    name: input.name ?? null,
+    email: input.email?.normalize('NFKC').trim() ?? null,
+    email_key: input.email ? emailKey(input.email) : null,
+    email_verified_at: input.email ? at : null,
+    phone: phone ?? null,
+    phone_verified_at: phone ? at : null,
+    password_hash: hash,
+    password_changed_at: hash ? at : null,
+    status: 'active',
+    locale: input.locale ?? 'ru',
+    created_at: at,
+    updated_at: at,
+  };
+  await db.transaction().execute(async (tx) => {
+    await insertAccount(tx, account);
+    for (const [i, portal] of portals.entries()) {
+      await upsertMembership(tx, { account_id: account.id, portal_id: portal.id, role: input.portals?.[i]?.role ?? 'employee', status: 'active', created_at: at });
+    }
+    await insertAuditEvent(tx, {
+      id: newId(ctx.random),
+      at,
+      actor_account_id: null,
+      actor_kind: 'operator',
+      action: 'account.created',
+      target_account_id: account.id,
+      portal_id: null,
+      ip: null,
+      detail: null,
+    });
+  });
+  return account;
+}
+
+/** The operator's way in when every admin is locked out: sets a password, revokes sessions, audits. */
+export async function setPasswordByOperator(ctx: FlowContext, login: string, password: string): Promise<Account> {
+  const account = await findAccountByIdentifier(ctx.store.db, { kind: 'login', key: loginKey(login) });
+  if (!account) throw new AppError('not_found', { field: 'login' }, `no account with login ${login}`);
+  const hash = await hashNewPassword(ctx, password, account);
+  await ctx.store.db.transaction().execute((tx) =>
+    applyPasswordChange(ctx, tx, { account, hash, actorKind: 'operator', actorAccountId: null, ip: null }),
+  );
+  return account;
+}

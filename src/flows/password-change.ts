@@ -1,0 +1,65 @@
+import { checkPassword, normalizePassword } from '../domain/password-policy.js';
+import { iso } from '../kernel/clock.js';
+import { newId } from '../kernel/crypto.js';
+import { AppError } from '../kernel/errors.js';
+import { setPasswordHash } from '../store/accounts.repo.js';
+import { insertAuditEvent } from '../store/audit.repo.js';
+import type { Executor } from '../store/db.js';
+import { revokeAccountTokens } from '../store/recovery-tokens.repo.js';
+import type { Account } from '../store/schema.js';
+import { revokeAccountSessions } from '../store/sessions.repo.js';
+import { passwordChangedLetter } from '../ui/letters.js';
+import type { FlowContext } from './context.js';
+
+/** Checks a new password against the policy for this account; throws `weak_password` with the reasons. */
+export function assertStrongPassword(password: string, account: Pick<Account, 'login' | 'email' | 'name'>): void {
+  const reasons = checkPassword(password, account);
+  if (reasons.length > 0) throw new AppError('weak_password', { reasons });
+}
+
+/** Hashes a password that passed the policy (argon2id, outside any transaction: it takes tens of ms). */
+export async function hashNewPassword(ctx: Pick<FlowContext, 'hasher'>, password: string, account: Pick<Account, 'login' | 'email' | 'name'>): Promise<string> {
+  assertStrongPassword(password, account);
+  return ctx.hasher.hash(normalizePassword(password));
+}
+
+export interface PasswordChange {
+  account: Account;
+  hash: string;
+  actorKind: 'self' | 'operator' | 'recovery';
+  actorAccountId: string | null;
+  ip: string | null;
+  /** The session that made the change survives; every other one is revoked (SPEC §7 rule 10). */
+  keepSessionHash?: string;
+}
+
+/**
+ * Everything a password change implies, inside the caller's transaction: the new hash, every outstanding
+ * token killed (rule 5), sessions revoked (rule 10), a "your password was changed" notice, an audit event.
+ */
+export async function applyPasswordChange(ctx: Pick<FlowContext, 'clock' | 'random' | 'outbox' | 'settings'>, tx: Executor, change: PasswordChange): Promise<void> {
+  const now = ctx.clock.now();
+  const at = iso(now);
+  const { account } = change;
+  await setPasswordHash(tx, account.id, change.hash, at);
+  await revokeAccountTokens(tx, account.id, at);
+  await revokeAccountSessions(tx, account.id, at, change.keepSessionHash);
+  if (account.email && account.email_verified_at) {
+    const recoverUrl = new URL('/recover', ctx.settings.publicUrl).toString();
+    await ctx.outbox.enqueueEmail(tx, 'password.changed', {
+      to: account.email,
+      ...passwordChangedLetter(account.locale, account.login, now, recoverUrl),
+    });
+  }
+  await insertAuditEvent(tx, {
+    id: newId(ctx.random),
+    at,
+    actor_account_id: change.actorAccountId,
+    actor_kind: change.actorKind,
+    action: 'password.changed',
+    target_account_id: account.id,
+    portal_id: null,
+    ip: change.ip,
+    detail: null,
+  });
+}

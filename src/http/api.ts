@@ -1,0 +1,87 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Deps } from '../deps.js';
+import { changeOwnPassword } from '../flows/change-password.js';
+import { completeRecovery } from '../flows/complete-recovery.js';
+import { requestEmailRecovery } from '../flows/recover-by-email.js';
+import { accountView, closeSession } from '../flows/session.js';
+import { signIn, type SignInResult } from '../flows/sign-in.js';
+import { AppError } from '../kernel/errors.js';
+import { authOf, loadSession } from './auth.js';
+import { requestMeta } from './request.js';
+import { SESSION_COOKIE, assertSameOrigin, clearSessionCookie, setSessionCookie } from './security.js';
+
+/** Strings only, never arrays or numbers; NUL and other C0 controls are refused in identifiers. */
+const identifier = { type: 'string', minLength: 1, maxLength: 320, pattern: '^[^\\u0000-\\u001f\\u007f]*$' } as const;
+/** Long enough for any real password; the policy itself says `too_long` past 256 characters. */
+const password = { type: 'string', minLength: 1, maxLength: 2048, pattern: '^[^\\u0000]*$' } as const;
+const token = { type: 'string', minLength: 1, maxLength: 200 } as const;
+
+function body(properties: Record<string, object>) {
+  return { type: 'object', required: Object.keys(properties), properties, additionalProperties: true } as const;
+}
+
+/** JSON API of SPEC §5 under /api/v1. Public routes first; the signed-in ones live in a guarded context. */
+export async function apiRoutes(app: FastifyInstance, opts: { deps: Deps }): Promise<void> {
+  const { deps } = opts;
+  const publicOrigin = deps.config.publicUrl.origin;
+  const secure = deps.config.publicUrl.protocol === 'https:';
+
+  app.addHook('preHandler', loadSession(deps));
+
+  const signedIn = (reply: FastifyReply, result: SignInResult) => {
+    setSessionCookie(reply, result.session, secure);
+    return { account: result.account, portals: result.portals };
+  };
+
+  app.post<{ Body: { login: string; password: string } }>('/session', { schema: { body: body({ login: identifier, password }) } }, async (request, reply) => {
+    assertSameOrigin(request, publicOrigin, false);
+    const result = await signIn(deps, request.body, requestMeta(request));
+    // A new id at every sign-in: whatever session this browser had before is ended.
+    await closeSession(deps, request.cookies[SESSION_COOKIE]);
+    return signedIn(reply, result);
+  });
+
+  app.delete('/session', async (request, reply) => {
+    if (request.cookies[SESSION_COOKIE]) {
+      assertSameOrigin(request, publicOrigin, true);
+      await closeSession(deps, request.cookies[SESSION_COOKIE]);
+    }
+    clearSessionCookie(reply, secure);
+    return reply.status(204).send();
+  });
+
+  app.post<{ Body: { login: string } }>('/recovery/email', { schema: { body: body({ login: identifier }) } }, async (request, reply) => {
+    assertSameOrigin(request, publicOrigin, false);
+    await requestEmailRecovery(deps, request.body, requestMeta(request));
+    return reply.status(202).send({});
+  });
+
+  app.post<{ Body: { token: string; password: string } }>('/recovery/complete', { schema: { body: body({ token, password }) } }, async (request, reply) => {
+    assertSameOrigin(request, publicOrigin, false);
+    const result = await completeRecovery(deps, request.body, requestMeta(request));
+    return signedIn(reply, result);
+  });
+
+  await app.register(async (guarded) => {
+    guarded.addHook('preHandler', async (request) => {
+      if (!request.auth) throw new AppError('unauthorized');
+    });
+
+    guarded.get('/me', async (request) => accountView(deps.store.db, authOf(request).account));
+
+    guarded.post<{ Body: { currentPassword: string; newPassword: string } }>(
+      '/me/password',
+      { schema: { body: body({ currentPassword: password, newPassword: password }) } },
+      async (request, reply) => {
+        assertSameOrigin(request, publicOrigin, true);
+        const auth = authOf(request);
+        await changeOwnPassword(
+          deps,
+          { account: auth.account, sessionHash: auth.idHash, currentPassword: request.body.currentPassword, newPassword: request.body.newPassword },
+          requestMeta(request),
+        );
+        return reply.status(204).send();
+      },
+    );
+  });
+}

@@ -1,0 +1,92 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, isAppError } from '../kernel/errors.js';
+import { translator } from '../ui/i18n.js';
+import { errorPage } from '../ui/pages.js';
+import { requestLang } from './request.js';
+
+const TITLES: Record<string, string> = {
+  invalid_credentials: 'Wrong login or password',
+  invalid_request: 'The request is not valid',
+  weak_password: 'The password is too weak',
+  invalid_token: 'The link or token is not valid',
+  invalid_code: 'The code is not valid',
+  code_expired: 'The code has expired',
+  too_many_attempts: 'Too many attempts',
+  rate_limited: 'Too many requests',
+  forbidden: 'Forbidden',
+  unauthorized: 'Sign in first',
+  not_found: 'Not found',
+  edition_mismatch: 'Not available in this edition',
+  payload_too_large: 'The request body is too large',
+  unsupported_media_type: 'Unsupported content type',
+  unavailable: 'Temporarily unavailable',
+  internal: 'Internal error',
+};
+
+/** Errors from the database driver that mean "try again later", not "bug". */
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006', 'SQLITE_BUSY']);
+
+/** Turns anything thrown into the one public error type; the single place that decides what a client sees. */
+export function toAppError(error: unknown): AppError {
+  if (isAppError(error)) return error;
+  const e = error as Partial<FastifyError> & { code?: string; message?: string };
+  if (e.validation) {
+    const first = e.validation[0];
+    const missing = (first?.params as { missingProperty?: string } | undefined)?.missingProperty;
+    const field = missing ?? first?.instancePath?.replace(/^\//, '').replace(/\//g, '.') ?? undefined;
+    return new AppError('invalid_request', field ? { field } : {}, e.message, { cause: error });
+  }
+  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new AppError('payload_too_large', {}, e.message);
+  if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new AppError('unsupported_media_type', {}, e.message);
+  if (typeof e.code === 'string' && UNAVAILABLE_CODES.has(e.code)) return new AppError('unavailable', {}, e.message, { cause: error });
+  if (typeof e.message === 'string' && /timeout exceeded when trying to connect|Connection terminated|database is locked/i.test(e.message)) {
+    return new AppError('unavailable', {}, e.message, { cause: error });
+  }
+  const status = typeof e.statusCode === 'number' ? e.statusCode : 500;
+  if (status === 404) return new AppError('not_found', {}, e.message);
+  if (status >= 400 && status < 500) return new AppError('invalid_request', {}, e.message, { cause: error });
+  return new AppError('internal', {}, e.message, { cause: error });
+}
+
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  code: string;
+  field?: string;
+  reasons?: string[];
+}
+
+export function problemBody(error: AppError): ProblemBody {
+  return {
+    type: 'about:blank',
+    title: TITLES[error.code] ?? error.code,
+    status: error.status,
+    code: error.code,
+    ...(error.extras.field ? { field: error.extras.field } : {}),
+    ...(error.extras.reasons ? { reasons: error.extras.reasons } : {}),
+  };
+}
+
+function wantsJson(request: FastifyRequest): boolean {
+  return request.url.startsWith('/api/') || !(request.headers.accept ?? '').includes('text/html');
+}
+
+/** Fastify's error handler: RFC 9457 problem+json for the API, a page in the visitor's language otherwise. */
+export function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const appError = toAppError(error);
+  if (appError.status >= 500) request.log.error({ err: error, code: appError.code }, 'request failed');
+  else request.log.info({ code: appError.code, detail: appError.detail }, 'request refused');
+  if (appError.extras.retryAfter !== undefined) reply.header('retry-after', String(appError.extras.retryAfter));
+  reply.status(appError.status);
+  if (wantsJson(request)) return reply.type('application/problem+json').send(problemBody(appError));
+  const lang = requestLang(request);
+  const t = translator(lang);
+  const message =
+    appError.code === 'rate_limited'
+      ? t('error.rate_limited', { seconds: appError.extras.retryAfter ?? 60 })
+      : appError.code === 'forbidden' || appError.code === 'not_found' || appError.code === 'invalid_request' || appError.code === 'unavailable'
+        ? t(`error.${appError.code}`)
+        : t('error.internal');
+  return reply.type('text/html; charset=utf-8').send(errorPage(lang, message));
+}

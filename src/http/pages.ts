@@ -1,0 +1,197 @@
+import fs from 'node:fs';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Deps } from '../deps.js';
+import { changeOwnPassword } from '../flows/change-password.js';
+import { completeRecovery, inspectRecoveryToken } from '../flows/complete-recovery.js';
+import { requestEmailRecovery } from '../flows/recover-by-email.js';
+import { closeSession } from '../flows/session.js';
+import { signIn } from '../flows/sign-in.js';
+import { AppError, isAppError } from '../kernel/errors.js';
+import { listActivePortals } from '../store/portals.repo.js';
+import { translator } from '../ui/i18n.js';
+import * as pages from '../ui/pages.js';
+import { authOf, loadSession } from './auth.js';
+import { rememberLang, requestLang, requestMeta } from './request.js';
+import {
+  SESSION_COOKIE,
+  assertCsrfToken,
+  assertSameOrigin,
+  clearSessionCookie,
+  csrfToken,
+  setSessionCookie,
+  tokenPageHeaders,
+} from './security.js';
+
+const RESET_COOKIE = 'lk_reset';
+const RESET_PATH = '/recover/email';
+const field = { type: 'string', maxLength: 2048 } as const;
+const form = (...names: string[]) => ({
+  type: 'object',
+  required: names.filter((n) => n !== '_csrf'),
+  properties: Object.fromEntries(names.map((n) => [n, field])),
+});
+
+const css = fs.readFileSync(new URL('../ui/static/app.css', import.meta.url), 'utf8');
+
+/** Server-rendered pages (SPEC §5). Expected mistakes re-show the form; the signed-in pages sit in a guarded context. */
+export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Promise<void> {
+  const { deps } = opts;
+  const publicOrigin = deps.config.publicUrl.origin;
+  const secure = deps.config.publicUrl.protocol === 'https:';
+
+  app.addHook('preHandler', loadSession(deps));
+  app.addHook('preHandler', async (request, reply) => {
+    rememberLang(request, reply);
+    if (request.method === 'POST') assertSameOrigin(request, publicOrigin, false);
+  });
+
+  const htmlReply = (reply: FastifyReply, body: string, status = 200) => reply.status(status).type('text/html; charset=utf-8').send(body);
+  const navFor = (request: FastifyRequest) => {
+    const auth = authOf(request);
+    return { login: auth.account.login, csrf: csrfToken(deps.secretKey, auth.idHash) };
+  };
+  /** The message shown in a form for an expected refusal; anything else goes to the error handler. */
+  const formError = (request: FastifyRequest, error: unknown): { status: number; messages: string[] } => {
+    if (!isAppError(error)) throw error;
+    const lang = requestLang(request);
+    const t = translator(lang);
+    switch (error.code) {
+      case 'invalid_credentials':
+        return { status: 401, messages: [t('login.failed')] };
+      case 'weak_password':
+        return { status: 422, messages: pages.weakPasswordMessages(lang, error.extras.reasons ?? []) };
+      case 'rate_limited':
+        return { status: 429, messages: [t('error.rate_limited', { seconds: error.extras.retryAfter ?? 60 })] };
+      default:
+        throw error;
+    }
+  };
+
+  app.get('/static/app.css', async (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(css));
+
+  app.get('/', async (request, reply) => reply.redirect(request.auth ? '/portals' : '/login', 303));
+
+  app.get('/login', async (request, reply) => {
+    if (request.auth) return reply.redirect('/portals', 303);
+    return htmlReply(reply, pages.loginPage(requestLang(request)));
+  });
+
+  app.post<{ Body: { login: string; password: string } }>('/login', { schema: { body: form('login', 'password') } }, async (request, reply) => {
+    try {
+      const result = await signIn(deps, request.body, requestMeta(request));
+      await closeSession(deps, request.cookies[SESSION_COOKIE]);
+      setSessionCookie(reply, result.session, secure);
+      return reply.redirect('/portals', 303);
+    } catch (error) {
+      const { status, messages } = formError(request, error);
+      if (status === 429) reply.header('retry-after', String((error as AppError).extras.retryAfter ?? 60));
+      return htmlReply(reply, pages.loginPage(requestLang(request), { login: request.body.login, errors: messages }), status);
+    }
+  });
+
+  app.get('/recover', async (request, reply) => htmlReply(reply, pages.recoverPage(requestLang(request))));
+
+  app.post<{ Body: { login: string } }>('/recover', { schema: { body: form('login') } }, async (request, reply) => {
+    const lang = requestLang(request);
+    if (request.body.login.trim() === '') return htmlReply(reply, pages.recoverPage(lang), 400);
+    try {
+      await requestEmailRecovery(deps, request.body, requestMeta(request));
+    } catch (error) {
+      const { status, messages } = formError(request, error);
+      return htmlReply(reply, pages.recoverPage(lang, { login: request.body.login, errors: messages }), status);
+    }
+    return htmlReply(reply, pages.recoverSentPage(lang, deps.config.emailLinkTtlMinutes));
+  });
+
+  // The link from the letter: moves the token into a cookie scoped to the form and off the address bar.
+  // GET and HEAD only look at the token; nothing is consumed until the form is posted (SPEC §7 rule 3).
+  app.get<{ Params: { token: string } }>('/recover/email/:token', async (request, reply) => {
+    tokenPageHeaders(reply);
+    const lang = requestLang(request);
+    const account = await inspectRecoveryToken(deps, request.params.token);
+    if (!account) return htmlReply(reply, pages.invalidLinkPage(lang), 400);
+    reply.setCookie(RESET_COOKIE, request.params.token, { path: RESET_PATH, httpOnly: true, sameSite: 'lax', secure, maxAge: deps.config.emailLinkTtlMinutes * 60 });
+    return reply.redirect(RESET_PATH, 303);
+  });
+
+  app.get(RESET_PATH, async (request, reply) => {
+    tokenPageHeaders(reply);
+    const lang = requestLang(request);
+    const token = request.cookies[RESET_COOKIE] ?? '';
+    const account = await inspectRecoveryToken(deps, token);
+    if (!account) return htmlReply(reply, pages.invalidLinkPage(lang), 400);
+    return htmlReply(reply, pages.resetPasswordPage(lang, account.login));
+  });
+
+  app.post<{ Body: { password: string } }>(RESET_PATH, { schema: { body: form('password') } }, async (request, reply) => {
+    tokenPageHeaders(reply);
+    const lang = requestLang(request);
+    const token = request.cookies[RESET_COOKIE] ?? '';
+    try {
+      const result = await completeRecovery(deps, { token, password: request.body.password }, requestMeta(request));
+      reply.clearCookie(RESET_COOKIE, { path: RESET_PATH });
+      setSessionCookie(reply, result.session, secure);
+      return reply.redirect('/portals?changed=1', 303);
+    } catch (error) {
+      if (isAppError(error) && error.code === 'invalid_token') return htmlReply(reply, pages.invalidLinkPage(lang), 400);
+      const { status, messages } = formError(request, error);
+      const account = await inspectRecoveryToken(deps, token);
+      if (!account) return htmlReply(reply, pages.invalidLinkPage(lang), 400);
+      return htmlReply(reply, pages.resetPasswordPage(lang, account.login, messages), status);
+    }
+  });
+
+  app.get('/.well-known/change-password', async (_request, reply) => reply.redirect('/account#password', 302));
+
+  await app.register(async (signedIn) => {
+    signedIn.addHook('preHandler', async (request, reply) => {
+      if (!request.auth) return reply.redirect('/login', 303);
+      if (request.method === 'POST') assertCsrfToken(deps.secretKey, request.auth.idHash, (request.body as Record<string, unknown> | undefined)?._csrf);
+    });
+
+    signedIn.get<{ Querystring: { changed?: string } }>('/portals', async (request, reply) => {
+      const lang = requestLang(request);
+      const portals = await listActivePortals(deps.store.db, authOf(request).account.id);
+      const flash = request.query.changed === '1' ? translator(lang)('passwordChanged.flash') : undefined;
+      return htmlReply(reply, pages.portalsPage(lang, navFor(request), portals, flash));
+    });
+
+    // The landing of portals that have no URL of their own (the demo's): proves the chooser worked.
+    signedIn.get<{ Params: { slug: string } }>('/portals/:slug', async (request, reply) => {
+      const portals = await listActivePortals(deps.store.db, authOf(request).account.id);
+      const portal = portals.find((p) => p.slug === request.params.slug);
+      if (!portal) throw new AppError('not_found');
+      return htmlReply(reply, pages.portalLandingPage(requestLang(request), navFor(request), portal.title));
+    });
+
+    signedIn.post('/logout', { schema: { body: form('_csrf') } }, async (request, reply) => {
+      await closeSession(deps, request.cookies[SESSION_COOKIE]);
+      clearSessionCookie(reply, secure);
+      return reply.redirect('/login', 303);
+    });
+
+    signedIn.get('/account', async (request, reply) => {
+      const { account } = authOf(request);
+      return htmlReply(reply, pages.accountPage(requestLang(request), navFor(request), account));
+    });
+
+    signedIn.post<{ Body: { currentPassword: string; newPassword: string } }>(
+      '/account/password',
+      { schema: { body: form('_csrf', 'currentPassword', 'newPassword') } },
+      async (request, reply) => {
+        const lang = requestLang(request);
+        const auth = authOf(request);
+        try {
+          await changeOwnPassword(deps, { account: auth.account, sessionHash: auth.idHash, ...request.body }, requestMeta(request));
+        } catch (error) {
+          if (isAppError(error) && error.code === 'invalid_credentials') {
+            return htmlReply(reply, pages.accountPage(lang, navFor(request), auth.account, { errors: [translator(lang)('account.wrongCurrent')] }), 400);
+          }
+          const { status, messages } = formError(request, error);
+          return htmlReply(reply, pages.accountPage(lang, navFor(request), auth.account, { errors: messages }), status);
+        }
+        return htmlReply(reply, pages.accountPage(lang, navFor(request), auth.account, { saved: true }));
+      },
+    );
+  });
+}

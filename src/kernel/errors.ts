@@ -1,0 +1,52 @@
+/** Stable error codes of SPEC §5, with their HTTP status. */
+export const errorStatus = {
+  invalid_credentials: 401,
+  invalid_request: 400,
+  weak_password: 422,
+  invalid_token: 400,
+  invalid_code: 400,
+  code_expired: 410,
+  too_many_attempts: 429,
+  rate_limited: 429,
+  forbidden: 403,
+  unauthorized: 401,
+  not_found: 404,
+  edition_mismatch: 404,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  unavailable: 503,
+  internal: 500,
+} as const;
+
+export type ErrorCode = keyof typeof errorStatus;
+
+export interface ErrorExtras {
+  /** The request field at fault (invalid_request). */
+  field?: string;
+  /** Machine-readable reasons (weak_password). */
+  reasons?: string[];
+  /** Seconds until a retry may succeed (rate_limited). */
+  retryAfter?: number;
+}
+
+/**
+ * The one error type services throw. `code` is the public contract; `detail` is private
+ * (logged, never sent) so secrets and internals stay out of responses.
+ */
+export class AppError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    readonly extras: ErrorExtras = {},
+    readonly detail?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(detail ?? code, options);
+    this.name = 'AppError';
+    this.status = errorStatus[code];
+  }
+}
+
+export function isAppError(error: unknown): error is AppError {
+  return error instanceof AppError;
+}

@@ -1,0 +1,33 @@
+import type { Identifier } from '../domain/identifiers.js';
+import type { Executor } from './db.js';
+import type { Account, NewAccount } from './schema.js';
+
+export async function insertAccount(db: Executor, account: NewAccount): Promise<void> {
+  await db.insertInto('accounts').values(account).execute();
+}
+
+export async function findAccountById(db: Executor, id: string): Promise<Account | undefined> {
+  return db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function findAccountByIdentifier(db: Executor, identifier: Identifier): Promise<Account | undefined> {
+  const column = identifier.kind === 'email' ? 'email_key' : identifier.kind === 'phone' ? 'phone' : 'login_key';
+  return db.selectFrom('accounts').selectAll().where(column, '=', identifier.key).executeTakeFirst();
+}
+
+export async function setPasswordHash(db: Executor, accountId: string, hash: string, at: string): Promise<void> {
+  await db
+    .updateTable('accounts')
+    .set({ password_hash: hash, password_changed_at: at, updated_at: at })
+    .where('id', '=', accountId)
+    .execute();
+}
+
+export async function markEmailVerified(db: Executor, accountId: string, at: string): Promise<void> {
+  await db
+    .updateTable('accounts')
+    .set({ email_verified_at: at, updated_at: at })
+    .where('id', '=', accountId)
+    .where('email_verified_at', 'is', null)
+    .execute();
+}

@@ -1,0 +1,98 @@
+import { sql } from 'kysely';
+import type { Dialect, Executor } from './db.js';
+import type { OutboxMessage, OutboxTable } from './schema.js';
+
+export interface NewOutboxMessage {
+  channel: OutboxTable['channel'];
+  kind: string;
+  recipient: string | null;
+  subject: string | null;
+  /** Already sealed. */
+  payload: string;
+}
+
+export async function enqueueMessage(db: Executor, message: NewOutboxMessage, now: string): Promise<void> {
+  await db
+    .insertInto('outbox')
+    .values({ ...message, status: 'queued', attempts: 0, next_attempt_at: now, created_at: now })
+    .execute();
+}
+
+/**
+ * Claims due messages for one worker: queued ones whose time has come, and processing ones whose
+ * worker died (lock expired). On PostgreSQL `FOR UPDATE SKIP LOCKED` lets every node drain safely.
+ */
+export async function claimDueMessages(
+  db: Executor,
+  dialect: Dialect,
+  now: string,
+  lockedUntil: string,
+  limit: number,
+): Promise<OutboxMessage[]> {
+  let due = db
+    .selectFrom('outbox')
+    .select('id')
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('status', '=', 'queued'), eb('next_attempt_at', '<=', now)]),
+        eb.and([eb('status', '=', 'processing'), eb('locked_until', '<', now)]),
+      ]),
+    )
+    .orderBy('id')
+    .limit(limit);
+  if (dialect === 'postgres') due = due.forUpdate().skipLocked();
+  return db
+    .updateTable('outbox')
+    .set({ status: 'processing', locked_until: lockedUntil, attempts: sql<number>`attempts + 1` })
+    .where('id', 'in', due)
+    .returningAll()
+    .execute();
+}
+
+/** Marks a claimed message sent; `keepPayload` is false once a real transport has it (the link leaves the database). */
+export async function markSent(db: Executor, id: number, now: string, keepPayload: boolean): Promise<boolean> {
+  const result = await db
+    .updateTable('outbox')
+    .set(keepPayload ? { status: 'sent', sent_at: now, locked_until: null } : { status: 'sent', sent_at: now, locked_until: null, payload: '' })
+    .where('id', '=', id)
+    .where('status', '=', 'processing')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+export async function markRetry(db: Executor, id: number, nextAttemptAt: string, error: string): Promise<void> {
+  await db
+    .updateTable('outbox')
+    .set({ status: 'queued', next_attempt_at: nextAttemptAt, locked_until: null, last_error: error.slice(0, 500) })
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function markAbandoned(db: Executor, id: number, error: string): Promise<void> {
+  await db
+    .updateTable('outbox')
+    .set({ status: 'abandoned', locked_until: null, last_error: error.slice(0, 500), payload: '' })
+    .where('id', '=', id)
+    .execute();
+}
+
+/** Messages still to be delivered (queued or in flight): the outbox depth metric. */
+export async function outboxDepth(db: Executor): Promise<number> {
+  const row = await db
+    .selectFrom('outbox')
+    .select((eb) => eb.fn.countAll<string | number>().as('n'))
+    .where('status', 'in', ['queued', 'processing'])
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** The newest letters and texts, for the development outbox page. */
+export async function listRecentMessages(db: Executor, limit: number): Promise<OutboxMessage[]> {
+  return db
+    .selectFrom('outbox')
+    .selectAll()
+    .where('channel', '!=', 'job')
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+}

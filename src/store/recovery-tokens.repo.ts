@@ -1,0 +1,48 @@
+import type { Selectable } from 'kysely';
+import type { Executor } from './db.js';
+import type { RecoveryTokensTable } from './schema.js';
+
+export type RecoveryTokenRow = Selectable<RecoveryTokensTable>;
+
+export async function insertRecoveryToken(db: Executor, row: RecoveryTokenRow): Promise<void> {
+  await db.insertInto('recovery_tokens').values(row).execute();
+}
+
+/** Looks at a token without using it up (opening a link must consume nothing, SPEC §7 rule 3). */
+export async function peekRecoveryToken(db: Executor, tokenHash: string, now: string): Promise<RecoveryTokenRow | undefined> {
+  return db
+    .selectFrom('recovery_tokens')
+    .selectAll()
+    .where('token_hash', '=', tokenHash)
+    .where('consumed_at', 'is', null)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
+}
+
+/**
+ * Uses a token up in one atomic statement: of any number of concurrent callers, exactly one gets the row
+ * (PostgreSQL re-checks `consumed_at IS NULL` after the row lock; SQLite runs writers one at a time).
+ */
+export async function consumeRecoveryToken(db: Executor, tokenHash: string, now: string): Promise<RecoveryTokenRow | undefined> {
+  return db
+    .updateTable('recovery_tokens')
+    .set({ consumed_at: now })
+    .where('token_hash', '=', tokenHash)
+    .where('consumed_at', 'is', null)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', now)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Kills every outstanding token of an account (SPEC §7 rule 5). */
+export async function revokeAccountTokens(db: Executor, accountId: string, now: string): Promise<void> {
+  await db
+    .updateTable('recovery_tokens')
+    .set({ revoked_at: now })
+    .where('account_id', '=', accountId)
+    .where('consumed_at', 'is', null)
+    .where('revoked_at', 'is', null)
+    .execute();
+}

@@ -1,0 +1,108 @@
+import type { Generated, Insertable, Selectable } from 'kysely';
+
+/** Times are ISO-8601 UTC strings (`*_at`); secrets are stored only as `*_hash`. */
+export interface AccountsTable {
+  id: string;
+  login: string;
+  /** NFKC, case-folded login: the unique key. */
+  login_key: string;
+  name: string | null;
+  email: string | null;
+  email_key: string | null;
+  email_verified_at: string | null;
+  /** E.164. */
+  phone: string | null;
+  phone_verified_at: string | null;
+  password_hash: string | null;
+  password_changed_at: string | null;
+  status: 'active' | 'locked' | 'disabled';
+  locale: 'ru' | 'en';
+  created_at: string;
+  updated_at: string;
+}
+
+export interface PortalsTable {
+  id: string;
+  slug: string;
+  title: string;
+  url: string;
+  support_contact: string | null;
+  created_at: string;
+}
+
+export interface MembershipsTable {
+  account_id: string;
+  portal_id: string;
+  role: 'admin' | 'employee';
+  status: 'invited' | 'active' | 'fired';
+  created_at: string;
+}
+
+export interface SessionsTable {
+  id_hash: string;
+  account_id: string;
+  created_at: string;
+  expires_at: string;
+  revoked_at: string | null;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export interface RecoveryTokensTable {
+  token_hash: string;
+  account_id: string;
+  purpose: 'email_link';
+  created_at: string;
+  expires_at: string;
+  consumed_at: string | null;
+  revoked_at: string | null;
+}
+
+export type OutboxStatus = 'queued' | 'processing' | 'sent' | 'abandoned';
+
+export interface OutboxTable {
+  id: Generated<number>;
+  /** `email`, `sms`, or `job` (work the worker does before a message exists, e.g. resolving a recovery request). */
+  channel: 'email' | 'sms' | 'job';
+  kind: string;
+  recipient: string | null;
+  subject: string | null;
+  /** Sealed (encrypted) JSON; cleared once a real transport accepted the message. */
+  payload: string;
+  status: OutboxStatus;
+  attempts: number;
+  next_attempt_at: string;
+  locked_until: string | null;
+  last_error: string | null;
+  created_at: string;
+  sent_at: string | null;
+}
+
+export interface AuditEventsTable {
+  id: string;
+  at: string;
+  actor_account_id: string | null;
+  /** `self`, `operator` (CLI), `admin`, or `system`. */
+  actor_kind: string;
+  action: string;
+  target_account_id: string | null;
+  portal_id: string | null;
+  ip: string | null;
+  detail: string | null;
+}
+
+export interface Database {
+  accounts: AccountsTable;
+  portals: PortalsTable;
+  memberships: MembershipsTable;
+  sessions: SessionsTable;
+  recovery_tokens: RecoveryTokensTable;
+  outbox: OutboxTable;
+  audit_events: AuditEventsTable;
+}
+
+export type Account = Selectable<AccountsTable>;
+export type NewAccount = Insertable<AccountsTable>;
+export type Portal = Selectable<PortalsTable>;
+export type Membership = Selectable<MembershipsTable>;
+export type OutboxMessage = Selectable<OutboxTable>;

@@ -1,0 +1,61 @@
+import type { Locale } from '../domain/locale.js';
+import { html, type SafeHtml } from './html.js';
+import { translator, type Translate } from './i18n.js';
+
+export interface Letter {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+const PRODUCT = 'Latchkey';
+
+function wrap(t: Translate, lang: Locale, body: SafeHtml): string {
+  return html`<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><title>${PRODUCT}</title></head>
+<body style="font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:#1b2430;max-width:560px;margin:0 auto;padding:24px">
+${body}
+<p style="color:#66707d;font-size:13px">${t('mail.signature', { product: PRODUCT })}</p>
+</body></html>`.value;
+}
+
+/** The recovery letter (SPEC §6): one link, how long it is valid, what to do if you did not ask. */
+export function recoveryLetter(lang: Locale, login: string, link: string, minutes: number): Letter {
+  const t = translator(lang);
+  const lines = [
+    t('mail.greeting', { login }),
+    '',
+    t('mail.recovery.body', { login }),
+    '',
+    `${t('mail.recovery.action')}: ${link}`,
+    '',
+    t('mail.recovery.validity', { minutes }),
+    t('mail.recovery.ignore'),
+    '',
+    t('mail.signature', { product: PRODUCT }),
+  ];
+  const body = html`<p>${t('mail.greeting', { login })}</p>
+<p>${t('mail.recovery.body', { login })}</p>
+<p><a href="${link}" style="display:inline-block;background:#2f6fde;color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none">${t('mail.recovery.action')}</a></p>
+<p>${t('mail.recovery.validity', { minutes })}</p>
+<p>${t('mail.recovery.ignore')}</p>`;
+  return { subject: t('mail.recovery.subject', { product: PRODUCT }), text: lines.join('\n'), html: wrap(t, lang, body) };
+}
+
+/** The notice after every password change or recovery, with "if this was not you" steps. */
+export function passwordChangedLetter(lang: Locale, login: string, when: Date, recoverUrl: string): Letter {
+  const t = translator(lang);
+  const stamp = when.toISOString().slice(0, 16).replace('T', ' ');
+  const lines = [
+    t('mail.greeting', { login }),
+    '',
+    t('mail.changed.body', { login, when: stamp }),
+    '',
+    t('mail.changed.notYou', { url: recoverUrl }),
+    '',
+    t('mail.signature', { product: PRODUCT }),
+  ];
+  const body = html`<p>${t('mail.greeting', { login })}</p>
+<p>${t('mail.changed.body', { login, when: stamp })}</p>
+<p>${t('mail.changed.notYou', { url: recoverUrl })}</p>`;
+  return { subject: t('mail.changed.subject', { product: PRODUCT }), text: lines.join('\n'), html: wrap(t, lang, body) };
+}

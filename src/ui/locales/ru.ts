@@ -1,0 +1,87 @@
+import type { Messages } from './en.js';
+
+/** Русские тексты; ключи те же, что в en.ts. */
+export const ru: Messages = {
+  'app.name': 'Latchkey',
+  'lang.switch': 'Язык',
+  'nav.signOut': 'Выйти',
+  'nav.account': 'Мой профиль',
+  'nav.portals': 'Мои порталы',
+
+  'login.title': 'Вход',
+  'login.identifier': 'Логин, e-mail или телефон',
+  'login.password': 'Пароль',
+  'login.submit': 'Войти',
+  'login.forgot': 'Не помню пароль',
+  'login.failed': 'Неверный логин или пароль.',
+
+  'recover.title': 'Восстановление пароля',
+  'recover.intro': 'Укажите логин или e-mail. Мы пришлём ссылку, чтобы задать новый пароль.',
+  'recover.identifier': 'Логин или e-mail',
+  'recover.submit': 'Продолжить',
+  'recover.forgotLogin': 'Не помните логин?',
+  'recover.forgotLoginHelp': 'Обратитесь к администратору вашего портала: он видит ваш логин и может отправить вам ссылку для восстановления.',
+  'recover.sent.title': 'Проверьте почту',
+  'recover.sent.body':
+    'Если учётная запись с таким логином или e-mail существует, мы отправили письмо со ссылкой для смены пароля. Ссылка действует {minutes} минут.',
+  'recover.sent.noMail': 'Письма нет? Проверьте папку «Спам» или попробуйте ещё раз через несколько минут.',
+  'recover.backToLogin': 'Вернуться ко входу',
+
+  'reset.title': 'Новый пароль',
+  'reset.intro': 'Придумайте новый пароль для {login}.',
+  'reset.password': 'Новый пароль',
+  'reset.submit': 'Сохранить и войти',
+  'reset.invalid.title': 'Ссылка больше не действует',
+  'reset.invalid.body': 'Срок действия ссылки истёк, она уже использована или была отправлена более новая. Запросите новую.',
+  'reset.invalid.again': 'Запросить новую ссылку',
+
+  'password.rules': 'Не короче 8 символов. Не используйте распространённые пароли, своё имя или логин.',
+  'weak.too_short': 'Пароль слишком короткий: нужно не меньше {min} символов.',
+  'weak.too_long': 'Пароль слишком длинный: не больше 256 символов.',
+  'weak.common': 'Это слишком распространённый пароль, придумайте другой.',
+  'weak.contains_personal_data': 'Пароль не должен содержать ваш логин, имя или e-mail.',
+
+  'portals.title': 'Выберите портал',
+  'portals.intro': 'Вы вошли как {login}.',
+  'portals.enter': 'Войти',
+  'portals.none': 'Вы пока не состоите ни в одном портале. Попросите администратора пригласить вас.',
+  'portals.admin': 'администратор',
+  'portal.landing': 'Вы в портале «{title}» как {login}.',
+  'passwordChanged.flash': 'Пароль изменён. Остальные сеансы завершены.',
+
+  'account.title': 'Мой профиль',
+  'account.login': 'Логин',
+  'account.email': 'E-mail',
+  'account.phone': 'Телефон',
+  'account.none': 'не указан',
+  'account.changePassword': 'Сменить пароль',
+  'account.currentPassword': 'Текущий пароль',
+  'account.newPassword': 'Новый пароль',
+  'account.save': 'Сохранить пароль',
+  'account.wrongCurrent': 'Текущий пароль указан неверно.',
+
+  'error.title': 'Что-то пошло не так',
+  'error.rate_limited': 'Слишком много попыток. Повторите через {seconds} с.',
+  'error.forbidden': 'Запрос отклонён. Обновите страницу и попробуйте ещё раз.',
+  'error.not_found': 'Страница не найдена.',
+  'error.invalid_request': 'Форма заполнена неверно.',
+  'error.unavailable': 'Сервис временно недоступен. Попробуйте чуть позже.',
+  'error.internal': 'Непредвиденная ошибка. Попробуйте чуть позже.',
+
+  'outbox.title': 'Исходящие (разработка)',
+  'outbox.intro': 'SMTP-сервер и SMS-шлюз не настроены, поэтому сообщения хранятся здесь. Новые сверху.',
+  'outbox.empty': 'Сообщений пока нет.',
+  'outbox.to': 'Кому',
+
+  'mail.greeting': 'Здравствуйте, {login}!',
+  'mail.recovery.subject': 'Восстановление пароля {product}',
+  'mail.recovery.body': 'Кто-то (надеемся, вы) запросил восстановление пароля учётной записи {login}.',
+  'mail.recovery.action': 'Сменить пароль',
+  'mail.recovery.validity': 'Ссылка действует {minutes} минут и срабатывает один раз.',
+  'mail.recovery.ignore': 'Если вы не запрашивали восстановление, просто проигнорируйте письмо: пароль останется прежним.',
+  'mail.changed.subject': 'Пароль {product} изменён',
+  'mail.changed.body': 'Пароль учётной записи {login} изменён {when} (UTC). Остальные сеансы завершены.',
+  'mail.changed.notYou':
+    'Если это были не вы: сразу восстановите пароль по адресу {url} и сообщите администратору портала.',
+  'mail.signature': 'Команда {product}',
+};

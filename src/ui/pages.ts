@@ -1,0 +1,165 @@
+import type { Locale } from '../domain/locale.js';
+import { PASSWORD_MIN, type WeakReason } from '../domain/password-policy.js';
+import type { PortalEntry } from '../store/portals.repo.js';
+import type { OutboxMessage } from '../store/schema.js';
+import { html, type SafeHtml } from './html.js';
+import { translator } from './i18n.js';
+import { errorList, layout, type PageFrame } from './layout.js';
+
+/** Server-rendered pages (SPEC §5); each works without JavaScript and carries the right `autocomplete`. */
+
+type Nav = PageFrame['nav'];
+
+export function weakPasswordMessages(lang: Locale, reasons: readonly string[]): string[] {
+  const t = translator(lang);
+  return reasons.map((reason) => t(`weak.${reason as WeakReason}`, { min: PASSWORD_MIN }));
+}
+
+export function loginPage(lang: Locale, values: { login?: string; errors?: string[] } = {}): string {
+  const t = translator(lang);
+  return layout(
+    { lang, title: t('login.title'), path: '/login' },
+    html`<h1>${t('login.title')}</h1>
+${errorList(t, values.errors ?? [])}
+<form method="post" action="/login" novalidate>
+  <label>${t('login.identifier')}<input name="login" autocomplete="username" required maxlength="320" value="${values.login ?? ''}" autofocus></label>
+  <label>${t('login.password')}<input name="password" type="password" autocomplete="current-password" required maxlength="1024"></label>
+  <button type="submit">${t('login.submit')}</button>
+</form>
+<p><a href="/recover" data-testid="forgot-password">${t('login.forgot')}</a></p>`,
+  );
+}
+
+export function recoverPage(lang: Locale, values: { login?: string; errors?: string[] } = {}): string {
+  const t = translator(lang);
+  return layout(
+    { lang, title: t('recover.title'), path: '/recover' },
+    html`<h1>${t('recover.title')}</h1>
+<p>${t('recover.intro')}</p>
+${errorList(t, values.errors ?? [])}
+<form method="post" action="/recover" novalidate>
+  <label>${t('recover.identifier')}<input name="login" autocomplete="username" required maxlength="320" value="${values.login ?? ''}" autofocus></label>
+  <button type="submit">${t('recover.submit')}</button>
+</form>
+<details class="help"><summary>${t('recover.forgotLogin')}</summary><p>${t('recover.forgotLoginHelp')}</p></details>
+<p><a href="/login">${t('recover.backToLogin')}</a></p>`,
+  );
+}
+
+export function recoverSentPage(lang: Locale, minutes: number): string {
+  const t = translator(lang);
+  return layout(
+    { lang, title: t('recover.sent.title'), path: '/recover' },
+    html`<h1 data-testid="recover-sent">${t('recover.sent.title')}</h1>
+<p>${t('recover.sent.body', { minutes })}</p>
+<p class="muted">${t('recover.sent.noMail')}</p>
+<p><a href="/login">${t('recover.backToLogin')}</a></p>`,
+  );
+}
+
+export function resetPasswordPage(lang: Locale, login: string, errors: string[] = []): string {
+  const t = translator(lang);
+  return layout(
+    { lang, title: t('reset.title'), path: '/recover/email' },
+    html`<h1>${t('reset.title')}</h1>
+<p>${t('reset.intro', { login })}</p>
+${errorList(t, errors)}
+<form method="post" action="/recover/email" novalidate>
+  <input type="text" name="username" autocomplete="username" value="${login}" hidden readonly>
+  <label>${t('reset.password')}<input name="password" type="password" autocomplete="new-password" required maxlength="1024" autofocus></label>
+  <p class="muted">${t('password.rules')}</p>
+  <button type="submit">${t('reset.submit')}</button>
+</form>`,
+  );
+}
+
+export function invalidLinkPage(lang: Locale): string {
+  const t = translator(lang);
+  return layout(
+    { lang, title: t('reset.invalid.title'), path: '/recover' },
+    html`<h1 data-testid="invalid-link">${t('reset.invalid.title')}</h1>
+<p>${t('reset.invalid.body')}</p>
+<p><a href="/recover">${t('reset.invalid.again')}</a></p>`,
+  );
+}
+
+export function portalsPage(lang: Locale, nav: NonNullable<Nav>, portals: PortalEntry[], flash?: string): string {
+  const t = translator(lang);
+  return layout(
+    { lang, title: t('portals.title'), path: '/portals', nav },
+    html`<h1>${t('portals.title')}</h1>
+${flash ? html`<div class="notice" role="status" data-testid="flash">${flash}</div>` : ''}
+<p>${t('portals.intro', { login: nav.login })}</p>
+${portals.length === 0
+  ? html`<p>${t('portals.none')}</p>`
+  : html`<ul class="portals">${portals.map(
+      (p) => html`<li data-portal="${p.slug}"><span><strong>${p.title}</strong>${p.role === 'admin' ? html` <small>(${t('portals.admin')})</small>` : ''}</span>
+      <a class="button" href="${p.url}">${t('portals.enter')}</a></li>`,
+    )}</ul>`}`,
+  );
+}
+
+export function portalLandingPage(lang: Locale, nav: NonNullable<Nav>, title: string): string {
+  const t = translator(lang);
+  return layout({ lang, title, path: '/portals', nav }, html`<h1>${title}</h1><p data-testid="portal-landing">${t('portal.landing', { title, login: nav.login })}</p>`);
+}
+
+export function accountPage(
+  lang: Locale,
+  nav: NonNullable<Nav>,
+  account: { login: string; email: string | null; phone: string | null },
+  state: { errors?: string[]; saved?: boolean } = {},
+): string {
+  const t = translator(lang);
+  return layout(
+    { lang, title: t('account.title'), path: '/account', nav },
+    html`<h1>${t('account.title')}</h1>
+<dl class="profile">
+  <dt>${t('account.login')}</dt><dd>${account.login}</dd>
+  <dt>${t('account.email')}</dt><dd>${account.email ?? t('account.none')}</dd>
+  <dt>${t('account.phone')}</dt><dd>${account.phone ?? t('account.none')}</dd>
+</dl>
+<h2 id="password">${t('account.changePassword')}</h2>
+${state.saved ? html`<div class="notice" role="status" data-testid="flash">${t('passwordChanged.flash')}</div>` : ''}
+${errorList(t, state.errors ?? [])}
+<form method="post" action="/account/password" novalidate>
+  <input type="hidden" name="_csrf" value="${nav.csrf}">
+  <input type="text" name="username" autocomplete="username" value="${account.login}" hidden readonly>
+  <label>${t('account.currentPassword')}<input name="currentPassword" type="password" autocomplete="current-password" required maxlength="1024"></label>
+  <label>${t('account.newPassword')}<input name="newPassword" type="password" autocomplete="new-password" required maxlength="1024"></label>
+  <p class="muted">${t('password.rules')}</p>
+  <button type="submit">${t('account.save')}</button>
+</form>`,
+  );
+}
+
+export function errorPage(lang: Locale, message: string): string {
+  const t = translator(lang);
+  return layout({ lang, title: t('error.title'), path: '/' }, html`<h1>${t('error.title')}</h1><p data-testid="error-message">${message}</p><p><a href="/login">${t('recover.backToLogin')}</a></p>`);
+}
+
+export interface OutboxEntry {
+  message: OutboxMessage;
+  text: string | undefined;
+}
+
+/** Turns the URLs in a plain-text letter into links, escaping everything else. */
+function linkify(text: string): SafeHtml[] {
+  return text.split(/(https?:\/\/[^\s<>"]+)/g).map((part, i) => (i % 2 === 1 ? html`<a href="${part}" data-testid="outbox-link">${part}</a>` : html`${part}`));
+}
+
+export function devOutboxPage(lang: Locale, entries: OutboxEntry[]): string {
+  const t = translator(lang);
+  return layout(
+    { lang, title: t('outbox.title'), path: '/dev/outbox' },
+    html`<h1>${t('outbox.title')}</h1>
+<p class="muted">${t('outbox.intro')}</p>
+${entries.length === 0 ? html`<p>${t('outbox.empty')}</p>` : ''}
+${entries.map(
+  ({ message, text }) => html`<article class="message" data-testid="outbox-message" data-kind="${message.kind}">
+  <header><strong>${message.subject ?? message.kind}</strong><br><small>${t('outbox.to')}: ${message.recipient ?? ''} · ${message.created_at} · ${message.status}</small></header>
+  <pre>${text === undefined ? '' : linkify(text)}</pre>
+</article>`,
+)}`,
+  );
+}
