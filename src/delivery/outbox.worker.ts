@@ -102,15 +102,14 @@ export class OutboxWorker {
       return Promise.resolve();
     }
     return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        this.kicked = false;
+        resolve();
+      };
       const timer = setTimeout(done, this.options.pollMs);
       timer.unref();
-      const self = this;
-      function done() {
-        clearTimeout(timer);
-        self.wake = undefined;
-        self.kicked = false;
-        resolve();
-      }
       this.wake = done;
     });
   }
