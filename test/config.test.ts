@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+    return [];
+  } catch (error) {
+    assert.ok(error instanceof ConfigError);
+    return error.problems;
+  }
+}
+
+describe('settings (SPEC §3)', () => {
+  it('has working defaults for a newcomer', () => {
+    const config = loadConfig({});
+    assert.equal(config.edition, 'cloud');
+    assert.equal(config.port, 3000);
+    assert.equal(config.databaseUrl, 'sqlite:./data/latchkey.db');
+    assert.equal(config.publicUrl.origin, 'http://localhost:3000');
+    assert.equal(config.dev, true, 'no SMTP outside production: development outbox');
+    assert.equal(config.rateLimits, true);
+  });
+
+  it('reports every bad value on its own line naming the variable', () => {
+    const lines = problems({ LATCHKEY_EDITION: 'cluod', LATCHKEY_PORT: 'eighty', LATCHKEY_PUBLIC_URL: 'not a url', LATCHKEY_RATE_LIMITS: 'maybe' });
+    assert.equal(lines.length, 4);
+    assert.match(lines[0] ?? '', /^LATCHKEY_PUBLIC_URL/);
+    assert.ok(lines.some((l) => l.startsWith('LATCHKEY_EDITION: "cluod"')));
+    assert.ok(lines.some((l) => l.startsWith('LATCHKEY_PORT')));
+    assert.ok(lines.some((l) => l.startsWith('LATCHKEY_RATE_LIMITS')));
+  });
+
+  it('refuses unsafe production settings, one line each', () => {
+    const lines = problems({ NODE_ENV: 'production', LATCHKEY_PUBLIC_URL: 'http://id.example.com', LATCHKEY_RATE_LIMITS: 'off' });
+    assert.ok(lines.some((l) => l.startsWith('LATCHKEY_SMTP_URL')));
+    assert.ok(lines.some((l) => l.startsWith('LATCHKEY_PUBLIC_URL')));
+    assert.ok(lines.some((l) => l.startsWith('LATCHKEY_SECRET')));
+    assert.ok(lines.some((l) => l.startsWith('LATCHKEY_RATE_LIMITS')));
+    const ok = loadConfig({ NODE_ENV: 'production', LATCHKEY_PUBLIC_URL: 'https://id.example.com', LATCHKEY_SMTP_URL: 'smtp://u:p@mail:587', LATCHKEY_SECRET: 's'.repeat(40) });
+    assert.equal(ok.dev, false);
+  });
+
+  it('never prints an SMTP password', () => {
+    const lines = problems({ LATCHKEY_SMTP_URL: 'http://user:hunter2@mail' });
+    assert.equal(lines.length, 1);
+    assert.ok(!lines[0]?.includes('hunter2'));
+  });
+
+  it('caps token lifetimes at 24 hours', () => {
+    assert.equal(loadConfig({ LATCHKEY_EMAIL_LINK_TTL_MINUTES: '1440' }).emailLinkTtlMinutes, 1440);
+    assert.equal(problems({ LATCHKEY_EMAIL_LINK_TTL_MINUTES: '1441' }).length, 1);
+  });
+});

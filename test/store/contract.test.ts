@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { openStore, type Store } from '../../src/store/db.js';
+import { migrateToLatest } from '../../src/store/migrations/index.js';
+import { insertAccount } from '../../src/store/accounts.repo.js';
+import { claimDueMessages, enqueueMessage, markRetry, markSent, outboxDepth } from '../../src/store/outbox.repo.js';
+import { consumeRecoveryToken, insertRecoveryToken, peekRecoveryToken, revokeAccountTokens } from '../../src/store/recovery-tokens.repo.js';
+import { findLiveSession, insertSession, revokeAccountSessions } from '../../src/store/sessions.repo.js';
+import { createTestDatabase } from '../support/pg.js';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const T0 = '2026-11-25T09:00:00.000Z';
+const T1 = '2026-11-25T09:30:00.000Z';
+const T2 = '2026-11-25T10:30:00.000Z';
+
+/** The same repository contract, on the embedded SQLite and on PostgreSQL. */
+for (const dialect of ['sqlite', 'postgres'] as const) {
+  describe(`store contract (${dialect})`, () => {
+    let store: Store;
+    let cleanup: () => Promise<void>;
+
+    before(async () => {
+      if (dialect === 'postgres') {
+        const db = await createTestDatabase();
+        store = openStore(db.url);
+        cleanup = db.drop;
+      } else {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-store-'));
+        store = openStore(`sqlite:${path.join(dir, 'db.sqlite')}`);
+        cleanup = async () => fs.rmSync(dir, { recursive: true, force: true });
+      }
+      assert.deepEqual(await migrateToLatest(store), ['001_initial']);
+      assert.deepEqual(await migrateToLatest(store), [], 'migrating again is a no-op');
+      await insertAccount(store.db, {
+        id: 'a1', login: 'ivan', login_key: 'ivan', name: null, email: 'i@example.com', email_key: 'i@example.com', email_verified_at: T0,
+        phone: null, phone_verified_at: null, password_hash: null, password_changed_at: null, status: 'active', locale: 'ru', created_at: T0, updated_at: T0,
+      });
+    });
+    after(async () => {
+      await store.close();
+      await cleanup();
+    });
+
+    it('enforces unique case-folded logins and e-mails', async () => {
+      const base = {
+        id: 'a2', login: 'IVAN', login_key: 'ivan', name: null, email: null, email_key: null, email_verified_at: null, phone: null,
+        phone_verified_at: null, password_hash: null, password_changed_at: null, status: 'active' as const, locale: 'ru' as const, created_at: T0, updated_at: T0,
+      };
+      await assert.rejects(insertAccount(store.db, base));
+      await assert.rejects(insertAccount(store.db, { ...base, login_key: 'ivan2', email_key: 'i@example.com' }));
+    });
+
+    it('a token is peeked without being used, consumed once, and dies when expired or revoked', async () => {
+      const row = { token_hash: 'h1', account_id: 'a1', purpose: 'email_link' as const, created_at: T0, expires_at: T2, consumed_at: null, revoked_at: null };
+      await insertRecoveryToken(store.db, row);
+      assert.ok(await peekRecoveryToken(store.db, 'h1', T1));
+      assert.ok(await peekRecoveryToken(store.db, 'h1', T1), 'peeking twice changes nothing');
+      assert.equal(await peekRecoveryToken(store.db, 'h1', T2), undefined, 'expired at its expiry time');
+      const results = await Promise.all(Array.from({ length: 20 }, () => store.db.transaction().execute((tx) => consumeRecoveryToken(tx, 'h1', T1))));
+      assert.equal(results.filter(Boolean).length, 1, 'exactly one of 20 concurrent consumers wins');
+      assert.equal(await peekRecoveryToken(store.db, 'h1', T1), undefined);
+
+      await insertRecoveryToken(store.db, { ...row, token_hash: 'h2' });
+      await revokeAccountTokens(store.db, 'a1', T1);
+      assert.equal(await consumeRecoveryToken(store.db, 'h2', T1), undefined, 'revoked tokens cannot be consumed');
+    });
+
+    it('sessions: live until expiry or revocation; revoking all may spare one', async () => {
+      const s = { account_id: 'a1', created_at: T0, expires_at: T2, revoked_at: null, ip: null, user_agent: null };
+      await insertSession(store.db, { ...s, id_hash: 's1' });
+      await insertSession(store.db, { ...s, id_hash: 's2' });
+      assert.ok(await findLiveSession(store.db, 's1', T1));
+      assert.equal(await findLiveSession(store.db, 's1', T2), undefined);
+      assert.equal(await revokeAccountSessions(store.db, 'a1', T1, 's2'), 1);
+      assert.equal(await findLiveSession(store.db, 's1', T1), undefined);
+      assert.ok(await findLiveSession(store.db, 's2', T1));
+    });
+
+    it('outbox: due messages are claimed by one worker at a time, retried later, and sent once', async () => {
+      for (let i = 0; i < 5; i += 1) {
+        await enqueueMessage(store.db, { channel: 'email', kind: 'test', recipient: `r${i}`, subject: 's', payload: 'sealed' }, T0);
+      }
+      assert.equal(await outboxDepth(store.db), 5);
+      const lock = '2026-11-25T09:01:00.000Z';
+      const [a, b] = await Promise.all([
+        store.db.transaction().execute((tx) => claimDueMessages(tx, store.dialect, T0, lock, 3)),
+        store.db.transaction().execute((tx) => claimDueMessages(tx, store.dialect, T0, lock, 3)),
+      ]);
+      const ids = [...(a ?? []), ...(b ?? [])].map((m) => m.id);
+      assert.equal(ids.length, 5, 'every message claimed');
+      assert.equal(new Set(ids).size, 5, 'none claimed twice');
+      assert.deepEqual(await claimDueMessages(store.db, store.dialect, T0, lock, 10), [], 'claimed ones are not due');
+      const [first, second] = ids;
+      assert.ok(first !== undefined && second !== undefined);
+      assert.equal(await markSent(store.db, first, T0, false), true);
+      assert.equal(await markSent(store.db, first, T0, false), false, 'marked sent exactly once');
+      await markRetry(store.db, second, T1, 'boom');
+      assert.deepEqual(await claimDueMessages(store.db, store.dialect, T0, lock, 10), [], 'not before its retry time');
+      // A worker that died holding messages: they come back once its lock expires.
+      const revived = await claimDueMessages(store.db, store.dialect, '2026-11-25T09:02:00.000Z', T2, 10);
+      assert.equal(revived.length, 3);
+      assert.ok(!revived.some((m) => m.id === second), 'the one waiting for its retry is not due yet');
+      const later = await claimDueMessages(store.db, store.dialect, T1, T2, 10);
+      assert.deepEqual(later.map((m) => [m.id, m.attempts]), [[second, 2]]);
+    });
+  });
+}
