@@ -24,7 +24,11 @@ export class TestSmtpServer {
       disabledCommands: ['STARTTLS'],
       logger: false,
       onConnect: (_session, callback) => {
-        if (this.refuse) return callback(new Error('421 try again later'));
+        if (this.refuse) {
+          // 421: a temporary refusal, which a sender must retry later.
+          const error = Object.assign(new Error('try again later'), { responseCode: 421 });
+          return callback(error);
+        }
         return callback();
       },
       onData: (stream, session, callback) => {
