@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { buildDeps } from '../../src/deps.js';
+import { loadConfig } from '../../src/config.js';
+import { signIn } from '../../src/flows/sign-in.js';
+import { DIALECTS } from '../support/app.js';
+import { createTestDatabase } from '../support/pg.js';
+import pino from 'pino';
+import { sql } from 'kysely';
+
+const BIN = path.resolve('bin/latchkey.js');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function latchkey(env: Record<string, string>, args: string[], stdin?: string): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env, LATCHKEY_LOG_LEVEL: 'warn' }, cwd: env.LATCHKEY_DATA_DIR });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin ?? '');
+  });
+}
+
+for (const dialect of DIALECTS) {
+  describe(`CLI (${dialect})`, () => {
+    let env: Record<string, string>;
+    let cleanup: () => Promise<void>;
+
+    before(async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-cli-'));
+      const pgDb = dialect === 'postgres' ? await createTestDatabase() : undefined;
+      env = { LATCHKEY_DATA_DIR: dir, LATCHKEY_DATABASE_URL: pgDb?.url ?? `sqlite:${path.join(dir, 'db.sqlite')}` };
+      cleanup = async () => {
+        await pgDb?.drop();
+        fs.rmSync(dir, { recursive: true, force: true });
+      };
+    });
+    after(() => cleanup());
+
+    const signInWorks = async (login: string, password: string) => {
+      const deps = await buildDeps(loadConfig(env), { logger: pino({ level: 'silent' }) });
+      try {
+        await signIn(deps, { login, password }, { ip: '127.0.0.1' });
+        return true;
+      } catch {
+        return false;
+      } finally {
+        await deps.close();
+      }
+    };
+
+    it('migrate, portal add, user add with a password from stdin, set-password', async () => {
+      const migrate = await latchkey(env, ['migrate']);
+      assert.equal(migrate.code, 0, migrate.stderr);
+      assert.match(migrate.stdout, /001_initial|up to date/);
+      const portal = await latchkey(env, ['portal', 'add', 'acme', '--title', 'Acme Corp', '--support', 'help@acme.example']);
+      assert.equal(portal.code, 0, portal.stderr);
+      const user = await latchkey(env, ['user', 'add', '--login', 'olga', '--email', 'olga@example.com', '--phone', '+7 916 000-11-22', '--password-stdin', '--portal', 'acme:admin'], 'first-secret-phrase-1\n');
+      assert.equal(user.code, 0, user.stderr);
+      assert.ok(await signInWorks('olga', 'first-secret-phrase-1'));
+      const reset = await latchkey(env, ['user', 'set-password', 'olga', '--password-stdin'], 'second-secret-phrase-2\n');
+      assert.equal(reset.code, 0, reset.stderr);
+      assert.ok(!(await signInWorks('olga', 'first-secret-phrase-1')));
+      assert.ok(await signInWorks('olga', 'second-secret-phrase-2'));
+      const deps = await buildDeps(loadConfig(env), { logger: pino({ level: 'silent' }) });
+      try {
+        const audit = (await sql<{ action: string; actor_kind: string }>`select action, actor_kind from audit_events order by at`.execute(deps.store.db)).rows;
+        assert.deepEqual(audit.map((a) => `${a.actor_kind}:${a.action}`), ['operator:account.created', 'operator:password.changed']);
+      } finally {
+        await deps.close();
+      }
+    });
+
+    it('refuses bad input with one clear line and a non-zero code', async () => {
+      const weak = await latchkey(env, ['user', 'set-password', 'olga', '--password-stdin'], 'password1\n');
+      assert.equal(weak.code, 1);
+      assert.match(weak.stderr, /^latchkey: weak_password: common\n$/);
+      const taken = await latchkey(env, ['user', 'add', '--login', 'OLGA']);
+      assert.equal(taken.code, 1);
+      assert.match(taken.stderr, /login OLGA is taken/);
+      const missingPortal = await latchkey(env, ['user', 'add', '--login', 'petr', '--portal', 'nowhere']);
+      assert.equal(missingPortal.code, 1);
+      assert.match(missingPortal.stderr, /portal nowhere does not exist/);
+      const unknown = await latchkey(env, ['frobnicate']);
+      assert.equal(unknown.code, 1);
+      const badSetting = await latchkey({ ...env, LATCHKEY_EDITION: 'cluod' }, ['migrate']);
+      assert.equal(badSetting.code, 1);
+      assert.match(badSetting.stderr, /latchkey: LATCHKEY_EDITION: "cluod" is not one of cloud, box/);
+    });
+
+    it('demo prints accounts that can sign in, and can run again', async () => {
+      for (let run = 0; run < 2; run += 1) {
+        const demo = await latchkey(env, ['demo']);
+        assert.equal(demo.code, 0, demo.stderr);
+        assert.match(demo.stdout, /login anna/);
+        assert.match(demo.stdout, /\/dev\/outbox/);
+      }
+      const demo = await latchkey(env, ['demo']);
+      const [, login, password] = /login (\w+)\s+or \S+\s+password (\S+)/.exec(demo.stdout) ?? [];
+      assert.ok(login && password);
+      assert.ok(await signInWorks(login, password));
+    });
+  });
+}
