@@ -114,8 +114,9 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
     return reply.redirect(RESET_PATH, 303);
   });
 
+  // The form's own address holds no token (it is in a path-scoped cookie), so the default referrer policy
+  // stays: `no-referrer` would make browsers post the form with `Origin: null`, which CSRF checks refuse.
   app.get(RESET_PATH, async (request, reply) => {
-    tokenPageHeaders(reply);
     const lang = requestLang(request);
     const token = request.cookies[RESET_COOKIE] ?? '';
     const account = await inspectRecoveryToken(deps, token);
@@ -124,7 +125,6 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
   });
 
   app.post<{ Body: { password: string } }>(RESET_PATH, { schema: { body: form('password') } }, async (request, reply) => {
-    tokenPageHeaders(reply);
     const lang = requestLang(request);
     const token = request.cookies[RESET_COOKIE] ?? '';
     try {

@@ -22,6 +22,7 @@ export function layout(frame: PageFrame, body: SafeHtml): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${frame.title} · ${t('app.name')}</title>
 <link rel="stylesheet" href="/static/app.css">
+<link rel="icon" href="data:,">
 </head>
 <body>
 <header class="top">

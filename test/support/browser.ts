@@ -1,0 +1,80 @@
+import net from 'node:net';
+import { chromium, type Browser } from 'playwright-core';
+import { startTestApp, type TestApp, type TestAppOptions } from './app.js';
+
+/** Debian's system Chromium; Playwright's own browser downloads are never used. */
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+
+/**
+ * Headless system Chromium. `headless: true` (Playwright's default) already adds `--headless`, and
+ * `chromiumSandbox: false` (also the default) adds `--no-sandbox`; the rest keep the browser quiet and
+ * off the network except for the pages it is sent to. Playwright already passes some of these itself;
+ * naming them here keeps them on if its defaults ever change.
+ */
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    chromiumSandbox: false,
+    args: ['--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+}
+
+/** A free TCP port on the loopback interface (there is a small window in which someone else may take it). */
+export async function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      if (address === null || typeof address === 'string') {
+        server.close();
+        reject(new Error('no port from listen'));
+        return;
+      }
+      server.close(() => resolve(address.port));
+    });
+  });
+}
+
+export interface ServedAppOptions extends Omit<TestAppOptions, 'env'> {
+  /** Where letters go (`smtp://…`); unset = the development outbox. */
+  smtpUrl?: string;
+  /** More settings; they override the ones set here. */
+  env?: Record<string, string>;
+}
+
+export interface ServedApp {
+  /** `http://127.0.0.1:<port>`, which is also the app's LATCHKEY_PUBLIC_URL (so links and Origin checks line up). */
+  baseUrl: string;
+  testApp: TestApp;
+  close(): Promise<void>;
+}
+
+/**
+ * The real app listening on a loopback port, for a real browser. Its public URL is the address it
+ * listens on, so the links in letters lead back to it and the browser's Origin header matches.
+ * Rate limits are off: a journey signs in and out several times from one IP.
+ */
+export async function startServedApp(options: ServedAppOptions): Promise<ServedApp> {
+  const { smtpUrl, env, ...rest } = options;
+  const port = await freeLoopbackPort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const testApp = await startTestApp({
+    ...rest,
+    env: {
+      LATCHKEY_PUBLIC_URL: baseUrl,
+      LATCHKEY_RATE_LIMITS: 'off',
+      ...(smtpUrl === undefined ? {} : { LATCHKEY_SMTP_URL: smtpUrl }),
+      ...env,
+    },
+  });
+  try {
+    await testApp.app.listen({ host: '127.0.0.1', port });
+  } catch (error) {
+    await testApp.close();
+    throw error;
+  }
+  return { baseUrl, testApp, close: () => testApp.close() };
+}
