@@ -26,7 +26,13 @@ export async function apiRoutes(app: FastifyInstance, opts: { deps: Deps }): Pro
   const publicOrigin = deps.config.publicUrl.origin;
   const secure = deps.config.publicUrl.protocol === 'https:';
 
-  app.addHook('preHandler', loadSession(deps));
+  // Bodies are JSON (SPEC §5); the form parser registered for the pages does not serve the API.
+  app.addHook('onRequest', async (request) => {
+    const type = request.headers['content-type'];
+    if (type !== undefined && !/^application\/json\s*(;|$)/i.test(type)) throw new AppError('unsupported_media_type');
+  });
+  // Session and guard run before body validation, so a signed-out caller learns that first.
+  app.addHook('preValidation', loadSession(deps));
 
   const signedIn = (reply: FastifyReply, result: SignInResult) => {
     setSessionCookie(reply, result.session, secure);
@@ -63,7 +69,7 @@ export async function apiRoutes(app: FastifyInstance, opts: { deps: Deps }): Pro
   });
 
   await app.register(async (guarded) => {
-    guarded.addHook('preHandler', async (request) => {
+    guarded.addHook('preValidation', async (request) => {
       if (!request.auth) throw new AppError('unauthorized');
     });
 

@@ -38,6 +38,8 @@ export function toAppError(error: unknown): AppError {
   }
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new AppError('payload_too_large', {}, e.message);
   if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new AppError('unsupported_media_type', {}, e.message);
+  // PostgreSQL refusing a character it cannot store (NUL, bad encoding) is the input's fault.
+  if (e.code === '22021' || e.code === '22P05') return new AppError('invalid_request', {}, e.message, { cause: error });
   if (typeof e.code === 'string' && UNAVAILABLE_CODES.has(e.code)) return new AppError('unavailable', {}, e.message, { cause: error });
   if (typeof e.message === 'string' && /timeout exceeded when trying to connect|Connection terminated|database is locked/i.test(e.message)) {
     return new AppError('unavailable', {}, e.message, { cause: error });

@@ -39,8 +39,9 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
   const publicOrigin = deps.config.publicUrl.origin;
   const secure = deps.config.publicUrl.protocol === 'https:';
 
-  app.addHook('preHandler', loadSession(deps));
-  app.addHook('preHandler', async (request, reply) => {
+  // Session, language and origin come before body validation, so a signed-out visitor is redirected first.
+  app.addHook('preValidation', loadSession(deps));
+  app.addHook('preValidation', async (request, reply) => {
     rememberLang(request, reply);
     if (request.method === 'POST') assertSameOrigin(request, publicOrigin, false);
   });
@@ -144,7 +145,7 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
   app.get('/.well-known/change-password', async (_request, reply) => reply.redirect('/account#password', 302));
 
   await app.register(async (signedIn) => {
-    signedIn.addHook('preHandler', async (request, reply) => {
+    signedIn.addHook('preValidation', async (request, reply) => {
       if (!request.auth) return reply.redirect('/login', 303);
       if (request.method === 'POST') assertCsrfToken(deps.secretKey, request.auth.idHash, (request.body as Record<string, unknown> | undefined)?._csrf);
     });

@@ -11,6 +11,8 @@ export async function findAccountById(db: Executor, id: string): Promise<Account
 }
 
 export async function findAccountByIdentifier(db: Executor, identifier: Identifier): Promise<Account | undefined> {
+  // No stored key holds NUL, and PostgreSQL text cannot carry one: nothing can match, on either database.
+  if (identifier.key.includes('\u0000')) return undefined;
   const column = identifier.kind === 'email' ? 'email_key' : identifier.kind === 'phone' ? 'phone' : 'login_key';
   return db.selectFrom('accounts').selectAll().where(column, '=', identifier.key).executeTakeFirst();
 }
