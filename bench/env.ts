@@ -1,0 +1,54 @@
+/**
+ * What the bench's child processes share: the environment they run the app with and the seeded
+ * population. Every child gets a clean LATCHKEY_* set, so nothing from the caller's shell (an SMTP URL,
+ * a PostgreSQL URL, NODE_ENV=production) can leak into the measured app.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const BENCH_DIR = path.join(REPO_ROOT, 'bench');
+
+/** Accounts seeded with a verified e-mail; every one of them has BENCH_PASSWORD. */
+export const ACCOUNT_COUNT = 1000;
+/** Passes the policy for every seeded profile (no part of `userNNNN` / `example.org` in it, not common). */
+export const BENCH_PASSWORD = 'Glacier-Orbit-4417-Lantern';
+export const BENCH_PORTAL = 'bench';
+
+export function existingLogin(i: number): string {
+  return `user${String(i % ACCOUNT_COUNT).padStart(4, '0')}`;
+}
+
+export function existingEmail(i: number): string {
+  return `${existingLogin(i)}@example.org`;
+}
+
+/** Same shapes and lengths as the existing ones, never seeded. */
+export function unknownLogin(i: number): string {
+  return `ghst${String(i % ACCOUNT_COUNT).padStart(4, '0')}`;
+}
+
+export function unknownEmail(i: number): string {
+  return `${unknownLogin(i)}@example.org`;
+}
+
+/** The environment of the seed and server children: embedded SQLite in `dataDir`, no SMTP, no rate limits. */
+export function childEnv(dataDir: string, port: number): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (key.startsWith('LATCHKEY_') || key === 'NODE_ENV' || key === 'NODE_OPTIONS') continue;
+    env[key] = value;
+  }
+  return {
+    ...env,
+    LATCHKEY_HOST: '127.0.0.1',
+    LATCHKEY_PORT: String(port),
+    LATCHKEY_DATA_DIR: dataDir,
+    LATCHKEY_DATABASE_URL: `sqlite:${path.join(dataDir, 'latchkey.db')}`,
+    LATCHKEY_PUBLIC_URL: 'http://localhost:3000',
+    LATCHKEY_SECRET: 'bench-secret-bench-secret-bench-secret-0123456789',
+    LATCHKEY_RATE_LIMITS: 'off',
+    LATCHKEY_DEV: '1',
+    LATCHKEY_LOG_LEVEL: 'warn',
+  };
+}
