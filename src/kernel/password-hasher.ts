@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { hash, verify, type Options } from '@node-rs/argon2';
 
 /** argon2id with SPEC §7 rule 9's parameters (OWASP's minimum: 19 MiB, t=2, p=1). */
@@ -11,20 +12,35 @@ export interface PasswordHasher {
   verifyDummy(password: string): Promise<false>;
 }
 
-export async function createArgon2Hasher(): Promise<PasswordHasher> {
+/**
+ * At most `limit` hashes at once. More than one per core only makes them fight for the CPU (and 19 MiB
+ * each), and it leaves libuv's other threads free for file and DNS work.
+ */
+function limiter(limit: number) {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    active += 1;
+    try {
+      return await task();
+    } finally {
+      active -= 1;
+      waiting.shift()?.();
+    }
+  };
+}
+
+export async function createArgon2Hasher(concurrency = os.availableParallelism()): Promise<PasswordHasher> {
+  const run = limiter(Math.max(1, concurrency));
   // A real hash of a throwaway secret, so the dummy verification costs exactly what a real one does.
   const dummyHash = await hash('latchkey-dummy-password', ARGON2_OPTIONS);
+  const check = (stored: string, password: string) => run(() => verify(stored, password)).catch(() => false);
   return {
-    hash: (password) => hash(password, ARGON2_OPTIONS),
-    verify: async (stored, password) => {
-      try {
-        return await verify(stored, password);
-      } catch {
-        return false;
-      }
-    },
+    hash: (password) => run(() => hash(password, ARGON2_OPTIONS)),
+    verify: check,
     verifyDummy: async (password) => {
-      await verify(dummyHash, password).catch(() => false);
+      await check(dummyHash, password);
       return false;
     },
   };

@@ -29,7 +29,7 @@ export async function claimDueMessages(
   lockedUntil: string,
   limit: number,
 ): Promise<OutboxMessage[]> {
-  let due = db
+  const dueNow = db
     .selectFrom('outbox')
     .select('id')
     .where((eb) =>
@@ -37,9 +37,10 @@ export async function claimDueMessages(
         eb.and([eb('status', '=', 'queued'), eb('next_attempt_at', '<=', now)]),
         eb.and([eb('status', '=', 'processing'), eb('locked_until', '<', now)]),
       ]),
-    )
-    .orderBy('id')
-    .limit(limit);
+    );
+  // Most wake-ups find nothing: an indexed read is far cheaper than an UPDATE … RETURNING write.
+  if (!(await dueNow.limit(1).executeTakeFirst())) return [];
+  let due = dueNow.orderBy('id').limit(limit);
   if (dialect === 'postgres') due = due.forUpdate().skipLocked();
   return db
     .updateTable('outbox')
