@@ -4,6 +4,14 @@
  */
 export type Edition = 'cloud' | 'box';
 
+/** Which SMS gateway delivers texts, with its credentials (SPEC §3). */
+export type SmsSettings =
+  | { provider: 'none' }
+  | { provider: 'dev' }
+  | { provider: 'webhook'; url: string }
+  | { provider: 'smsru'; apiId: string; baseUrl: string; from: string | undefined }
+  | { provider: 'twilio'; accountSid: string; authToken: string; from: string; baseUrl: string };
+
 export interface Config {
   /** LATCHKEY_EDITION: `cloud` (default; a passport in many portals) or `box` (one on-premises portal). */
   edition: Edition;
@@ -19,8 +27,21 @@ export interface Config {
   smtpUrl: string | undefined;
   /** LATCHKEY_MAIL_FROM: sender of every letter. */
   mailFrom: string;
-  /** LATCHKEY_SMS_WEBHOOK_URL: generic SMS gateway (used by the phone recovery flow). */
-  smsWebhookUrl: string | undefined;
+  /**
+   * LATCHKEY_SMS_PROVIDER: `webhook` (LATCHKEY_SMS_WEBHOOK_URL: POST JSON {to, text}, 2xx = accepted),
+   * `smsru` (LATCHKEY_SMSRU_API_ID, optional LATCHKEY_SMSRU_FROM), `twilio` (LATCHKEY_TWILIO_ACCOUNT_SID,
+   * LATCHKEY_TWILIO_AUTH_TOKEN, LATCHKEY_TWILIO_FROM). Default: `webhook` when a webhook URL is set, else the
+   * development outbox in development, else none. LATCHKEY_SMSRU_URL / LATCHKEY_TWILIO_URL move the API base.
+   */
+  sms: SmsSettings;
+  /** LATCHKEY_SMS_COUNTRIES: comma-separated ISO regions texts may go to (SMS pumping guard); unset = any. */
+  smsCountries: string[] | undefined;
+  /** LATCHKEY_SMS_DAILY_BUDGET: texts per UTC day; when reached, sending stops and an error is logged. */
+  smsDailyBudget: number;
+  /** LATCHKEY_SMS_CODE_TTL_SECONDS: lifetime of an SMS code; 60 by default (seed C4). */
+  smsCodeTtlSeconds: number;
+  /** LATCHKEY_PHONE_FLOW_TTL_MINUTES: lifetime of a phone recovery flow, resends included; 15 by default. */
+  phoneFlowTtlMinutes: number;
   /** LATCHKEY_REDIS_URL: shared rate limits when several nodes run. */
   redisUrl: string | undefined;
   /** LATCHKEY_SMS_DEFAULT_REGION: region for phone numbers written without a country code. */
@@ -115,6 +136,29 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const smtpUrl = url('LATCHKEY_SMTP_URL', undefined, ['smtp:', 'smtps:']);
   const smsWebhookUrl = url('LATCHKEY_SMS_WEBHOOK_URL', undefined, ['http:', 'https:']);
+  const smsProvider = oneOf('LATCHKEY_SMS_PROVIDER', ['webhook', 'smsru', 'twilio', 'dev'] as const, smsWebhookUrl ? 'webhook' : 'dev');
+  const required = (name: string): string => {
+    const value = get(name);
+    if (value === undefined) problems.push(`${name}: required when LATCHKEY_SMS_PROVIDER=${smsProvider}`);
+    return value ?? '';
+  };
+  let sms: SmsSettings;
+  if (smsProvider === 'webhook') sms = { provider: 'webhook', url: smsWebhookUrl ?? required('LATCHKEY_SMS_WEBHOOK_URL') };
+  else if (smsProvider === 'smsru') {
+    sms = { provider: 'smsru', apiId: required('LATCHKEY_SMSRU_API_ID'), baseUrl: url('LATCHKEY_SMSRU_URL', 'https://sms.ru', ['http:', 'https:']) ?? '', from: get('LATCHKEY_SMSRU_FROM') };
+  } else if (smsProvider === 'twilio') {
+    sms = {
+      provider: 'twilio',
+      accountSid: required('LATCHKEY_TWILIO_ACCOUNT_SID'),
+      authToken: required('LATCHKEY_TWILIO_AUTH_TOKEN'),
+      from: required('LATCHKEY_TWILIO_FROM'),
+      baseUrl: url('LATCHKEY_TWILIO_URL', 'https://api.twilio.com', ['http:', 'https:']) ?? '',
+    };
+  } else sms = { provider: 'dev' };
+  const countries = get('LATCHKEY_SMS_COUNTRIES')?.split(',').map((c) => c.trim().toUpperCase()).filter(Boolean);
+  for (const country of countries ?? []) {
+    if (!/^[A-Z]{2}$/.test(country)) problems.push(`LATCHKEY_SMS_COUNTRIES: "${country}" is not a two-letter country code`);
+  }
   const redisUrl = url('LATCHKEY_REDIS_URL', undefined, ['redis:', 'rediss:']);
   const region = (get('LATCHKEY_SMS_DEFAULT_REGION') ?? 'RU').toUpperCase();
   if (!/^[A-Z]{2}$/.test(region)) problems.push(`LATCHKEY_SMS_DEFAULT_REGION: "${region}" must be a two-letter country code`);
@@ -130,13 +174,17 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl,
     smtpUrl,
     mailFrom: get('LATCHKEY_MAIL_FROM') ?? 'Latchkey <no-reply@localhost>',
-    smsWebhookUrl,
+    sms,
+    smsCountries: countries,
+    smsDailyBudget: integer('LATCHKEY_SMS_DAILY_BUDGET', 1000, 0, 10_000_000),
+    smsCodeTtlSeconds: integer('LATCHKEY_SMS_CODE_TTL_SECONDS', 60, 30, 600),
+    phoneFlowTtlMinutes: integer('LATCHKEY_PHONE_FLOW_TTL_MINUTES', 15, 5, MAX_TOKEN_MINUTES),
     redisUrl,
     smsDefaultRegion: region,
     supportContact: get('LATCHKEY_SUPPORT_CONTACT'),
     rateLimits,
     secret,
-    dev: flag('LATCHKEY_DEV', smtpUrl === undefined && !production),
+    dev: flag('LATCHKEY_DEV', (smtpUrl === undefined || smsProvider === 'dev') && !production),
     dataDir: get('LATCHKEY_DATA_DIR') ?? './data',
     emailLinkTtlMinutes: integer('LATCHKEY_EMAIL_LINK_TTL_MINUTES', 60, 1, MAX_TOKEN_MINUTES),
     sessionTtlHours: integer('LATCHKEY_SESSION_TTL_HOURS', 720, 1, 24 * 365),
@@ -150,6 +198,7 @@ export function loadConfig(env: Env = process.env): Config {
     if (secret === undefined) problems.push('LATCHKEY_SECRET: required when NODE_ENV=production');
     if (!rateLimits) problems.push('LATCHKEY_RATE_LIMITS: off is refused when NODE_ENV=production');
     if (config.dev) problems.push('LATCHKEY_DEV: the development outbox is refused when NODE_ENV=production');
+    if (sms.provider === 'dev') config.sms = { provider: 'none' };
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

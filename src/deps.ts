@@ -4,6 +4,8 @@ import pino, { type Logger } from 'pino';
 import type { Config } from './config.js';
 import { devMailTransport, createSmtpTransport, type MailTransport } from './delivery/mail-transport.js';
 import { Outbox } from './delivery/outbox.js';
+import { createSmsTransport } from './delivery/sms/index.js';
+import type { SmsTransport } from './delivery/sms-transport.js';
 import { OutboxWorker, defaultWorkerOptions, type WorkerOptions } from './delivery/outbox.worker.js';
 import type { FlowContext } from './flows/context.js';
 import { systemClock, type Clock } from './kernel/clock.js';
@@ -24,8 +26,6 @@ export interface Deps extends FlowContext {
   metrics: Metrics;
   mail: MailTransport;
   worker: OutboxWorker;
-  /** Key for CSRF tokens and sealed payloads. */
-  secretKey: Buffer;
   close(): Promise<void>;
 }
 
@@ -37,6 +37,7 @@ export interface DepsOverrides {
   hasher?: PasswordHasher;
   limiter?: RateLimiter;
   mail?: MailTransport;
+  sms?: SmsTransport;
   workerOptions?: Partial<WorkerOptions>;
 }
 
@@ -78,9 +79,16 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       emailLinkTtlMinutes: config.emailLinkTtlMinutes,
       sessionTtlHours: config.sessionTtlHours,
       smsDefaultRegion: config.smsDefaultRegion,
+      smsCodeTtlSeconds: config.smsCodeTtlSeconds,
+      phoneFlowTtlMinutes: config.phoneFlowTtlMinutes,
+      smsCountries: config.smsCountries,
+      smsDailyBudget: config.smsDailyBudget,
+      smsEnabled: config.sms.provider !== 'none',
     },
+    secretKey,
   };
-  const worker = new OutboxWorker({ ...flow, mail, logger, metrics }, { ...defaultWorkerOptions, ...overrides.workerOptions });
+  const sms = overrides.sms !== undefined ? overrides.sms : createSmsTransport(config.sms);
+  const worker = new OutboxWorker({ ...flow, mail, sms, logger, metrics }, { ...defaultWorkerOptions, ...overrides.workerOptions });
   return {
     ...flow,
     config,
@@ -88,7 +96,6 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     metrics,
     mail,
     worker,
-    secretKey,
     async close() {
       await worker.stop();
       mail.close();

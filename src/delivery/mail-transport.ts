@@ -1,4 +1,5 @@
 import nodemailer, { type Transporter } from 'nodemailer';
+import { PermanentDeliveryError } from './errors.js';
 import type { EmailPayload } from './outbox.js';
 
 /** Where letters go: a pooled SMTP connection, or the development outbox (kept in the database). */
@@ -9,8 +10,6 @@ export interface MailTransport {
   close(): void;
 }
 
-/** A refusal that retrying cannot fix (SMTP 5xx: bad recipient, rejected message). */
-export class PermanentDeliveryError extends Error {}
 
 export function createSmtpTransport(url: string, from: string): MailTransport {
   const transporter: Transporter = nodemailer.createTransport({

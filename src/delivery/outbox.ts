@@ -14,6 +14,18 @@ export interface RecoveryRequestJob {
   identifier: string;
 }
 
+export interface SmsPayload {
+  to: string;
+  text: string;
+}
+
+/** A code to text if the number belongs to an account; resolved by the worker for the same reason. */
+export interface PhoneCodeJob {
+  flowHash: string;
+  phone: string;
+  code: string;
+}
+
 /**
  * The write side of the durable outbox. Services enqueue inside the transaction that changed the data;
  * only the worker talks to SMTP. Payloads are sealed because a queued letter holds a live link.
@@ -38,6 +50,22 @@ export class Outbox {
     await enqueueMessage(
       db,
       { channel: 'job', kind: 'recovery.email.request', recipient: null, subject: null, payload: this.sealer.seal(JSON.stringify(job)) },
+      iso(this.clock.now()),
+    );
+  }
+
+  async enqueueSms(db: Executor, kind: string, payload: SmsPayload): Promise<void> {
+    await enqueueMessage(
+      db,
+      { channel: 'sms', kind, recipient: payload.to, subject: null, payload: this.sealer.seal(JSON.stringify(payload)) },
+      iso(this.clock.now()),
+    );
+  }
+
+  async enqueuePhoneCode(db: Executor, job: PhoneCodeJob): Promise<void> {
+    await enqueueMessage(
+      db,
+      { channel: 'job', kind: 'recovery.phone.code', recipient: null, subject: null, payload: this.sealer.seal(JSON.stringify(job)) },
       iso(this.clock.now()),
     );
   }

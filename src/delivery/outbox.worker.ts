@@ -3,10 +3,13 @@ import { addMs, iso } from '../kernel/clock.js';
 import type { Metrics } from '../kernel/metrics.js';
 import type { FlowContext } from '../flows/context.js';
 import { issueRecoveryLink } from '../flows/recover-by-email.js';
+import { sendPhoneCode } from '../flows/recover-by-phone.js';
 import { claimDueMessages, markAbandoned, markRetry, markSent } from '../store/outbox.repo.js';
 import type { OutboxMessage } from '../store/schema.js';
-import { PermanentDeliveryError, type MailTransport } from './mail-transport.js';
-import type { EmailPayload, RecoveryRequestJob } from './outbox.js';
+import { PermanentDeliveryError } from './errors.js';
+import type { MailTransport } from './mail-transport.js';
+import type { EmailPayload, PhoneCodeJob, RecoveryRequestJob, SmsPayload } from './outbox.js';
+import type { SmsTransport } from './sms-transport.js';
 
 export interface WorkerOptions {
   /** How often an idle worker looks for due messages (it is also woken by `Outbox.kick`). */
@@ -30,6 +33,8 @@ export const defaultWorkerOptions: WorkerOptions = {
 
 export type WorkerContext = Pick<FlowContext, 'store' | 'clock' | 'random' | 'outbox' | 'settings'> & {
   mail: MailTransport;
+  /** Undefined when no SMS gateway is configured. */
+  sms: SmsTransport | undefined;
   logger: Logger;
   metrics: Metrics;
 };
@@ -122,6 +127,12 @@ export class OutboxWorker {
         await store.db.transaction().execute(async (tx) => {
           if (message.kind === 'recovery.email.request') {
             await issueRecoveryLink(this.ctx, tx, this.ctx.outbox.open<RecoveryRequestJob>(message.payload));
+          } else if (message.kind === 'recovery.phone.code') {
+            const skipped = await sendPhoneCode(this.ctx, tx, this.ctx.outbox.open<PhoneCodeJob>(message.payload));
+            if (skipped === 'budget_exhausted') {
+              metrics.smsBudgetExhausted.inc();
+              logger.error({ outboxId: message.id }, 'outbox: daily SMS budget reached, code not sent (LATCHKEY_SMS_DAILY_BUDGET)');
+            }
           }
           await markSent(tx, message.id, iso(clock.now()), false);
         });
@@ -133,6 +144,13 @@ export class OutboxWorker {
         await markSent(store.db, message.id, iso(clock.now()), this.ctx.mail.kind === 'dev');
         metrics.messagesSent.inc({ channel: 'email' });
         logger.info({ outboxId: message.id, kind: message.kind }, 'outbox: message sent');
+        return;
+      }
+      if (message.channel === 'sms' && this.ctx.sms) {
+        await this.ctx.sms.send(this.ctx.outbox.open<SmsPayload>(message.payload));
+        await markSent(store.db, message.id, iso(clock.now()), this.ctx.sms.kind === 'dev');
+        metrics.messagesSent.inc({ channel: 'sms' });
+        logger.info({ outboxId: message.id, kind: message.kind, gateway: this.ctx.sms.kind }, 'outbox: message sent');
         return;
       }
       await markAbandoned(store.db, message.id, `no transport for channel ${message.channel}`);

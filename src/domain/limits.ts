@@ -15,4 +15,9 @@ export const limits = {
   recoveryGlobal: { max: 5000, windowMs: HOUR },
   completePerIp: { max: 30, windowMs: 15 * MINUTE },
   changePasswordPerAccount: { max: 10, windowMs: 15 * MINUTE },
+  /** Texts cost money and invite SMS pumping: hourly caps per number, per IP and overall (SPEC §7 rule 7). */
+  phonePerNumber: { max: 6, windowMs: HOUR },
+  phonePerIp: { max: 10, windowMs: HOUR },
+  phoneGlobal: { max: 1000, windowMs: HOUR },
+  phoneVerifyPerIp: { max: 60, windowMs: 15 * MINUTE },
 } satisfies Record<string, Limit>;

@@ -36,8 +36,8 @@ export async function completeRecovery(ctx: FlowContext, input: { token: string;
   const session = await ctx.store.db.transaction().execute(async (tx) => {
     const consumed = await consumeRecoveryToken(tx, sha256(input.token), iso(ctx.clock.now()));
     if (!consumed || consumed.account_id !== account.id) throw new AppError('invalid_token');
-    // Following the link proved the person reads this mailbox.
-    await markEmailVerified(tx, account.id, iso(ctx.clock.now()));
+    // Following an e-mailed link proved the person reads this mailbox.
+    if (consumed.purpose === 'email_link') await markEmailVerified(tx, account.id, iso(ctx.clock.now()));
     await applyPasswordChange(ctx, tx, { account, hash, actorKind: 'recovery', actorAccountId: account.id, ip: meta.ip });
     return openSession(ctx, tx, account.id, meta);
   });

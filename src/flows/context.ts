@@ -13,11 +13,19 @@ export interface FlowContext {
   hasher: PasswordHasher;
   outbox: Outbox;
   limiter: RateLimiter;
+  /** Server secret: keys the HMAC of SMS codes. */
+  secretKey: Buffer;
   settings: {
     publicUrl: URL;
     emailLinkTtlMinutes: number;
     sessionTtlHours: number;
     smsDefaultRegion: string;
+    smsCodeTtlSeconds: number;
+    phoneFlowTtlMinutes: number;
+    smsCountries: string[] | undefined;
+    smsDailyBudget: number;
+    /** False when no SMS gateway is configured: phone recovery is then off. */
+    smsEnabled: boolean;
   };
 }
 

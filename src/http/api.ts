@@ -3,6 +3,7 @@ import type { Deps } from '../deps.js';
 import { changeOwnPassword } from '../flows/change-password.js';
 import { completeRecovery } from '../flows/complete-recovery.js';
 import { requestEmailRecovery } from '../flows/recover-by-email.js';
+import { requestPhoneRecovery, resendPhoneCode, verifyPhoneCode, type PhoneFlowState } from '../flows/recover-by-phone.js';
 import { accountView, closeSession } from '../flows/session.js';
 import { signIn, type SignInResult } from '../flows/sign-in.js';
 import { AppError } from '../kernel/errors.js';
@@ -15,6 +16,8 @@ const identifier = { type: 'string', minLength: 1, maxLength: 320, pattern: '^[^
 /** Long enough for any real password; the policy itself says `too_long` past 256 characters. */
 const password = { type: 'string', minLength: 1, maxLength: 2048, pattern: '^[^\\u0000]*$' } as const;
 const token = { type: 'string', minLength: 1, maxLength: 200 } as const;
+const phone = { type: 'string', minLength: 1, maxLength: 40 } as const;
+const code = { type: 'string', minLength: 1, maxLength: 20 } as const;
 
 function body(properties: Record<string, object>) {
   return { type: 'object', required: Object.keys(properties), properties, additionalProperties: true } as const;
@@ -60,6 +63,24 @@ export async function apiRoutes(app: FastifyInstance, opts: { deps: Deps }): Pro
     assertSameOrigin(request, publicOrigin, false);
     await requestEmailRecovery(deps, request.body, requestMeta(request));
     return reply.status(202).send({});
+  });
+
+  const phoneAnswer = (state: PhoneFlowState) => ({ flow: state.flow, expiresIn: state.expiresIn, resendIn: state.resendIn, resendsLeft: state.resendsLeft });
+
+  app.post<{ Body: { phone: string } }>('/recovery/phone', { schema: { body: body({ phone }) } }, async (request, reply) => {
+    assertSameOrigin(request, publicOrigin, false);
+    return reply.status(202).send(phoneAnswer(await requestPhoneRecovery(deps, request.body, requestMeta(request))));
+  });
+
+  app.post<{ Body: { flow: string } }>('/recovery/phone/resend', { schema: { body: body({ flow: token }) } }, async (request, reply) => {
+    assertSameOrigin(request, publicOrigin, false);
+    const { flow: _flow, ...rest } = phoneAnswer(await resendPhoneCode(deps, request.body, requestMeta(request)));
+    return reply.status(202).send(rest);
+  });
+
+  app.post<{ Body: { flow: string; code: string } }>('/recovery/phone/verify', { schema: { body: body({ flow: token, code }) } }, async (request) => {
+    assertSameOrigin(request, publicOrigin, false);
+    return verifyPhoneCode(deps, request.body, requestMeta(request));
   });
 
   app.post<{ Body: { token: string; password: string } }>('/recovery/complete', { schema: { body: body({ token, password }) } }, async (request, reply) => {

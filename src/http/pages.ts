@@ -4,6 +4,9 @@ import type { Deps } from '../deps.js';
 import { changeOwnPassword } from '../flows/change-password.js';
 import { completeRecovery, inspectRecoveryToken } from '../flows/complete-recovery.js';
 import { requestEmailRecovery } from '../flows/recover-by-email.js';
+import { phoneFlowState, requestPhoneRecovery, resendPhoneCode, verifyPhoneCode } from '../flows/recover-by-phone.js';
+import { sha256 } from '../kernel/crypto.js';
+import { findPhoneFlow } from '../store/phone-flows.repo.js';
 import { closeSession } from '../flows/session.js';
 import { signIn } from '../flows/sign-in.js';
 import { AppError, isAppError } from '../kernel/errors.js';
@@ -23,7 +26,8 @@ import {
 } from './security.js';
 
 const RESET_COOKIE = 'lk_reset';
-const RESET_PATH = '/recover/email';
+/** The one new-password form every recovery channel ends in; its token travels in a cookie scoped to it. */
+const RESET_PATH = '/recover/password';
 const field = { type: 'string', maxLength: 2048 } as const;
 const form = (...names: string[]) => ({
   type: 'object',
@@ -31,7 +35,10 @@ const form = (...names: string[]) => ({
   properties: Object.fromEntries(names.map((n) => [n, field])),
 });
 
+const PHONE_COOKIE = 'lk_phone_flow';
+const PHONE_PATH = '/recover/phone';
 const css = fs.readFileSync(new URL('../ui/static/app.css', import.meta.url), 'utf8');
+const countdownJs = fs.readFileSync(new URL('../ui/static/countdown.js', import.meta.url), 'utf8');
 
 /** Server-rendered pages (SPEC §5). Expected mistakes re-show the form; the signed-in pages sit in a guarded context. */
 export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Promise<void> {
@@ -69,6 +76,9 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
   };
 
   app.get('/static/app.css', async (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(css));
+  app.get('/static/countdown.js', async (_request, reply) =>
+    reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(countdownJs),
+  );
 
   app.get('/', async (request, reply) => reply.redirect(request.auth ? '/portals' : '/login', 303));
 
@@ -90,16 +100,17 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
     }
   });
 
-  app.get('/recover', async (request, reply) => htmlReply(reply, pages.recoverPage(requestLang(request))));
+  const phoneEnabled = deps.settings.smsEnabled;
+  app.get('/recover', async (request, reply) => htmlReply(reply, pages.recoverPage(requestLang(request), { phoneEnabled })));
 
   app.post<{ Body: { login: string } }>('/recover', { schema: { body: form('login') } }, async (request, reply) => {
     const lang = requestLang(request);
-    if (request.body.login.trim() === '') return htmlReply(reply, pages.recoverPage(lang), 400);
+    if (request.body.login.trim() === '') return htmlReply(reply, pages.recoverPage(lang, { phoneEnabled }), 400);
     try {
       await requestEmailRecovery(deps, request.body, requestMeta(request));
     } catch (error) {
       const { status, messages } = formError(request, error);
-      return htmlReply(reply, pages.recoverPage(lang, { login: request.body.login, errors: messages }), status);
+      return htmlReply(reply, pages.recoverPage(lang, { login: request.body.login, errors: messages, phoneEnabled }), status);
     }
     return htmlReply(reply, pages.recoverSentPage(lang, deps.config.emailLinkTtlMinutes));
   });
@@ -141,6 +152,90 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
       return htmlReply(reply, pages.resetPasswordPage(lang, account.login, messages), status);
     }
   });
+
+  // Recovery by phone (seed C4, C5): number → code (with countdowns and "Send a new code") → the shared
+  // new-password form. The flow handle lives in a cookie scoped to these pages, never in the address.
+  const phoneCookie = { path: PHONE_PATH, httpOnly: true, sameSite: 'lax' as const, secure, maxAge: deps.config.phoneFlowTtlMinutes * 60 };
+  const openFlow = async (request: FastifyRequest) => {
+    const flow = request.cookies[PHONE_COOKIE];
+    if (!flow || flow.length > 100) return undefined;
+    const row = await findPhoneFlow(deps.store.db, sha256(flow));
+    if (!row || row.closed_at || row.verified_at || row.expires_at <= deps.clock.now().toISOString()) return undefined;
+    return { flow, row };
+  };
+  const showCode = async (request: FastifyRequest, reply: FastifyReply, extra: { errors?: string[]; notice?: string; status?: number } = {}) => {
+    const open = await openFlow(request);
+    if (!open) return reply.redirect(PHONE_PATH, 303);
+    const { expiresIn, resendIn } = phoneFlowState(deps, open.flow, open.row);
+    const view = { phone: open.row.phone, expiresIn, resendIn, ...extra };
+    return htmlReply(reply, pages.codePage(requestLang(request), view), extra.status ?? 200);
+  };
+
+  app.get(PHONE_PATH, async (request, reply) => {
+    if (!phoneEnabled) return htmlReply(reply, pages.errorPage(requestLang(request), translator(requestLang(request))('phone.unavailable')), 404);
+    return htmlReply(reply, pages.phonePage(requestLang(request)));
+  });
+
+  app.post<{ Body: { phone: string } }>(PHONE_PATH, { schema: { body: form('phone') } }, async (request, reply) => {
+    const lang = requestLang(request);
+    const t = translator(lang);
+    try {
+      const state = await requestPhoneRecovery(deps, request.body, requestMeta(request));
+      reply.setCookie(PHONE_COOKIE, state.flow, phoneCookie);
+      return reply.redirect(`${PHONE_PATH}/code`, 303);
+    } catch (error) {
+      if (isAppError(error) && error.code === 'invalid_request') {
+        return htmlReply(reply, pages.phonePage(lang, { phone: request.body.phone, errors: [t('phone.invalidNumber')] }), 400);
+      }
+      const { status, messages } = formError(request, error);
+      return htmlReply(reply, pages.phonePage(lang, { phone: request.body.phone, errors: messages }), status);
+    }
+  });
+
+  app.get(`${PHONE_PATH}/code`, async (request, reply) => {
+    const sent = (request.query as Record<string, unknown>).sent === '1';
+    return showCode(request, reply, sent ? { notice: translator(requestLang(request))('code.resent') } : {});
+  });
+
+  app.post<{ Body: { code: string } }>(`${PHONE_PATH}/code`, { schema: { body: form('code') } }, async (request, reply) => {
+    const t = translator(requestLang(request));
+    const flow = request.cookies[PHONE_COOKIE] ?? '';
+    try {
+      const { token } = await verifyPhoneCode(deps, { flow, code: request.body.code.trim() }, requestMeta(request));
+      reply.clearCookie(PHONE_COOKIE, { path: PHONE_PATH });
+      reply.setCookie(RESET_COOKIE, token, { path: RESET_PATH, httpOnly: true, sameSite: 'lax', secure, maxAge: 10 * 60 });
+      return reply.redirect(RESET_PATH, 303);
+    } catch (error) {
+      if (!isAppError(error)) throw error;
+      if (error.code === 'invalid_code' || error.code === 'invalid_request') return showCode(request, reply, { errors: [t('code.wrong')], status: 400 });
+      if (error.code === 'code_expired') return showCode(request, reply, { errors: [t('code.expired')], status: 410 });
+      if (error.code === 'too_many_attempts') return htmlReply(reply, pages.phonePage(requestLang(request), { errors: [t('code.tooMany')] }), 429);
+      if (error.code === 'invalid_token') return reply.redirect(PHONE_PATH, 303);
+      const { status, messages } = formError(request, error);
+      return showCode(request, reply, { errors: messages, status });
+    }
+  });
+
+  app.post(`${PHONE_PATH}/resend`, async (request, reply) => {
+    const t = translator(requestLang(request));
+    try {
+      await resendPhoneCode(deps, { flow: request.cookies[PHONE_COOKIE] ?? '' }, requestMeta(request));
+      return reply.redirect(`${PHONE_PATH}/code?sent=1`, 303);
+    } catch (error) {
+      if (!isAppError(error)) throw error;
+      if (error.code === 'too_many_attempts') return reply.redirect(`${PHONE_PATH}/help`, 303);
+      if (error.code === 'invalid_token') return reply.redirect(PHONE_PATH, 303);
+      if (error.code === 'rate_limited') {
+        reply.header('retry-after', String(error.extras.retryAfter ?? 60));
+        return showCode(request, reply, { errors: [t('code.resendIn', { seconds: error.extras.retryAfter ?? 60 })], status: 429 });
+      }
+      throw error;
+    }
+  });
+
+  // Seed C5: the code does not come. The global support contact is shown to everyone alike: a contact
+  // chosen by the number's portals would tell a stranger whose number it is (SPEC §7 rule 6).
+  app.get(`${PHONE_PATH}/help`, async (request, reply) => htmlReply(reply, pages.phoneHelpPage(requestLang(request), deps.config.supportContact)));
 
   app.get('/.well-known/change-password', async (_request, reply) => reply.redirect('/account#password', 302));
 

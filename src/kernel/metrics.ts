@@ -8,6 +8,7 @@ export interface Metrics {
   messagesSent: Counter<'channel'>;
   messagesFailed: Counter<'channel'>;
   outboxDepth: Gauge;
+  smsBudgetExhausted: Counter;
 }
 
 export function createMetrics(readDepth: () => Promise<number>): Metrics {
@@ -19,6 +20,7 @@ export function createMetrics(readDepth: () => Promise<number>): Metrics {
     httpDuration: new Histogram({ name: 'latchkey_http_request_duration_seconds', help: 'HTTP request duration by route template', labelNames: ['route'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry] }),
     messagesSent: new Counter({ name: 'latchkey_messages_sent_total', help: 'Messages handed to a transport', labelNames: ['channel'], registers: [registry] }),
     messagesFailed: new Counter({ name: 'latchkey_messages_failed_total', help: 'Failed delivery attempts', labelNames: ['channel'], registers: [registry] }),
+    smsBudgetExhausted: new Counter({ name: 'latchkey_sms_budget_exhausted_total', help: 'Codes not sent because the daily SMS budget was reached', registers: [registry] }),
     outboxDepth: new Gauge({
       name: 'latchkey_outbox_depth',
       help: 'Messages queued or in flight',

@@ -51,7 +51,8 @@ export interface SessionsTable {
 export interface RecoveryTokensTable {
   token_hash: string;
   account_id: string;
-  purpose: 'email_link';
+  /** `email_link`: the e-mailed link; `phone_reset`: issued once an SMS code was verified (10 minutes). */
+  purpose: 'email_link' | 'phone_reset';
   created_at: string;
   expires_at: string;
   consumed_at: string | null;
@@ -91,6 +92,25 @@ export interface AuditEventsTable {
   detail: string | null;
 }
 
+export interface PhoneFlowsTable {
+  /** sha256 of the flow handle the client holds. */
+  id_hash: string;
+  phone: string;
+  /** Set by the worker when the number belongs to an active account with a verified phone; else null. */
+  account_id: string | null;
+  created_at: string;
+  expires_at: string;
+  /** HMAC of the current 6-digit code under the server secret (a bare hash of 10^6 codes would be no secret). */
+  code_hash: string;
+  code_expires_at: string;
+  code_sent_at: string;
+  resends: number;
+  /** Verification attempts, counted across resends. */
+  attempts: number;
+  verified_at: string | null;
+  closed_at: string | null;
+}
+
 export interface Database {
   accounts: AccountsTable;
   portals: PortalsTable;
@@ -99,6 +119,7 @@ export interface Database {
   recovery_tokens: RecoveryTokensTable;
   outbox: OutboxTable;
   audit_events: AuditEventsTable;
+  phone_flows: PhoneFlowsTable;
 }
 
 export type Account = Selectable<AccountsTable>;

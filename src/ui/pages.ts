@@ -30,11 +30,20 @@ ${errorList(t, values.errors ?? [])}
   );
 }
 
-export function recoverPage(lang: Locale, values: { login?: string; errors?: string[] } = {}): string {
+/** "By e-mail" / "By phone number", as the seed offers both ways back (C2, C4). */
+function channelTabs(lang: Locale, current: 'email' | 'phone', phoneEnabled: boolean): SafeHtml {
+  const t = translator(lang);
+  if (!phoneEnabled) return html``;
+  return html`<nav class="tabs">${current === 'email' ? html`<strong>${t('recover.byEmail')}</strong>` : html`<a href="/recover">${t('recover.byEmail')}</a>`}
+  ${current === 'phone' ? html`<strong>${t('recover.byPhone')}</strong>` : html`<a href="/recover/phone" data-testid="recover-by-phone">${t('recover.byPhone')}</a>`}</nav>`;
+}
+
+export function recoverPage(lang: Locale, values: { login?: string; errors?: string[]; phoneEnabled?: boolean } = {}): string {
   const t = translator(lang);
   return layout(
     { lang, title: t('recover.title'), path: '/recover' },
     html`<h1>${t('recover.title')}</h1>
+${channelTabs(lang, 'email', values.phoneEnabled ?? false)}
 <p>${t('recover.intro')}</p>
 ${errorList(t, values.errors ?? [])}
 <form method="post" action="/recover" novalidate>
@@ -60,11 +69,11 @@ export function recoverSentPage(lang: Locale, minutes: number): string {
 export function resetPasswordPage(lang: Locale, login: string, errors: string[] = []): string {
   const t = translator(lang);
   return layout(
-    { lang, title: t('reset.title'), path: '/recover/email' },
+    { lang, title: t('reset.title'), path: '/recover/password' },
     html`<h1>${t('reset.title')}</h1>
 <p>${t('reset.intro', { login })}</p>
 ${errorList(t, errors)}
-<form method="post" action="/recover/email" novalidate>
+<form method="post" action="/recover/password" novalidate>
   <input type="text" name="username" autocomplete="username" value="${login}" hidden readonly>
   <label>${t('reset.password')}<input name="password" type="password" autocomplete="new-password" required maxlength="1024" autofocus></label>
   <p class="muted">${t('password.rules')}</p>
@@ -161,5 +170,71 @@ ${entries.map(
   <pre>${text === undefined ? '' : linkify(text)}</pre>
 </article>`,
 )}`,
+  );
+}
+
+export function phonePage(lang: Locale, values: { phone?: string; errors?: string[] } = {}): string {
+  const t = translator(lang);
+  return layout(
+    { lang, title: t('phone.title'), path: '/recover/phone' },
+    html`<h1>${t('recover.title')}</h1>
+${channelTabs(lang, 'phone', true)}
+<p>${t('phone.intro')}</p>
+${errorList(t, values.errors ?? [])}
+<form method="post" action="/recover/phone" novalidate>
+  <label>${t('phone.number')}<input name="phone" type="tel" inputmode="tel" autocomplete="tel" required maxlength="40" value="${values.phone ?? ''}" autofocus></label>
+  <button type="submit">${t('phone.submit')}</button>
+</form>
+<p><a href="/login">${t('recover.backToLogin')}</a></p>`,
+  );
+}
+
+export interface CodeView {
+  phone: string;
+  expiresIn: number;
+  resendIn: number | null;
+  errors?: string[];
+  notice?: string;
+}
+
+/**
+ * The code form (seed C4): the countdowns are plain text from the server, so they work without
+ * JavaScript; /static/countdown.js, when it runs, ticks them and enables "Send a new code" on time.
+ */
+export function codePage(lang: Locale, view: CodeView): string {
+  const t = translator(lang);
+  const countdown = (seconds: number, key: 'code.expiresIn' | 'code.resendIn', doneKey: 'code.expired' | 'code.resendNow', testid: string) =>
+    html`<p class="muted" data-testid="${testid}" data-countdown="${seconds}" data-template="${t(key, { seconds: '{s}' })}" data-done="${t(doneKey)}">${seconds > 0 ? t(key, { seconds }) : t(doneKey)}</p>`;
+  return layout(
+    { lang, title: t('code.title'), path: '/recover/phone/code' },
+    html`<h1>${t('code.title')}</h1>
+<p>${t('code.intro', { phone: view.phone })}</p>
+${view.notice ? html`<div class="notice" role="status" data-testid="flash">${view.notice}</div>` : ''}
+${errorList(t, view.errors ?? [])}
+<form method="post" action="/recover/phone/code" novalidate>
+  <label>${t('code.label')}<input name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required autofocus></label>
+  ${countdown(view.expiresIn, 'code.expiresIn', 'code.expired', 'code-expires')}
+  <button type="submit">${t('code.submit')}</button>
+</form>
+${view.resendIn === null
+  ? html`<p class="muted">${t('code.noResends')}</p>`
+  : html`<form method="post" action="/recover/phone/resend" class="resend">
+  ${countdown(view.resendIn, 'code.resendIn', 'code.resendNow', 'code-resend-in')}
+  <button type="submit" class="secondary" data-testid="resend" data-enable-after="${view.resendIn}">${t('code.resend')}</button>
+</form>`}
+<p><a href="/recover/phone/help" data-testid="no-code">${t('code.notReceived')}</a></p>
+<script src="/static/countdown.js" defer></script>`,
+  );
+}
+
+export function phoneHelpPage(lang: Locale, supportContact: string | undefined): string {
+  const t = translator(lang);
+  return layout(
+    { lang, title: t('help.title'), path: '/recover/phone/help' },
+    html`<h1 data-testid="phone-help">${t('help.title')}</h1>
+<p>${t('help.operator')}</p>
+<p data-testid="support-contact">${supportContact ? t('help.support', { contact: supportContact }) : t('help.supportAdmin')}</p>
+<p><a class="button" href="/recover" data-testid="try-email">${t('help.tryEmail')}</a></p>
+<p><a href="/recover/phone">${t('help.startOver')}</a></p>`,
   );
 }

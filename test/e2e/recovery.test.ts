@@ -198,20 +198,20 @@ describe('e2e: e-mail password recovery in the browser', { timeout: 60_000 }, ()
 
         // --- The link: the form is shown, the token is off the address bar ---
         await page.goto(link);
-        await page.waitForURL(`${base}/recover/email`);
+        await page.waitForURL(`${base}/recover/password`);
         assert.ok(!page.url().includes(token), page.url());
         await assertPage(page, lang, t('reset.title'));
         assert.ok((await page.locator('main').textContent())?.includes(t('reset.intro', { login })));
         await page.screenshot({ path: path.join(os.tmpdir(), `latchkey-e2e-${lang}-new-password.png`), fullPage: true });
         // The login is in the form for password managers only: present, but not shown as a text box.
-        const usernameHint = page.locator('form[action="/recover/email"] input[name="username"]');
+        const usernameHint = page.locator('form[action="/recover/password"] input[name="username"]');
         assert.equal(await usernameHint.getAttribute('autocomplete'), 'username');
         assert.equal(await usernameHint.isVisible(), false, 'the hidden username field of the new-password form is visible');
 
         // A weak password: refused in the page's language, the form stays and the link still works.
         await page.getByLabel(t('reset.password')).fill(WEAK_PASSWORD);
         assert.equal(await submit(page, () => page.getByRole('button', { name: t('reset.submit') }).click()), 422, await describePage(page));
-        assert.equal(pathOf(page), '/recover/email');
+        assert.equal(pathOf(page), '/recover/password');
         await assertPage(page, lang, t('reset.title'));
         assert.equal((await page.getByTestId('form-error').textContent())?.trim(), t('weak.common'));
 

@@ -44,7 +44,7 @@ const ME_PASSWORD: Endpoint = { method: 'POST', url: '/api/v1/me/password', form
 const SIGN_OUT: Endpoint = { method: 'DELETE', url: '/api/v1/session', form: false, successes: [204] };
 const LOGIN_FORM: Endpoint = { method: 'POST', url: '/login', form: true, successes: [] };
 const RECOVER_FORM: Endpoint = { method: 'POST', url: '/recover', form: true, successes: [200] };
-const RESET_FORM: Endpoint = { method: 'POST', url: '/recover/email', form: true, successes: [] };
+const RESET_FORM: Endpoint = { method: 'POST', url: '/recover/password', form: true, successes: [] };
 
 const JSON_ENDPOINTS = [SESSION, RECOVERY_EMAIL, RECOVERY_COMPLETE, ME_PASSWORD, SIGN_OUT];
 const FORM_ENDPOINTS = [LOGIN_FORM, RECOVER_FORM, RESET_FORM];

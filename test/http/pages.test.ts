@@ -124,8 +124,8 @@ for (const dialect of DIALECTS) {
 }
 
 describe('production has no development outbox', () => {
-  it('answers 404 at /dev/outbox when an SMTP server is configured', async () => {
-    const t = await startTestApp({ dialect: 'sqlite', worker: false, env: { LATCHKEY_SMTP_URL: 'smtp://127.0.0.1:9' } });
+  it('answers 404 at /dev/outbox when an SMTP server and an SMS gateway are configured', async () => {
+    const t = await startTestApp({ dialect: 'sqlite', worker: false, env: { LATCHKEY_SMTP_URL: 'smtp://127.0.0.1:9', LATCHKEY_SMS_WEBHOOK_URL: 'http://127.0.0.1:9/sms' } });
     try {
       assert.equal((await t.app.inject({ method: 'GET', url: '/dev/outbox' })).statusCode, 404);
     } finally {

@@ -65,7 +65,7 @@ for (const dialect of DIALECTS) {
         assert.equal(opened.statusCode, 303, `${method} shows the form`);
         assert.equal(opened.headers['referrer-policy'], 'no-referrer');
         assert.equal(opened.headers['cache-control'], 'no-store');
-        assert.equal(opened.headers.location, '/recover/email', 'the token leaves the address bar');
+        assert.equal(opened.headers.location, '/recover/password', 'the token leaves the address bar');
       }
 
       const done = await t.app.inject({ method: 'POST', url: '/api/v1/recovery/complete', headers: json, payload: { token, password: NEW_PASSWORD } });

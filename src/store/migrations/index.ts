@@ -1,10 +1,12 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { Dialect, Store } from '../db.js';
 import * as m001 from './001_initial.js';
+import * as m002 from './002_phone_flows.js';
 
 /** The explicit, ordered list of migrations; each is given the dialect, one set for both databases. */
 const migrations: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> }> = {
   '001_initial': m001,
+  '002_phone_flows': m002,
 };
 
 export async function migrateToLatest(store: Store): Promise<string[]> {

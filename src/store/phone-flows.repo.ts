@@ -1,0 +1,86 @@
+import type { Selectable } from 'kysely';
+import { sql } from 'kysely';
+import type { Executor } from './db.js';
+import type { PhoneFlowsTable } from './schema.js';
+
+export type PhoneFlow = Selectable<PhoneFlowsTable>;
+
+export const MAX_CODE_ATTEMPTS = 5;
+export const MAX_RESENDS = 3;
+
+export async function insertPhoneFlow(db: Executor, flow: PhoneFlow): Promise<void> {
+  await db.insertInto('phone_flows').values(flow).execute();
+}
+
+export async function findPhoneFlow(db: Executor, idHash: string): Promise<PhoneFlow | undefined> {
+  return db.selectFrom('phone_flows').selectAll().where('id_hash', '=', idHash).executeTakeFirst();
+}
+
+/** A new request for a number closes its older open flows (SPEC §7 rule 5). */
+export async function closeOpenFlowsForPhone(db: Executor, phone: string, now: string): Promise<void> {
+  await db.updateTable('phone_flows').set({ closed_at: now }).where('phone', '=', phone).where('closed_at', 'is', null).where('verified_at', 'is', null).execute();
+}
+
+export async function attachAccount(db: Executor, idHash: string, accountId: string): Promise<void> {
+  await db.updateTable('phone_flows').set({ account_id: accountId }).where('id_hash', '=', idHash).execute();
+}
+
+/**
+ * Rotates the code if the flow is open, under its resend limit and past its cooldown: one conditional
+ * UPDATE, so parallel resends cannot exceed the limit or skip the cooldown.
+ */
+export async function rotateCode(
+  db: Executor,
+  idHash: string,
+  change: { codeHash: string; codeExpiresAt: string; now: string; cooldownStartedBefore: string },
+): Promise<PhoneFlow | undefined> {
+  return db
+    .updateTable('phone_flows')
+    .set({ code_hash: change.codeHash, code_expires_at: change.codeExpiresAt, code_sent_at: change.now, resends: sql<number>`resends + 1` })
+    .where('id_hash', '=', idHash)
+    .where('closed_at', 'is', null)
+    .where('verified_at', 'is', null)
+    .where('expires_at', '>', change.now)
+    .where('resends', '<', MAX_RESENDS)
+    .where('code_sent_at', '<=', change.cooldownStartedBefore)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/**
+ * Counts one verification attempt, atomically and only while attempts remain: of any number of parallel
+ * guesses at most MAX_CODE_ATTEMPTS are ever counted (SPEC §7 rule 7).
+ */
+export async function countAttempt(db: Executor, idHash: string, now: string): Promise<PhoneFlow | undefined> {
+  return db
+    .updateTable('phone_flows')
+    .set({ attempts: sql<number>`attempts + 1` })
+    .where('id_hash', '=', idHash)
+    .where('closed_at', 'is', null)
+    .where('verified_at', 'is', null)
+    .where('expires_at', '>', now)
+    .where('attempts', '<', MAX_CODE_ATTEMPTS)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Marks the flow verified once; the caller then issues the reset token. */
+export async function markVerified(db: Executor, idHash: string, now: string): Promise<boolean> {
+  const result = await db.updateTable('phone_flows').set({ verified_at: now }).where('id_hash', '=', idHash).where('verified_at', 'is', null).where('closed_at', 'is', null).executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+export async function closeFlow(db: Executor, idHash: string, now: string): Promise<void> {
+  await db.updateTable('phone_flows').set({ closed_at: now }).where('id_hash', '=', idHash).where('closed_at', 'is', null).execute();
+}
+
+/** Texts queued since `since` (the daily SMS budget counts them across nodes). */
+export async function countSmsSince(db: Executor, since: string): Promise<number> {
+  const row = await db
+    .selectFrom('outbox')
+    .select((eb) => eb.fn.countAll<string | number>().as('n'))
+    .where('channel', '=', 'sms')
+    .where('created_at', '>=', since)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
