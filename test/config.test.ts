@@ -52,4 +52,23 @@ describe('settings (SPEC §3)', () => {
     assert.equal(loadConfig({ LATCHKEY_EMAIL_LINK_TTL_MINUTES: '1440' }).emailLinkTtlMinutes, 1440);
     assert.equal(problems({ LATCHKEY_EMAIL_LINK_TTL_MINUTES: '1441' }).length, 1);
   });
+
+  it('chooses the SMS gateway and asks for its credentials by name', () => {
+    assert.deepEqual(loadConfig({}).sms, { provider: 'dev' });
+    assert.deepEqual(loadConfig({ LATCHKEY_SMS_WEBHOOK_URL: 'http://127.0.0.1:9/sms' }).sms, { provider: 'webhook', url: 'http://127.0.0.1:9/sms' });
+    const smsru = loadConfig({ LATCHKEY_SMS_PROVIDER: 'smsru', LATCHKEY_SMSRU_API_ID: 'abc' }).sms;
+    assert.deepEqual(smsru, { provider: 'smsru', apiId: 'abc', baseUrl: 'https://sms.ru', from: undefined });
+    const lines = problems({ LATCHKEY_SMS_PROVIDER: 'twilio', LATCHKEY_TWILIO_ACCOUNT_SID: 'AC1' });
+    assert.deepEqual(lines, [
+      'LATCHKEY_TWILIO_AUTH_TOKEN: required when LATCHKEY_SMS_PROVIDER=twilio',
+      'LATCHKEY_TWILIO_FROM: required when LATCHKEY_SMS_PROVIDER=twilio',
+    ]);
+    assert.equal(problems({ LATCHKEY_SMS_COUNTRIES: 'RU,Russia' }).length, 1);
+    assert.deepEqual(loadConfig({ LATCHKEY_SMS_COUNTRIES: 'ru, kz' }).smsCountries, ['RU', 'KZ']);
+  });
+
+  it('has no development SMS outbox in production', () => {
+    const config = loadConfig({ NODE_ENV: 'production', LATCHKEY_PUBLIC_URL: 'https://id.example.com', LATCHKEY_SMTP_URL: 'smtp://m:25', LATCHKEY_SECRET: 's'.repeat(40) });
+    assert.deepEqual(config.sms, { provider: 'none' });
+  });
 });
