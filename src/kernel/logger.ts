@@ -11,6 +11,7 @@ const REDACT = [
   '*.token',
   '*.code',
   '*.checkword',
+  '*.flow',
 ];
 
 /** Token-bearing paths and query values are cut out of logged URLs. */

@@ -166,7 +166,7 @@ export function devOutboxPage(lang: Locale, entries: OutboxEntry[]): string {
 ${entries.length === 0 ? html`<p>${t('outbox.empty')}</p>` : ''}
 ${entries.map(
   ({ message, text }) => html`<article class="message" data-testid="outbox-message" data-kind="${message.kind}">
-  <header><strong>${message.subject ?? message.kind}</strong><br><small>${t('outbox.to')}: ${message.recipient ?? ''} · ${message.created_at} · ${message.status}</small></header>
+  <header><strong>${message.subject ?? message.kind}</strong><br><small>${t('outbox.to')}: ${message.recipient ?? ''} · ${message.created_at} · ${message.status}${message.last_error ? ` · ${message.last_error}` : ''}</small></header>
   <pre>${text === undefined ? '' : linkify(text)}</pre>
 </article>`,
 )}`,
