@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const BENCH_DIR = path.join(REPO_ROOT, 'bench');
 
-/** Accounts seeded with a verified e-mail; every one of them has BENCH_PASSWORD. */
+/** Accounts seeded with a verified e-mail and a verified phone; every one of them has BENCH_PASSWORD. */
 export const ACCOUNT_COUNT = 1000;
 /** Passes the policy for every seeded profile (no part of `userNNNN` / `example.org` in it, not common). */
 export const BENCH_PASSWORD = 'Glacier-Orbit-4417-Lantern';
@@ -32,7 +32,27 @@ export function unknownEmail(i: number): string {
   return `${unknownLogin(i)}@example.org`;
 }
 
-/** The environment of the seed and server children: embedded SQLite in `dataDir`, no SMTP, no rate limits. */
+/** E.164 Russian mobile numbers (+7 916 …): +79161000000 … +79161000999 are on the accounts. */
+export function existingPhone(i: number): string {
+  return `+7916${1_000_000 + (i % ACCOUNT_COUNT)}`;
+}
+
+/** Valid numbers of the same shape and length, +79162000000 … +79162000999, on no account. */
+export function unknownPhone(i: number): string {
+  return `+7916${2_000_000 + (i % ACCOUNT_COUNT)}`;
+}
+
+/**
+ * Texts a day before the app stops sending codes (LATCHKEY_SMS_DAILY_BUDGET, 1000 by default). The
+ * bench texts far more than 1000 known numbers, so it sets the largest allowed value: otherwise the
+ * known-number phases would measure the "budget reached" path (no text, one error log line per job).
+ */
+export const BENCH_SMS_DAILY_BUDGET = 10_000_000;
+
+/**
+ * The environment of the seed and server children: embedded SQLite in `dataDir`, no SMTP, texts to the
+ * development outbox (never a gateway), no rate limits.
+ */
 export function childEnv(dataDir: string, port: number): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
@@ -48,6 +68,8 @@ export function childEnv(dataDir: string, port: number): NodeJS.ProcessEnv {
     LATCHKEY_PUBLIC_URL: 'http://localhost:3000',
     LATCHKEY_SECRET: 'bench-secret-bench-secret-bench-secret-0123456789',
     LATCHKEY_RATE_LIMITS: 'off',
+    LATCHKEY_SMS_PROVIDER: 'dev',
+    LATCHKEY_SMS_DAILY_BUDGET: String(BENCH_SMS_DAILY_BUDGET),
     LATCHKEY_DEV: '1',
     LATCHKEY_LOG_LEVEL: 'warn',
   };

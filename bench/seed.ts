@@ -1,6 +1,6 @@
 /**
  * Child process: seeds the bench database through the operator flows (the same code `latchkey user add`
- * runs). Argon2 is paid once: accounts are added without a password, then given one precomputed hash
+ * runs): every account has a verified e-mail and a verified phone. Argon2 is paid once: accounts are added without a password, then given one precomputed hash
  * of BENCH_PASSWORD through the accounts repository. Prints one JSON line with what it did.
  */
 import pino from 'pino';
@@ -11,7 +11,7 @@ import { hashNewPassword } from '../src/flows/password-change.js';
 import { iso } from '../src/kernel/clock.js';
 import { loggerOptions } from '../src/kernel/logger.js';
 import { setPasswordHash } from '../src/store/accounts.repo.js';
-import { ACCOUNT_COUNT, BENCH_PASSWORD, BENCH_PORTAL, existingEmail, existingLogin } from './env.js';
+import { ACCOUNT_COUNT, BENCH_PASSWORD, BENCH_PORTAL, existingEmail, existingLogin, existingPhone } from './env.js';
 
 const started = performance.now();
 const config = loadConfig(process.env);
@@ -25,6 +25,8 @@ try {
     const account = await addUser(deps, {
       login: existingLogin(i),
       email: existingEmail(i),
+      // Operator-added contacts count as verified, so every account has a verified phone too.
+      phone: existingPhone(i),
       locale: i % 2 === 0 ? 'en' : 'ru',
       portals: [{ slug: BENCH_PORTAL, role: 'employee' }],
     });
