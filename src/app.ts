@@ -3,6 +3,7 @@ import formbody from '@fastify/formbody';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Deps } from './deps.js';
 import { apiRoutes } from './http/api.js';
+import { boxRoutes } from './http/box.js';
 import { devOutboxRoutes } from './http/dev-outbox.js';
 import { sendError } from './http/errors.js';
 import { opsRoutes } from './http/ops.js';
@@ -45,6 +46,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(opsRoutes, { deps });
   await app.register(apiRoutes, { deps, prefix: '/api/v1' });
   await app.register(pageRoutes, { deps });
+  await app.register(boxRoutes, { deps });
   if (deps.config.dev) await app.register(devOutboxRoutes, { deps });
   return app;
 }

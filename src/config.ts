@@ -15,6 +15,10 @@ export type SmsSettings =
 export interface Config {
   /** LATCHKEY_EDITION: `cloud` (default; a passport in many portals) or `box` (one on-premises portal). */
   edition: Edition;
+  /** LATCHKEY_BOX_PORTAL_SLUG / LATCHKEY_BOX_PORTAL_TITLE: the box edition's one portal, created at first start. */
+  boxPortal: { slug: string; title: string };
+  /** LATCHKEY_CHECKWORD_TTL_MINUTES: lifetime of a box checkword; 60 by default, at most 1440. */
+  checkwordTtlMinutes: number;
   /** LATCHKEY_HOST: interface the HTTP server listens on; 127.0.0.1 by default. */
   host: string;
   /** LATCHKEY_PORT: TCP port; 3000 by default. */
@@ -136,7 +140,9 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const smtpUrl = url('LATCHKEY_SMTP_URL', undefined, ['smtp:', 'smtps:']);
   const smsWebhookUrl = url('LATCHKEY_SMS_WEBHOOK_URL', undefined, ['http:', 'https:']);
-  const smsProvider = oneOf('LATCHKEY_SMS_PROVIDER', ['webhook', 'smsru', 'twilio', 'dev'] as const, smsWebhookUrl ? 'webhook' : 'dev');
+  const edition = oneOf('LATCHKEY_EDITION', ['cloud', 'box'] as const, 'cloud');
+  // The box edition has no phone recovery unless a gateway is configured on purpose (issue 4).
+  const smsProvider = oneOf('LATCHKEY_SMS_PROVIDER', ['webhook', 'smsru', 'twilio', 'dev', 'none'] as const, smsWebhookUrl ? 'webhook' : edition === 'box' ? 'none' : 'dev');
   const required = (name: string): string => {
     const value = get(name);
     if (value === undefined) problems.push(`${name}: required when LATCHKEY_SMS_PROVIDER=${smsProvider}`);
@@ -154,7 +160,7 @@ export function loadConfig(env: Env = process.env): Config {
       from: required('LATCHKEY_TWILIO_FROM'),
       baseUrl: url('LATCHKEY_TWILIO_URL', 'https://api.twilio.com', ['http:', 'https:']) ?? '',
     };
-  } else sms = { provider: 'dev' };
+  } else sms = { provider: smsProvider };
   const countries = get('LATCHKEY_SMS_COUNTRIES')?.split(',').map((c) => c.trim().toUpperCase()).filter(Boolean);
   for (const country of countries ?? []) {
     if (!/^[A-Z]{2}$/.test(country)) problems.push(`LATCHKEY_SMS_COUNTRIES: "${country}" is not a two-letter country code`);
@@ -167,7 +173,9 @@ export function loadConfig(env: Env = process.env): Config {
   if (secret !== undefined && secret.length < 32) problems.push('LATCHKEY_SECRET: must be at least 32 characters');
 
   const config: Config = {
-    edition: oneOf('LATCHKEY_EDITION', ['cloud', 'box'] as const, 'cloud'),
+    edition,
+    boxPortal: { slug: get('LATCHKEY_BOX_PORTAL_SLUG') ?? 'company', title: get('LATCHKEY_BOX_PORTAL_TITLE') ?? 'Company portal' },
+    checkwordTtlMinutes: integer('LATCHKEY_CHECKWORD_TTL_MINUTES', 60, 1, MAX_TOKEN_MINUTES),
     host: get('LATCHKEY_HOST') ?? '127.0.0.1',
     port: integer('LATCHKEY_PORT', 3000, 0, 65535),
     publicUrl,

@@ -75,7 +75,9 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     outbox,
     limiter: overrides.limiter ?? (config.rateLimits ? new MemoryRateLimiter(clock) : noRateLimits),
     settings: {
+      edition: config.edition,
       publicUrl: config.publicUrl,
+      checkwordTtlMinutes: config.checkwordTtlMinutes,
       emailLinkTtlMinutes: config.emailLinkTtlMinutes,
       sessionTtlHours: config.sessionTtlHours,
       smsDefaultRegion: config.smsDefaultRegion,

@@ -16,7 +16,9 @@ export interface FlowContext {
   /** Server secret: keys the HMAC of SMS codes. */
   secretKey: Buffer;
   settings: {
+    edition: 'cloud' | 'box';
     publicUrl: URL;
+    checkwordTtlMinutes: number;
     emailLinkTtlMinutes: number;
     sessionTtlHours: number;
     smsDefaultRegion: string;

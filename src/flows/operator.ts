@@ -87,6 +87,7 @@ export async function addUser(ctx: FlowContext, input: NewUserInput): Promise<Ac
     locale: input.locale ?? 'ru',
     created_at: at,
     updated_at: at,
+    must_change_password: 0,
   };
   await db.transaction().execute(async (tx) => {
     await insertAccount(tx, account);

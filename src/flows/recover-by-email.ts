@@ -8,6 +8,7 @@ import type { Executor } from '../store/db.js';
 import { insertRecoveryToken, revokeAccountTokens } from '../store/recovery-tokens.repo.js';
 import { recoveryLetter } from '../ui/letters.js';
 import type { FlowContext, RequestMeta } from './context.js';
+import { assertEdition } from './edition.js';
 import { enforce } from './limits.js';
 
 /**
@@ -15,6 +16,8 @@ import { enforce } from './limits.js';
  * answer's status, body and timing say nothing about whether the account exists (SPEC §7 rule 6).
  */
 export async function requestEmailRecovery(ctx: FlowContext, input: { login: string }, meta: RequestMeta): Promise<void> {
+  // The box edition recovers by checkword instead (seed B1).
+  assertEdition(ctx, 'cloud');
   const identifier = parseIdentifier(input.login, ctx.settings.smsDefaultRegion);
   await enforce(ctx, [
     ['recovery:ip', meta.ip, limits.recoveryPerIp],

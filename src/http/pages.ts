@@ -101,19 +101,22 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
   });
 
   const phoneEnabled = deps.settings.smsEnabled;
-  app.get('/recover', async (request, reply) => htmlReply(reply, pages.recoverPage(requestLang(request), { phoneEnabled })));
+  // In the box edition /recover belongs to the checkword flow (src/http/box.ts).
+  if (deps.config.edition === 'cloud') {
+    app.get('/recover', async (request, reply) => htmlReply(reply, pages.recoverPage(requestLang(request), { phoneEnabled })));
 
-  app.post<{ Body: { login: string } }>('/recover', { schema: { body: form('login') } }, async (request, reply) => {
-    const lang = requestLang(request);
-    if (request.body.login.trim() === '') return htmlReply(reply, pages.recoverPage(lang, { phoneEnabled }), 400);
-    try {
-      await requestEmailRecovery(deps, request.body, requestMeta(request));
-    } catch (error) {
-      const { status, messages } = formError(request, error);
-      return htmlReply(reply, pages.recoverPage(lang, { login: request.body.login, errors: messages, phoneEnabled }), status);
-    }
-    return htmlReply(reply, pages.recoverSentPage(lang, deps.config.emailLinkTtlMinutes));
-  });
+    app.post<{ Body: { login: string } }>('/recover', { schema: { body: form('login') } }, async (request, reply) => {
+      const lang = requestLang(request);
+      if (request.body.login.trim() === '') return htmlReply(reply, pages.recoverPage(lang, { phoneEnabled }), 400);
+      try {
+        await requestEmailRecovery(deps, request.body, requestMeta(request));
+      } catch (error) {
+        const { status, messages } = formError(request, error);
+        return htmlReply(reply, pages.recoverPage(lang, { login: request.body.login, errors: messages, phoneEnabled }), status);
+      }
+      return htmlReply(reply, pages.recoverSentPage(lang, deps.config.emailLinkTtlMinutes));
+    });
+  }
 
   // The link from the letter: moves the token into a cookie scoped to the form and off the address bar.
   // GET and HEAD only look at the token; nothing is consumed until the form is posted (SPEC §7 rule 3).

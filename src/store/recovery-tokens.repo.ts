@@ -1,10 +1,10 @@
-import type { Selectable } from 'kysely';
+import type { Insertable, Selectable } from 'kysely';
 import type { Executor } from './db.js';
 import type { RecoveryTokensTable } from './schema.js';
 
 export type RecoveryTokenRow = Selectable<RecoveryTokensTable>;
 
-export async function insertRecoveryToken(db: Executor, row: RecoveryTokenRow): Promise<void> {
+export async function insertRecoveryToken(db: Executor, row: Insertable<RecoveryTokensTable>): Promise<void> {
   await db.insertInto('recovery_tokens').values(row).execute();
 }
 

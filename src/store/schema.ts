@@ -19,6 +19,8 @@ export interface AccountsTable {
   locale: 'ru' | 'en';
   created_at: string;
   updated_at: string;
+  /** Set by a box admin (B3): the next sign-in must choose a new password. */
+  must_change_password: Generated<number>;
 }
 
 export interface PortalsTable {
@@ -51,12 +53,20 @@ export interface SessionsTable {
 export interface RecoveryTokensTable {
   token_hash: string;
   account_id: string;
-  /** `email_link`: the e-mailed link; `phone_reset`: issued once an SMS code was verified (10 minutes). */
-  purpose: 'email_link' | 'phone_reset';
+  /**
+   * `email_link`: the e-mailed link (60 min); `phone_reset`: issued once an SMS code was verified (10 min);
+   * `admin_link`: sent by a portal admin (24 h); `invitation`: first password of an invited employee (24 h);
+   * `checkword`: the box edition's e-mailed checkword (60 min).
+   */
+  purpose: 'email_link' | 'phone_reset' | 'admin_link' | 'invitation' | 'checkword';
   created_at: string;
   expires_at: string;
   consumed_at: string | null;
   revoked_at: string | null;
+  /** The portal an admin link or invitation belongs to. */
+  portal_id: Generated<string | null>;
+  /** Where the link went (`email` or `phone`): using it proves that contact. */
+  channel: Generated<string | null>;
 }
 
 export type OutboxStatus = 'queued' | 'processing' | 'sent' | 'abandoned';

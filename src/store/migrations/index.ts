@@ -2,11 +2,13 @@ import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'k
 import type { Dialect, Store } from '../db.js';
 import * as m001 from './001_initial.js';
 import * as m002 from './002_phone_flows.js';
+import * as m003 from './003_admin_and_box.js';
 
 /** The explicit, ordered list of migrations; each is given the dialect, one set for both databases. */
 const migrations: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> }> = {
   '001_initial': m001,
   '002_phone_flows': m002,
+  '003_admin_and_box': m003,
 };
 
 export async function migrateToLatest(store: Store): Promise<string[]> {

@@ -1,5 +1,10 @@
+import { enAdmin } from './en-admin.js';
+import { enBox } from './en-box.js';
+
 /** English texts. Keys are stable ids that tests may assert on; `{name}` marks a parameter. */
 export const en = {
+  ...enAdmin,
+  ...enBox,
   'app.name': 'Latchkey',
   'lang.switch': 'Language',
   'nav.signOut': 'Sign out',

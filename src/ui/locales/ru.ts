@@ -1,7 +1,11 @@
 import type { Messages } from './en.js';
+import { ruAdmin } from './ru-admin.js';
+import { ruBox } from './ru-box.js';
 
 /** Русские тексты; ключи те же, что в en.ts. */
 export const ru: Messages = {
+  ...ruAdmin,
+  ...ruBox,
   'app.name': 'Latchkey',
   'lang.switch': 'Язык',
   'nav.signOut': 'Выйти',
