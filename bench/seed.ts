@@ -1,7 +1,8 @@
 /**
  * Child process: seeds the bench database through the operator flows (the same code `latchkey user add`
- * runs): every account has a verified e-mail and a verified phone. Argon2 is paid once: accounts are added without a password, then given one precomputed hash
- * of BENCH_PASSWORD through the accounts repository. Prints one JSON line with what it did.
+ * runs); every account gets a verified e-mail and a verified phone, as operator-added contacts do.
+ * Argon2 is paid once: accounts are added without a password, then given one precomputed hash of
+ * BENCH_PASSWORD through the accounts repository. Prints one JSON line with what it did.
  */
 import pino from 'pino';
 import { loadConfig } from '../src/config.js';
@@ -25,7 +26,6 @@ try {
     const account = await addUser(deps, {
       login: existingLogin(i),
       email: existingEmail(i),
-      // Operator-added contacts count as verified, so every account has a verified phone too.
       phone: existingPhone(i),
       locale: i % 2 === 0 ? 'en' : 'ru',
       portals: [{ slug: BENCH_PORTAL, role: 'employee' }],

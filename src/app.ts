@@ -2,6 +2,8 @@ import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Deps } from './deps.js';
+import { adminApiRoutes } from './http/admin-api.js';
+import { adminPageRoutes } from './http/admin-pages.js';
 import { apiRoutes } from './http/api.js';
 import { boxRoutes } from './http/box.js';
 import { devOutboxRoutes } from './http/dev-outbox.js';
@@ -45,8 +47,10 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
 
   await app.register(opsRoutes, { deps });
   await app.register(apiRoutes, { deps, prefix: '/api/v1' });
+  await app.register(adminApiRoutes, { deps, prefix: '/api/v1' });
   await app.register(pageRoutes, { deps });
   await app.register(boxRoutes, { deps });
+  await app.register(adminPageRoutes, { deps });
   if (deps.config.dev) await app.register(devOutboxRoutes, { deps });
   return app;
 }

@@ -7,6 +7,7 @@ import { Outbox } from './delivery/outbox.js';
 import { createSmsTransport } from './delivery/sms/index.js';
 import type { SmsTransport } from './delivery/sms-transport.js';
 import { OutboxWorker, defaultWorkerOptions, type WorkerOptions } from './delivery/outbox.worker.js';
+import { ensureBoxPortal } from './flows/box-portal.js';
 import type { FlowContext } from './flows/context.js';
 import { systemClock, type Clock } from './kernel/clock.js';
 import { Sealer } from './kernel/crypto.js';
@@ -89,6 +90,8 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     },
     secretKey,
   };
+  // The box edition's one portal (seed B1–B3), created at first start; safe when two processes start together.
+  if (config.edition === 'box') await ensureBoxPortal(flow, config.boxPortal);
   const sms = overrides.sms !== undefined ? overrides.sms : createSmsTransport(config.sms);
   const worker = new OutboxWorker({ ...flow, mail, sms, logger, metrics }, { ...defaultWorkerOptions, ...overrides.workerOptions });
   return {

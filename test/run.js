@@ -291,6 +291,8 @@ async function main() {
 
   const nodeArgs = ['--import', 'tsx', '--test'];
   if (nodeSupports('--test-concurrency')) nodeArgs.push('--test-concurrency=2');
+  // A hung test (a deadlock, a lost letter) fails after 3 minutes instead of holding CI to its limit.
+  if (nodeSupports('--test-timeout')) nodeArgs.push('--test-timeout=180000');
   nodeArgs.push('--test-reporter=spec', ...files);
 
   return new Promise((resolve) => {

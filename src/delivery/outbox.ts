@@ -14,6 +14,13 @@ export interface RecoveryRequestJob {
   identifier: string;
 }
 
+/** A box checkword request (seed B1): resolved by the worker like a recovery request; names the box portal. */
+export interface CheckwordRequestJob {
+  identifier: string;
+  /** Slug of the box portal, whose title the letter names. */
+  portal: string;
+}
+
 export interface SmsPayload {
   to: string;
   text: string;
@@ -50,6 +57,14 @@ export class Outbox {
     await enqueueMessage(
       db,
       { channel: 'job', kind: 'recovery.email.request', recipient: null, subject: null, payload: this.sealer.seal(JSON.stringify(job)) },
+      iso(this.clock.now()),
+    );
+  }
+
+  async enqueueCheckwordRequest(db: Executor, job: CheckwordRequestJob): Promise<void> {
+    await enqueueMessage(
+      db,
+      { channel: 'job', kind: 'recovery.checkword.request', recipient: null, subject: null, payload: this.sealer.seal(JSON.stringify(job)) },
       iso(this.clock.now()),
     );
   }

@@ -2,13 +2,14 @@ import type { Logger } from 'pino';
 import { addMs, iso } from '../kernel/clock.js';
 import type { Metrics } from '../kernel/metrics.js';
 import type { FlowContext } from '../flows/context.js';
+import { issueCheckword } from '../flows/checkword.js';
 import { issueRecoveryLink } from '../flows/recover-by-email.js';
 import { sendPhoneCode } from '../flows/recover-by-phone.js';
 import { claimDueMessages, markAbandoned, markRetry, markSent } from '../store/outbox.repo.js';
 import type { OutboxMessage } from '../store/schema.js';
 import { PermanentDeliveryError } from './errors.js';
 import type { MailTransport } from './mail-transport.js';
-import type { EmailPayload, PhoneCodeJob, RecoveryRequestJob, SmsPayload } from './outbox.js';
+import type { CheckwordRequestJob, EmailPayload, PhoneCodeJob, RecoveryRequestJob, SmsPayload } from './outbox.js';
 import type { SmsTransport } from './sms-transport.js';
 
 export interface WorkerOptions {
@@ -127,6 +128,8 @@ export class OutboxWorker {
         await store.db.transaction().execute(async (tx) => {
           if (message.kind === 'recovery.email.request') {
             await issueRecoveryLink(this.ctx, tx, this.ctx.outbox.open<RecoveryRequestJob>(message.payload));
+          } else if (message.kind === 'recovery.checkword.request') {
+            await issueCheckword(this.ctx, tx, this.ctx.outbox.open<CheckwordRequestJob>(message.payload));
           } else if (message.kind === 'recovery.phone.code') {
             const skipped = await sendPhoneCode(this.ctx, tx, this.ctx.outbox.open<PhoneCodeJob>(message.payload));
             if (skipped === 'budget_exhausted') {

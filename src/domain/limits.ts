@@ -14,6 +14,8 @@ export const limits = {
   recoveryPerLogin: { max: 5, windowMs: HOUR },
   recoveryGlobal: { max: 5000, windowMs: HOUR },
   completePerIp: { max: 30, windowMs: 15 * MINUTE },
+  /** Box checkword (B2): attempts to set a password with a checkword, per account (login and e-mail share it); windowed. */
+  checkwordAttemptsPerLogin: { max: 10, windowMs: 15 * MINUTE },
   changePasswordPerAccount: { max: 10, windowMs: 15 * MINUTE },
   /** Texts cost money and invite SMS pumping: hourly caps per number, per IP and overall (SPEC §7 rule 7). */
   phonePerNumber: { max: 6, windowMs: HOUR },

@@ -2,7 +2,8 @@ import { limits } from '../domain/limits.js';
 import { iso } from '../kernel/clock.js';
 import { sha256 } from '../kernel/crypto.js';
 import { AppError } from '../kernel/errors.js';
-import { findAccountById, markEmailVerified } from '../store/accounts.repo.js';
+import { findAccountById, markEmailVerified, markPhoneVerified } from '../store/accounts.repo.js';
+import { activateMembership } from '../store/admin.repo.js';
 import { consumeRecoveryToken, peekRecoveryToken } from '../store/recovery-tokens.repo.js';
 import type { Account } from '../store/schema.js';
 import type { FlowContext, RequestMeta } from './context.js';
@@ -36,8 +37,11 @@ export async function completeRecovery(ctx: FlowContext, input: { token: string;
   const session = await ctx.store.db.transaction().execute(async (tx) => {
     const consumed = await consumeRecoveryToken(tx, sha256(input.token), iso(ctx.clock.now()));
     if (!consumed || consumed.account_id !== account.id) throw new AppError('invalid_token');
-    // Following an e-mailed link proved the person reads this mailbox.
-    if (consumed.purpose === 'email_link') await markEmailVerified(tx, account.id, iso(ctx.clock.now()));
+    // Following a link proves the person reads where it was sent; an invitation's link also activates it.
+    const at = iso(ctx.clock.now());
+    if (consumed.purpose === 'email_link' || consumed.channel === 'email') await markEmailVerified(tx, account.id, at);
+    if (consumed.channel === 'phone') await markPhoneVerified(tx, account.id, at);
+    if (consumed.purpose === 'invitation' && consumed.portal_id) await activateMembership(tx, account.id, consumed.portal_id);
     await applyPasswordChange(ctx, tx, { account, hash, actorKind: 'recovery', actorAccountId: account.id, ip: meta.ip });
     return openSession(ctx, tx, account.id, meta);
   });

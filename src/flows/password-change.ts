@@ -2,7 +2,7 @@ import { checkPassword, normalizePassword } from '../domain/password-policy.js';
 import { iso } from '../kernel/clock.js';
 import { newId } from '../kernel/crypto.js';
 import { AppError } from '../kernel/errors.js';
-import { setPasswordHash } from '../store/accounts.repo.js';
+import { setMustChangePassword, setPasswordHash } from '../store/accounts.repo.js';
 import { insertAuditEvent } from '../store/audit.repo.js';
 import type { Executor } from '../store/db.js';
 import { revokeAccountTokens } from '../store/recovery-tokens.repo.js';
@@ -26,11 +26,13 @@ export async function hashNewPassword(ctx: Pick<FlowContext, 'hasher'>, password
 export interface PasswordChange {
   account: Account;
   hash: string;
-  actorKind: 'self' | 'operator' | 'recovery';
+  actorKind: 'self' | 'operator' | 'recovery' | 'admin';
   actorAccountId: string | null;
   ip: string | null;
   /** The session that made the change survives; every other one is revoked (SPEC §7 rule 10). */
   keepSessionHash?: string;
+  /** The portal whose admin made the change, for its audit log. */
+  portalId?: string;
 }
 
 /**
@@ -42,6 +44,8 @@ export async function applyPasswordChange(ctx: Pick<FlowContext, 'clock' | 'rand
   const at = iso(now);
   const { account } = change;
   await setPasswordHash(tx, account.id, change.hash, at);
+  // A password the person chose themselves satisfies "must change at next sign-in".
+  if (change.actorKind !== 'admin') await setMustChangePassword(tx, account.id, false);
   await revokeAccountTokens(tx, account.id, at);
   await revokeAccountSessions(tx, account.id, at, change.keepSessionHash);
   if (account.email && account.email_verified_at) {
@@ -58,7 +62,7 @@ export async function applyPasswordChange(ctx: Pick<FlowContext, 'clock' | 'rand
     actor_kind: change.actorKind,
     action: 'password.changed',
     target_account_id: account.id,
-    portal_id: null,
+    portal_id: change.portalId ?? null,
     ip: change.ip,
     detail: null,
   });

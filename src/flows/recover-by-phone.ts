@@ -194,7 +194,7 @@ export async function sendPhoneCode(ctx: Pick<FlowContext, 'clock' | 'outbox' | 
   if (ctx.settings.smsCountries && (!country || !ctx.settings.smsCountries.includes(country))) return 'country_not_allowed';
   const now = ctx.clock.now();
   const dayStart = `${iso(now).slice(0, 10)}T00:00:00.000Z`;
-  if ((await countSmsSince(tx, dayStart)) >= ctx.settings.smsDailyBudget) return 'budget_exhausted';
+  if ((await countSmsSince(tx, dayStart, ctx.settings.smsDailyBudget)) >= ctx.settings.smsDailyBudget) return 'budget_exhausted';
   await attachAccount(tx, job.flowHash, account.id);
   const text = codeSms(account.locale, job.code, ctx.settings.smsCodeTtlSeconds, ctx.settings.publicUrl.host);
   await ctx.outbox.enqueueSms(tx, 'recovery.sms.code', { to: job.phone, text });

@@ -55,6 +55,8 @@ export async function closeSession(ctx: Pick<FlowContext, 'clock' | 'store'>, to
 export interface AccountView {
   account: { id: string; login: string; name: string | null; email: string | null; phone: string | null; locale: string };
   portals: PortalEntry[];
+  /** Set by a box admin (B3): the person must choose a new password before going on. */
+  mustChangePassword: boolean;
 }
 
 /** What the API returns about the signed-in person: never the hash, never internal flags. */
@@ -62,5 +64,6 @@ export async function accountView(db: Executor, account: Account): Promise<Accou
   return {
     account: { id: account.id, login: account.login, name: account.name, email: account.email, phone: account.phone, locale: account.locale },
     portals: await listActivePortals(db, account.id),
+    mustChangePassword: account.must_change_password === 1,
   };
 }

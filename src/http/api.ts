@@ -9,7 +9,7 @@ import { signIn, type SignInResult } from '../flows/sign-in.js';
 import { AppError } from '../kernel/errors.js';
 import { authOf, loadSession } from './auth.js';
 import { requestMeta } from './request.js';
-import { SESSION_COOKIE, assertSameOrigin, clearSessionCookie, setSessionCookie } from './security.js';
+import { SESSION_COOKIE, assertSameOrigin, clearSessionCookie, requireJsonBody, setSessionCookie } from './security.js';
 
 /** Strings only, never arrays or numbers; NUL and other C0 controls are refused in identifiers. */
 const identifier = { type: 'string', minLength: 1, maxLength: 320, pattern: '^[^\\u0000-\\u001f\\u007f]*$' } as const;
@@ -29,17 +29,13 @@ export async function apiRoutes(app: FastifyInstance, opts: { deps: Deps }): Pro
   const publicOrigin = deps.config.publicUrl.origin;
   const secure = deps.config.publicUrl.protocol === 'https:';
 
-  // Bodies are JSON (SPEC §5); the form parser registered for the pages does not serve the API.
-  app.addHook('onRequest', async (request) => {
-    const type = request.headers['content-type'];
-    if (type !== undefined && !/^application\/json\s*(;|$)/i.test(type)) throw new AppError('unsupported_media_type');
-  });
+  app.addHook('onRequest', requireJsonBody);
   // Session and guard run before body validation, so a signed-out caller learns that first.
   app.addHook('preValidation', loadSession(deps));
 
   const signedIn = (reply: FastifyReply, result: SignInResult) => {
     setSessionCookie(reply, result.session, secure);
-    return { account: result.account, portals: result.portals };
+    return { account: result.account, portals: result.portals, mustChangePassword: result.mustChangePassword };
   };
 
   app.post<{ Body: { login: string; password: string } }>('/session', { schema: { body: body({ login: identifier, password }) } }, async (request, reply) => {

@@ -92,7 +92,7 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
       const result = await signIn(deps, request.body, requestMeta(request));
       await closeSession(deps, request.cookies[SESSION_COOKIE]);
       setSessionCookie(reply, result.session, secure);
-      return reply.redirect('/portals', 303);
+      return reply.redirect(result.mustChangePassword ? '/account?mustChange=1#password' : '/portals', 303);
     } catch (error) {
       const { status, messages } = formError(request, error);
       if (status === 429) reply.header('retry-after', String((error as AppError).extras.retryAfter ?? 60));
@@ -249,6 +249,7 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
     });
 
     signedIn.get<{ Querystring: { changed?: string } }>('/portals', async (request, reply) => {
+      if (authOf(request).account.must_change_password === 1) return reply.redirect('/account?mustChange=1#password', 303);
       const lang = requestLang(request);
       const portals = await listActivePortals(deps.store.db, authOf(request).account.id);
       const flash = request.query.changed === '1' ? translator(lang)('passwordChanged.flash') : undefined;
@@ -271,7 +272,9 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
 
     signedIn.get('/account', async (request, reply) => {
       const { account } = authOf(request);
-      return htmlReply(reply, pages.accountPage(requestLang(request), navFor(request), account));
+      const lang = requestLang(request);
+      const errors = account.must_change_password === 1 ? [translator(lang)('account.mustChange')] : [];
+      return htmlReply(reply, pages.accountPage(lang, navFor(request), account, { errors }));
     });
 
     signedIn.post<{ Body: { currentPassword: string; newPassword: string } }>(

@@ -59,3 +59,9 @@ export function setSessionCookie(reply: FastifyReply, session: OpenedSession, se
 export function clearSessionCookie(reply: FastifyReply, secure: boolean): void {
   reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax', secure });
 }
+
+/** Bodies of the JSON API are JSON (SPEC §5): the form parser registered for the pages does not serve it. */
+export async function requireJsonBody(request: FastifyRequest): Promise<void> {
+  const type = request.headers['content-type'];
+  if (type !== undefined && !/^application\/json\s*(;|$)/i.test(type)) throw new AppError('unsupported_media_type');
+}

@@ -33,3 +33,11 @@ export async function markEmailVerified(db: Executor, accountId: string, at: str
     .where('email_verified_at', 'is', null)
     .execute();
 }
+
+export async function markPhoneVerified(db: Executor, accountId: string, at: string): Promise<void> {
+  await db.updateTable('accounts').set({ phone_verified_at: at, updated_at: at }).where('id', '=', accountId).where('phone_verified_at', 'is', null).execute();
+}
+
+export async function setMustChangePassword(db: Executor, accountId: string, mustChange: boolean): Promise<void> {
+  await db.updateTable('accounts').set({ must_change_password: mustChange ? 1 : 0 }).where('id', '=', accountId).execute();
+}

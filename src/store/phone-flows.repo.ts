@@ -74,13 +74,15 @@ export async function closeFlow(db: Executor, idHash: string, now: string): Prom
   await db.updateTable('phone_flows').set({ closed_at: now }).where('id_hash', '=', idHash).where('closed_at', 'is', null).execute();
 }
 
-/** Texts queued since `since` (the daily SMS budget counts them across nodes). */
-export async function countSmsSince(db: Executor, since: string): Promise<number> {
+/**
+ * Texts queued since `since`, counted up to `atMost` (the daily SMS budget counts them across nodes; the
+ * cap keeps the count cheap however many texts a busy day holds).
+ */
+export async function countSmsSince(db: Executor, since: string, atMost: number): Promise<number> {
+  const recent = db.selectFrom('outbox').select('id').where('channel', '=', 'sms').where('created_at', '>=', since).limit(atMost);
   const row = await db
-    .selectFrom('outbox')
+    .selectFrom(recent.as('recent'))
     .select((eb) => eb.fn.countAll<string | number>().as('n'))
-    .where('channel', '=', 'sms')
-    .where('created_at', '>=', since)
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }

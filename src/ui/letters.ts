@@ -8,9 +8,9 @@ export interface Letter {
   html: string;
 }
 
-const PRODUCT = 'Latchkey';
+export const PRODUCT = 'Latchkey';
 
-function wrap(t: Translate, lang: Locale, body: SafeHtml): string {
+export function wrap(t: Translate, lang: Locale, body: SafeHtml): string {
   return html`<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><title>${PRODUCT}</title></head>
 <body style="font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:#1b2430;max-width:560px;margin:0 auto;padding:24px">
 ${body}

@@ -3,12 +3,14 @@ import type { Dialect, Store } from '../db.js';
 import * as m001 from './001_initial.js';
 import * as m002 from './002_phone_flows.js';
 import * as m003 from './003_admin_and_box.js';
+import * as m004 from './004_outbox_sms_count.js';
 
 /** The explicit, ordered list of migrations; each is given the dialect, one set for both databases. */
 const migrations: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> }> = {
   '001_initial': m001,
   '002_phone_flows': m002,
   '003_admin_and_box': m003,
+  '004_outbox_sms_count': m004,
 };
 
 export async function migrateToLatest(store: Store): Promise<string[]> {

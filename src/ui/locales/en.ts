@@ -89,6 +89,7 @@ export const en = {
   'account.changePassword': 'Change password',
   'account.currentPassword': 'Current password',
   'account.newPassword': 'New password',
+  'account.mustChange': 'Your administrator asked you to choose a new password before you go on.',
   'account.save': 'Save password',
   'account.wrongCurrent': 'The current password is wrong.',
 

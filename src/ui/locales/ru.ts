@@ -90,6 +90,7 @@ export const ru: Messages = {
   'account.changePassword': 'Сменить пароль',
   'account.currentPassword': 'Текущий пароль',
   'account.newPassword': 'Новый пароль',
+  'account.mustChange': 'Администратор попросил вас задать новый пароль, прежде чем продолжить.',
   'account.save': 'Сохранить пароль',
   'account.wrongCurrent': 'Текущий пароль указан неверно.',
 

@@ -1,0 +1,95 @@
+import { addMs, iso } from '../kernel/clock.js';
+import { newId, newSecretToken, sha256 } from '../kernel/crypto.js';
+import { AppError } from '../kernel/errors.js';
+import type { Limit } from '../kernel/rate-limiter.js';
+import { findAccountById } from '../store/accounts.repo.js';
+import { insertAuditEvent } from '../store/audit.repo.js';
+import type { Executor } from '../store/db.js';
+import { insertRecoveryToken, revokeAccountTokens } from '../store/recovery-tokens.repo.js';
+import type { Account } from '../store/schema.js';
+import { adminLinkLetter, adminLinkSms, type AdminLinkKind } from '../ui/admin-letters.js';
+import type { AdminActor } from './admin-access.js';
+import { requireMember } from './admin-access.js';
+import type { FlowContext } from './context.js';
+import { assertEdition } from './edition.js';
+import { enforce } from './limits.js';
+
+export const ADMIN_LINK_HOURS = 24;
+const perTarget: Limit = { max: 5, windowMs: 3600_000 };
+const perAdmin: Limit = { max: 100, windowMs: 3600_000 };
+
+export type Channel = 'email' | 'phone';
+
+/** The link of an admin-sent recovery or an invitation; the token page is the one e-mailed links use. */
+export function adminLink(publicUrl: URL, token: string): string {
+  return new URL(`/recover/email/${token}`, publicUrl).toString();
+}
+
+/**
+ * Issues a 24-hour single-use link for `account` and queues it by e-mail or SMS with the registration data
+ * (seed C7). Kills the account's older links first (rule 5). Returns when it was queued; the admin never
+ * sees the link.
+ */
+export async function issueAdminLink(
+  ctx: Pick<FlowContext, 'clock' | 'random' | 'outbox' | 'settings'>,
+  tx: Executor,
+  input: { account: Account; portalId: string; portalTitle: string; channel: Channel; kind: AdminLinkKind },
+): Promise<Date> {
+  const { account, channel } = input;
+  const now = ctx.clock.now();
+  const token = newSecretToken(ctx.random);
+  await revokeAccountTokens(tx, account.id, iso(now));
+  await insertRecoveryToken(tx, {
+    token_hash: sha256(token),
+    account_id: account.id,
+    purpose: input.kind === 'admin' ? 'admin_link' : 'invitation',
+    created_at: iso(now),
+    expires_at: iso(addMs(now, ADMIN_LINK_HOURS * 3600_000)),
+    consumed_at: null,
+    revoked_at: null,
+    portal_id: input.portalId,
+    channel,
+  });
+  const link = adminLink(ctx.settings.publicUrl, token);
+  if (channel === 'email' && account.email) {
+    await ctx.outbox.enqueueEmail(tx, `admin.${input.kind}.email`, { to: account.email, ...adminLinkLetter(account.locale, input.kind, account.login, input.portalTitle, link) });
+  } else if (channel === 'phone' && account.phone) {
+    await ctx.outbox.enqueueSms(tx, `admin.${input.kind}.sms`, { to: account.phone, text: adminLinkSms(account.locale, input.kind, input.portalTitle, link) });
+  } else {
+    throw new AppError('invalid_request', { field: 'channel' }, `no ${channel} on the account`);
+  }
+  return now;
+}
+
+/** "Recover password to e-mail / to phone" in an employee's profile (cloud, seed C7). */
+export async function sendAdminRecovery(ctx: FlowContext, actor: AdminActor, targetId: string, channel: Channel): Promise<{ sentAt: string }> {
+  assertEdition(ctx, 'cloud');
+  const member = await requireMember(ctx, actor, targetId);
+  // Only to contacts known to be the employee's (SPEC §2): an unverified one is as good as none.
+  const verified = channel === 'email' ? member.email && member.email_verified_at : member.phone && member.phone_verified_at;
+  if (!verified) throw new AppError('invalid_request', { field: 'channel' }, `no verified ${channel}`);
+  if (channel === 'phone' && !ctx.settings.smsEnabled) throw new AppError('invalid_request', { field: 'channel' }, 'no SMS gateway');
+  await enforce(ctx, [
+    ['admin-link:target', member.id, perTarget],
+    ['admin-link:admin', actor.account.id, perAdmin],
+  ]);
+  const account = await findAccountById(ctx.store.db, member.id);
+  if (!account || account.status !== 'active') throw new AppError('not_found');
+  const sentAt = await ctx.store.db.transaction().execute(async (tx) => {
+    const at = await issueAdminLink(ctx, tx, { account, portalId: actor.portal.id, portalTitle: actor.portal.title, channel, kind: 'admin' });
+    await insertAuditEvent(tx, {
+      id: newId(ctx.random),
+      at: iso(at),
+      actor_account_id: actor.account.id,
+      actor_kind: 'admin',
+      action: 'admin.recovery_link.sent',
+      target_account_id: account.id,
+      portal_id: actor.portal.id,
+      ip: actor.ip,
+      detail: channel,
+    });
+    return at;
+  });
+  ctx.outbox.kick();
+  return { sentAt: iso(sentAt) };
+}

@@ -1,0 +1,145 @@
+import type { CheckwordRequestJob } from '../delivery/outbox.js';
+import { parseIdentifier } from '../domain/identifiers.js';
+import { limits } from '../domain/limits.js';
+import { addMs, iso } from '../kernel/clock.js';
+import { newSecretToken, sha256 } from '../kernel/crypto.js';
+import { AppError } from '../kernel/errors.js';
+import { findAccountByIdentifier, markEmailVerified } from '../store/accounts.repo.js';
+import type { Executor } from '../store/db.js';
+import { findPortalBySlug } from '../store/portals.repo.js';
+import { consumeRecoveryToken, insertRecoveryToken, peekRecoveryToken, revokeAccountTokens } from '../store/recovery-tokens.repo.js';
+import type { Account } from '../store/schema.js';
+import { checkwordLetter } from '../ui/box-letters.js';
+import type { FlowContext, RequestMeta } from './context.js';
+import { assertEdition } from './edition.js';
+import { enforce } from './limits.js';
+import { applyPasswordChange, hashNewPassword } from './password-change.js';
+import { accountView, openSession } from './session.js';
+import type { SignInResult } from './sign-in.js';
+
+/**
+ * The box edition's recovery (seed B1–B2). "Send checkword" records a job (the same single insert for
+ * every login, SPEC §7 rule 6); the worker e-mails a link carrying the login and a checkword; the form
+ * it opens sets the new password, using the checkword up in the same transaction.
+ *
+ *   requested ──worker──▶ issued (sha256 stored, 60 min) ──complete──▶ consumed
+ *                           │ new request, password change ──▶ revoked
+ *                           └ time ──▶ expired
+ */
+
+/** A checkword is 32 random bytes, base64url (43 characters); anything else is refused unread. */
+const CHECKWORD_SHAPE = /^[A-Za-z0-9_-]{20,100}$/;
+
+export interface CheckwordInput {
+  login: string;
+  checkword: string;
+}
+
+/** B1, request side: login or e-mail → a queued job; the answer says nothing about the account. */
+export async function requestCheckword(ctx: FlowContext & { config: { boxPortal: { slug: string } } }, input: { login: string }, meta: RequestMeta): Promise<void> {
+  assertEdition(ctx, 'box');
+  const identifier = parseIdentifier(input.login, ctx.settings.smsDefaultRegion);
+  await enforce(ctx, [
+    ['recovery:ip', meta.ip, limits.recoveryPerIp],
+    ['recovery:login', identifier.key, limits.recoveryPerLogin],
+    ['recovery:global', '*', limits.recoveryGlobal],
+  ]);
+  await ctx.outbox.enqueueCheckwordRequest(ctx.store.db, { identifier: input.login, portal: ctx.config.boxPortal.slug });
+  ctx.outbox.kick();
+}
+
+/** The link in the letter: both values URL-encoded; the page moves them off the address bar at once. */
+export function checkwordLink(publicUrl: URL, login: string, checkword: string): string {
+  const url = new URL('/recover/checkword', publicUrl);
+  url.search = new URLSearchParams({ login, checkword }).toString();
+  return url.toString();
+}
+
+/**
+ * B1, worker side: for an active account with a verified e-mail, kills every outstanding token (rule 5),
+ * stores the new checkword's sha256 and queues the letter, all in the worker's transaction.
+ */
+export async function issueCheckword(ctx: Pick<FlowContext, 'clock' | 'random' | 'outbox' | 'settings'>, tx: Executor, job: CheckwordRequestJob): Promise<boolean> {
+  const account = await findAccountByIdentifier(tx, parseIdentifier(job.identifier, ctx.settings.smsDefaultRegion));
+  if (!account || account.status !== 'active' || !account.email || !account.email_verified_at) return false;
+  const now = ctx.clock.now();
+  const checkword = newSecretToken(ctx.random);
+  await revokeAccountTokens(tx, account.id, iso(now));
+  await insertRecoveryToken(tx, {
+    token_hash: sha256(checkword),
+    account_id: account.id,
+    purpose: 'checkword',
+    created_at: iso(now),
+    expires_at: iso(addMs(now, ctx.settings.checkwordTtlMinutes * 60_000)),
+    consumed_at: null,
+    revoked_at: null,
+  });
+  const portal = await findPortalBySlug(tx, job.portal);
+  const link = checkwordLink(ctx.settings.publicUrl, account.login, checkword);
+  const letter = checkwordLetter(account.locale, { login: account.login, portal: portal?.title ?? job.portal, link, minutes: ctx.settings.checkwordTtlMinutes });
+  await ctx.outbox.enqueueEmail(tx, 'recovery.checkword', { to: account.email, ...letter });
+  return true;
+}
+
+/** The account a login or e-mail names, when it may recover (active). */
+async function accountOf(ctx: Pick<FlowContext, 'store' | 'settings'>, login: string): Promise<Account | undefined> {
+  if (login.length > 320) return undefined;
+  const account = await findAccountByIdentifier(ctx.store.db, parseIdentifier(login, ctx.settings.smsDefaultRegion));
+  return account?.status === 'active' ? account : undefined;
+}
+
+/** True when `checkword` is a live `checkword` token of this very account. */
+async function isLiveCheckwordOf(ctx: Pick<FlowContext, 'store' | 'clock'>, account: Account | undefined, checkword: string): Promise<boolean> {
+  if (!CHECKWORD_SHAPE.test(checkword)) return false;
+  const row = await peekRecoveryToken(ctx.store.db, sha256(checkword), iso(ctx.clock.now()));
+  return account !== undefined && row !== undefined && row.purpose === 'checkword' && row.account_id === account.id;
+}
+
+/**
+ * The account a live checkword opens: only a `checkword` token of the active account the login names.
+ * Opening the link or the form consumes nothing (SPEC §7 rule 3).
+ */
+export async function inspectCheckword(ctx: Pick<FlowContext, 'store' | 'clock' | 'settings'>, input: CheckwordInput): Promise<Account | undefined> {
+  const account = await accountOf(ctx, input.login);
+  return (await isLiveCheckwordOf(ctx, account, input.checkword)) ? account : undefined;
+}
+
+export interface CompleteCheckwordInput extends CheckwordInput {
+  password: string;
+  passwordConfirm: string;
+}
+
+/**
+ * B2: sets the new password with a checkword. The confirmation must match (`invalid_request`,
+ * field `passwordConfirm`); attempts are counted per account before the checkword is looked at, so
+ * guessing stops at the limit; a changed, used, expired or other login's checkword is `invalid_token`;
+ * a weak password is refused before the checkword is touched. The checkword is consumed in the
+ * transaction that sets the password, so of N parallel calls exactly one succeeds (rule 2).
+ */
+export async function completeCheckword(ctx: FlowContext, input: CompleteCheckwordInput, meta: RequestMeta): Promise<SignInResult> {
+  assertEdition(ctx, 'box');
+  if (input.password !== input.passwordConfirm) throw new AppError('invalid_request', { field: 'passwordConfirm' }, 'password confirmation mismatch');
+  await enforce(ctx, [['complete:ip', meta.ip, limits.completePerIp]]);
+  const owner = await accountOf(ctx, input.login);
+  // Counted per account (login and e-mail share one bucket), or per typed key when nobody has it.
+  const bucketKey = owner?.id ?? parseIdentifier(input.login, ctx.settings.smsDefaultRegion).key;
+  await enforce(ctx, [['checkword:account', bucketKey, limits.checkwordAttemptsPerLogin]]);
+  // The checkword is looked up whether or not the login exists, so both cost the same.
+  const live = await isLiveCheckwordOf(ctx, owner, input.checkword);
+  if (!live || !owner) throw new AppError('invalid_token');
+  const account = owner;
+  const hash = await hashNewPassword(ctx, input.password, account);
+
+  const session = await ctx.store.db.transaction().execute(async (tx) => {
+    const now = iso(ctx.clock.now());
+    const consumed = await consumeRecoveryToken(tx, sha256(input.checkword), now);
+    // Thrown inside the transaction: a token that is not this account's checkword is rolled back unused.
+    if (!consumed || consumed.account_id !== account.id || consumed.purpose !== 'checkword') throw new AppError('invalid_token');
+    // Following the e-mailed link proved the person reads this mailbox.
+    await markEmailVerified(tx, account.id, now);
+    await applyPasswordChange(ctx, tx, { account, hash, actorKind: 'recovery', actorAccountId: account.id, ip: meta.ip });
+    return openSession(ctx, tx, account.id, meta);
+  });
+  ctx.outbox.kick();
+  return { ...(await accountView(ctx.store.db, account)), session };
+}

@@ -1,0 +1,145 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Deps } from '../deps.js';
+import { requireMember, requirePortalAdmin } from '../flows/admin-access.js';
+import { sendAdminRecovery } from '../flows/admin-recovery.js';
+import { setPasswordByAdmin } from '../flows/admin-set-password.js';
+import { inviteEmployee } from '../flows/invite-employee.js';
+import { isAppError } from '../kernel/errors.js';
+import { listAdminPortals, listAuditEvents, searchMembers } from '../store/admin.repo.js';
+import * as adminPages from '../ui/admin-pages.js';
+import { translator } from '../ui/i18n.js';
+import { weakPasswordMessages } from '../ui/pages.js';
+import { PAGE_SIZE } from './admin-api.js';
+import { authOf, loadSession } from './auth.js';
+import { rememberLang, requestLang } from './request.js';
+import { assertCsrfToken, assertSameOrigin, csrfToken } from './security.js';
+
+const field = (max: number) => ({ type: 'string', maxLength: max }) as const;
+
+/** The admin console pages (issue 4): a guarded context of its own; every action goes through the flows. */
+export async function adminPageRoutes(app: FastifyInstance, opts: { deps: Deps }): Promise<void> {
+  const { deps } = opts;
+  const publicOrigin = deps.config.publicUrl.origin;
+
+  app.addHook('preValidation', loadSession(deps));
+  app.addHook('preValidation', async (request, reply) => {
+    rememberLang(request, reply);
+    if (!request.auth) return reply.redirect('/login', 303);
+    if (request.method === 'POST') {
+      assertSameOrigin(request, publicOrigin, false);
+      assertCsrfToken(deps.secretKey, request.auth.idHash, (request.body as Record<string, unknown> | undefined)?._csrf);
+    }
+  });
+
+  const nav = (request: FastifyRequest) => {
+    const auth = authOf(request);
+    return { login: auth.account.login, csrf: csrfToken(deps.secretKey, auth.idHash) };
+  };
+  const send = (reply: FastifyReply, body: string, status = 200) => reply.status(status).type('text/html; charset=utf-8').send(body);
+  const actorOf = (request: FastifyRequest<{ Params: { slug: string } }>) => requirePortalAdmin(deps, authOf(request).account, request.params.slug, request.ip);
+
+  app.get('/admin', async (request, reply) => {
+    const portals = await listAdminPortals(deps.store.db, authOf(request).account.id);
+    if (portals.length === 1 && portals[0]) return reply.redirect(`/admin/${portals[0].slug}/users`, 303);
+    return send(reply, adminPages.adminPortalsPage(requestLang(request), nav(request), portals), portals.length === 0 ? 403 : 200);
+  });
+
+  app.get<{ Params: { slug: string }; Querystring: { query?: string; page?: string } }>(
+    '/admin/:slug/users',
+    { schema: { querystring: { type: 'object', properties: { query: field(200), page: { type: 'string', pattern: '^[0-9]{1,6}$' } } } } },
+    async (request, reply) => {
+      const actor = await actorOf(request);
+      const query = request.query.query ?? '';
+      const page = Math.max(1, Number(request.query.page ?? '1'));
+      const { members, total } = await searchMembers(deps.store.db, actor.portal.id, query, (page - 1) * PAGE_SIZE, PAGE_SIZE);
+      return send(reply, adminPages.employeesPage(requestLang(request), nav(request), actor.portal, { query, page, pages: Math.ceil(total / PAGE_SIZE), members }));
+    },
+  );
+
+  const profile = async (request: FastifyRequest<{ Params: { slug: string; id: string } }>, reply: FastifyReply, state: adminPages.ProfileState = {}, status = 200) => {
+    const actor = await actorOf(request);
+    const member = await requireMember(deps, actor, request.params.id);
+    return send(reply, adminPages.employeePage(requestLang(request), nav(request), actor.portal, member, deps.config.edition, deps.settings.smsEnabled, state), status);
+  };
+
+  app.get<{ Params: { slug: string; id: string }; Querystring: { sent?: string; at?: string; set?: string } }>('/admin/:slug/users/:id', async (request, reply) => {
+    const { sent, at, set } = request.query;
+    const state: adminPages.ProfileState = {};
+    if ((sent === 'email' || sent === 'phone') && at && /^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(at)) state.sent = { channel: sent, at };
+    if (set === '1') state.passwordSet = true;
+    return profile(request, reply, state);
+  });
+
+  app.post<{ Params: { slug: string; id: string }; Body: { channel: string } }>(
+    '/admin/:slug/users/:id/recovery',
+    { schema: { body: { type: 'object', required: ['channel'], properties: { channel: { type: 'string', enum: ['email', 'phone'] }, _csrf: field(200) } } } },
+    async (request, reply) => {
+      const actor = await actorOf(request);
+      const channel = request.body.channel === 'phone' ? 'phone' : 'email';
+      try {
+        const { sentAt } = await sendAdminRecovery(deps, actor, request.params.id, channel);
+        return reply.redirect(`/admin/${actor.portal.slug}/users/${request.params.id}?sent=${channel}&at=${encodeURIComponent(sentAt)}`, 303);
+      } catch (error) {
+        if (isAppError(error) && error.code === 'rate_limited') {
+          reply.header('retry-after', String(error.extras.retryAfter ?? 60));
+          return profile(request, reply, { errors: [translator(requestLang(request))('error.rate_limited', { seconds: error.extras.retryAfter ?? 60 })] }, 429);
+        }
+        throw error;
+      }
+    },
+  );
+
+  app.post<{ Params: { slug: string; id: string }; Body: { password: string; passwordConfirm: string; mustChange?: string } }>(
+    '/admin/:slug/users/:id/password',
+    { schema: { body: { type: 'object', required: ['password', 'passwordConfirm'], properties: { password: field(2048), passwordConfirm: field(2048), mustChange: field(10), username: field(200), _csrf: field(200) } } } },
+    async (request, reply) => {
+      const actor = await actorOf(request);
+      const lang = requestLang(request);
+      try {
+        await setPasswordByAdmin(deps, actor, request.params.id, { ...request.body, mustChange: request.body.mustChange === '1' });
+        return reply.redirect(`/admin/${actor.portal.slug}/users/${request.params.id}?set=1`, 303);
+      } catch (error) {
+        if (!isAppError(error)) throw error;
+        if (error.code === 'weak_password') return profile(request, reply, { errors: weakPasswordMessages(lang, error.extras.reasons ?? []) }, 422);
+        if (error.code === 'invalid_request' && error.extras.field === 'passwordConfirm') return profile(request, reply, { errors: [translator(lang)('admin.mismatch')] }, 400);
+        throw error;
+      }
+    },
+  );
+
+  app.get<{ Params: { slug: string } }>('/admin/:slug/invite', async (request, reply) => {
+    const actor = await actorOf(request);
+    return send(reply, adminPages.invitePage(requestLang(request), nav(request), actor.portal));
+  });
+
+  app.post<{ Params: { slug: string }; Body: Record<string, string> }>(
+    '/admin/:slug/invite',
+    { schema: { body: { type: 'object', properties: { email: field(254), phone: field(40), name: field(200), login: field(64), role: field(10), _csrf: field(200) } } } },
+    async (request, reply) => {
+      const actor = await actorOf(request);
+      const lang = requestLang(request);
+      const t = translator(lang);
+      const { email, phone, name, login, role } = request.body;
+      try {
+        const member = await inviteEmployee(deps, actor, { email, phone, name, login, role: role === 'admin' ? 'admin' : 'employee' });
+        return send(reply, adminPages.invitePage(lang, nav(request), actor.portal, { done: member.login }));
+      } catch (error) {
+        if (!isAppError(error) || error.code !== 'invalid_request') throw error;
+        const message = !email && !phone ? t('admin.invite.needContact') : error.extras.field === 'login' ? t('admin.invite.taken') : t('error.invalid_request');
+        return send(reply, adminPages.invitePage(lang, nav(request), actor.portal, { errors: [message], values: request.body }), 400);
+      }
+    },
+  );
+
+  app.get<{ Params: { slug: string }; Querystring: { action?: string; login?: string } }>(
+    '/admin/:slug/audit',
+    { schema: { querystring: { type: 'object', properties: { action: field(64), login: field(64) } } } },
+    async (request, reply) => {
+      const actor = await actorOf(request);
+      const action = request.query.action ?? '';
+      const login = request.query.login ?? '';
+      const events = await listAuditEvents(deps.store.db, actor.portal.id, { ...(action ? { action } : {}), ...(login ? { login } : {}) }, 0, 100);
+      return send(reply, adminPages.auditPage(requestLang(request), nav(request), actor.portal, { action, login, events }));
+    },
+  );
+}

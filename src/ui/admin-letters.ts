@@ -1,0 +1,49 @@
+import type { Locale } from '../domain/locale.js';
+import { html } from './html.js';
+import { translator } from './i18n.js';
+import { PRODUCT, wrap, type Letter } from './letters.js';
+
+export type AdminLinkKind = 'admin' | 'invite';
+
+/** Seed C7: the link an admin sends, with the employee's registration data (login, portal). */
+export function adminLinkLetter(lang: Locale, kind: AdminLinkKind, login: string, portal: string, link: string): Letter {
+  const t = translator(lang);
+  const subject = t(kind === 'admin' ? 'mail.admin.subject' : 'mail.invite.subject', { portal });
+  const body = t(kind === 'admin' ? 'mail.admin.body' : 'mail.invite.body', { portal });
+  const text = [
+    t('mail.greeting', { login }),
+    '',
+    body,
+    t('mail.registration', { login, portal }),
+    '',
+    `${t('mail.admin.action')}: ${link}`,
+    '',
+    t('mail.admin.validity'),
+    t('mail.recovery.ignore'),
+    '',
+    t('mail.signature', { product: PRODUCT }),
+  ].join('\n');
+  const htmlBody = html`<p>${t('mail.greeting', { login })}</p>
+<p>${body}</p>
+<p>${t('mail.registration', { login, portal })}</p>
+<p><a href="${link}" style="display:inline-block;background:#2f6fde;color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none">${t('mail.admin.action')}</a></p>
+<p>${t('mail.admin.validity')}</p>
+<p>${t('mail.recovery.ignore')}</p>`;
+  return { subject, text, html: wrap(t, lang, htmlBody) };
+}
+
+/** An existing passport was added to a portal: nothing to set, just where to sign in. */
+export function addedToPortalLetter(lang: Locale, login: string, portal: string, signInUrl: string): Letter {
+  const t = translator(lang);
+  const lines = [t('mail.greeting', { login }), '', t('mail.added.body', { portal, url: signInUrl }), '', t('mail.signature', { product: PRODUCT })];
+  return {
+    subject: t('mail.added.subject', { portal }),
+    text: lines.join('\n'),
+    html: wrap(t, lang, html`<p>${t('mail.greeting', { login })}</p><p>${t('mail.added.body', { portal, url: signInUrl })}</p>`),
+  };
+}
+
+/** The admin-sent SMS (SPEC §6): short, with the link. */
+export function adminLinkSms(lang: Locale, kind: AdminLinkKind, portal: string, link: string): string {
+  return translator(lang)(kind === 'admin' ? 'sms.admin' : 'sms.invite', { portal, link });
+}

@@ -1,0 +1,137 @@
+import type { Locale } from '../domain/locale.js';
+import type { AuditRow, MemberRow } from '../store/admin.repo.js';
+import type { Portal } from '../store/schema.js';
+import { html, type SafeHtml } from './html.js';
+import { translator, type MessageKey } from './i18n.js';
+import { errorList, layout, type PageFrame } from './layout.js';
+
+/** The admin console (issue 4): employees, a profile with "Passwords → Sign-in", invitations, audit log. */
+
+type Nav = NonNullable<PageFrame['nav']>;
+
+function adminNav(lang: Locale, portal: Portal): SafeHtml {
+  const t = translator(lang);
+  const base = `/admin/${portal.slug}`;
+  return html`<nav class="tabs"><a href="${base}/users">${t('admin.employees')}</a><a href="${base}/invite">${t('admin.invite')}</a><a href="${base}/audit">${t('admin.audit')}</a></nav>`;
+}
+
+export function adminPortalsPage(lang: Locale, nav: Nav, portals: Portal[]): string {
+  const t = translator(lang);
+  return layout(
+    { lang, title: t('admin.title'), path: '/admin', nav },
+    html`<h1>${t('admin.title')}</h1><p>${t('admin.choosePortal')}</p>
+<ul class="portals">${portals.map((p) => html`<li><strong>${p.title}</strong><a class="button" href="/admin/${p.slug}/users">${t('admin.employees')}</a></li>`)}</ul>`,
+  );
+}
+
+export function employeesPage(lang: Locale, nav: Nav, portal: Portal, view: { query: string; page: number; pages: number; members: MemberRow[] }): string {
+  const t = translator(lang);
+  const base = `/admin/${portal.slug}/users`;
+  const pageLink = (page: number) => `${base}?${new URLSearchParams({ query: view.query, page: String(page) }).toString()}`;
+  return layout(
+    { lang, title: `${t('admin.employees')} · ${portal.title}`, path: base, nav },
+    html`<h1>${portal.title}</h1>
+${adminNav(lang, portal)}
+<form method="get" action="${base}" class="search">
+  <label>${t('admin.search')}<input name="query" type="search" value="${view.query}" maxlength="200"></label>
+  <button type="submit">${t('admin.searchButton')}</button>
+</form>
+${view.members.length === 0
+  ? html`<p data-testid="no-employees">${t('admin.empty')}</p>`
+  : html`<table class="list"><thead><tr><th>${t('admin.col.login')}</th><th>${t('admin.col.name')}</th><th>${t('admin.col.email')}</th><th>${t('admin.col.phone')}</th><th>${t('admin.col.status')}</th></tr></thead>
+<tbody>${view.members.map(
+      (m) => html`<tr data-login="${m.login}"><td><a href="${base}/${m.id}">${m.login}</a>${m.role === 'admin' ? html` <small>(${t('admin.role.admin')})</small>` : ''}</td><td>${m.name ?? ''}</td><td>${m.email ?? ''}</td><td>${m.phone ?? ''}</td><td>${t(`admin.status.${m.membership === 'invited' ? 'invited' : 'active'}`)}</td></tr>`,
+    )}</tbody></table>`}
+<p class="pager">${view.page > 1 ? html`<a href="${pageLink(view.page - 1)}">${t('admin.prev')}</a>` : ''}
+<span>${t('admin.pageOf', { page: view.page, pages: Math.max(1, view.pages) })}</span>
+${view.page < view.pages ? html`<a href="${pageLink(view.page + 1)}">${t('admin.next')}</a>` : ''}</p>`,
+  );
+}
+
+export interface ProfileState {
+  sent?: { channel: 'email' | 'phone'; at: string };
+  passwordSet?: boolean;
+  errors?: string[];
+}
+
+export function employeePage(lang: Locale, nav: Nav, portal: Portal, member: MemberRow, edition: 'cloud' | 'box', smsEnabled: boolean, state: ProfileState = {}): string {
+  const t = translator(lang);
+  const base = `/admin/${portal.slug}/users/${member.id}`;
+  const canEmail = member.email !== null && member.email_verified_at !== null;
+  const canPhone = member.phone !== null && member.phone_verified_at !== null && smsEnabled;
+  const csrf = html`<input type="hidden" name="_csrf" value="${nav.csrf}">`;
+  return layout(
+    { lang, title: `${member.login} · ${portal.title}`, path: base, nav },
+    html`<h1>${t('admin.profile')}</h1>
+${adminNav(lang, portal)}
+<dl class="profile">
+  <dt>${t('admin.col.login')}</dt><dd data-testid="member-login">${member.login}</dd>
+  <dt>${t('admin.col.name')}</dt><dd>${member.name ?? '—'}</dd>
+  <dt>${t('admin.col.email')}</dt><dd>${member.email ?? '—'}</dd>
+  <dt>${t('admin.col.phone')}</dt><dd>${member.phone ?? '—'}</dd>
+  <dt>${t('admin.col.status')}</dt><dd>${t(`admin.status.${member.membership === 'invited' ? 'invited' : 'active'}`)}</dd>
+</dl>
+<h2>${t('admin.passwords')}</h2>
+${state.sent ? html`<div class="notice" role="status" data-testid="flash">${t(`admin.sent.${state.sent.channel}`, { time: state.sent.at.slice(11, 16) })}</div>` : ''}
+${state.passwordSet ? html`<div class="notice" role="status" data-testid="flash">${t('admin.passwordSet')}</div>` : ''}
+${errorList(t, state.errors ?? [])}
+${edition === 'cloud'
+  ? canEmail || canPhone
+    ? html`<div class="actions">
+${canEmail ? html`<form method="post" action="${base}/recovery" class="inline">${csrf}<input type="hidden" name="channel" value="email"><button type="submit" data-testid="recover-email">${t('admin.recoverEmail')}</button></form>` : ''}
+${canPhone ? html`<form method="post" action="${base}/recovery" class="inline">${csrf}<input type="hidden" name="channel" value="phone"><button type="submit" data-testid="recover-phone">${t('admin.recoverPhone')}</button></form>` : ''}
+</div>`
+    : html`<p class="muted">${t('admin.noContacts')}</p>`
+  : html`<form method="post" action="${base}/password" novalidate>
+  ${csrf}
+  <input type="text" name="username" autocomplete="off" value="${member.login}" hidden readonly>
+  <label>${t('admin.newPassword')}<input name="password" type="password" autocomplete="new-password" required maxlength="1024"></label>
+  <label>${t('admin.confirmPassword')}<input name="passwordConfirm" type="password" autocomplete="new-password" required maxlength="1024"></label>
+  <label class="check"><input type="checkbox" name="mustChange" value="1"> ${t('admin.mustChange')}</label>
+  <button type="submit" data-testid="set-password">${t('admin.save')}</button>
+</form>`}`,
+  );
+}
+
+export function invitePage(lang: Locale, nav: Nav, portal: Portal, state: { errors?: string[]; done?: string; values?: Record<string, string> } = {}): string {
+  const t = translator(lang);
+  const v = state.values ?? {};
+  return layout(
+    { lang, title: `${t('admin.invite')} · ${portal.title}`, path: `/admin/${portal.slug}/invite`, nav },
+    html`<h1>${t('admin.invite')}</h1>
+${adminNav(lang, portal)}
+<p>${t('admin.invite.intro', { portal: portal.title })}</p>
+${state.done ? html`<div class="notice" role="status" data-testid="flash">${t('admin.invite.done', { login: state.done })}</div>` : ''}
+${errorList(t, state.errors ?? [])}
+<form method="post" action="/admin/${portal.slug}/invite" novalidate>
+  <input type="hidden" name="_csrf" value="${nav.csrf}">
+  <label>${t('admin.invite.email')}<input name="email" type="email" autocomplete="off" maxlength="254" value="${v.email ?? ''}"></label>
+  <label>${t('admin.invite.phone')}<input name="phone" type="tel" autocomplete="off" maxlength="40" value="${v.phone ?? ''}"></label>
+  <label>${t('admin.invite.name')}<input name="name" autocomplete="off" maxlength="200" value="${v.name ?? ''}"></label>
+  <label>${t('admin.invite.login')}<input name="login" autocomplete="off" maxlength="64" value="${v.login ?? ''}"></label>
+  <label class="check"><input type="checkbox" name="role" value="admin"> ${t('admin.invite.role')}</label>
+  <button type="submit" data-testid="invite">${t('admin.invite.submit')}</button>
+</form>`,
+  );
+}
+
+export const AUDIT_ACTIONS = ['admin.recovery_link.sent', 'admin.member.invited', 'admin.member.added', 'admin.password.set', 'password.changed'] as const;
+
+export function auditPage(lang: Locale, nav: Nav, portal: Portal, view: { action: string; login: string; events: AuditRow[] }): string {
+  const t = translator(lang);
+  const name = (action: string) => (AUDIT_ACTIONS as readonly string[]).includes(action) ? t(`action.${action}` as MessageKey) : action;
+  return layout(
+    { lang, title: `${t('admin.audit')} · ${portal.title}`, path: `/admin/${portal.slug}/audit`, nav },
+    html`<h1>${t('admin.audit')}</h1>
+${adminNav(lang, portal)}
+<form method="get" action="/admin/${portal.slug}/audit" class="search">
+  <label>${t('admin.audit.action')}<select name="action"><option value="">${t('admin.audit.any')}</option>${AUDIT_ACTIONS.map((a) => html`<option value="${a}"${a === view.action ? html` selected` : ''}>${name(a)}</option>`)}</select></label>
+  <label>${t('admin.audit.who')}<input name="login" value="${view.login}" maxlength="64"></label>
+  <button type="submit">${t('admin.audit.filter')}</button>
+</form>
+${view.events.length === 0
+  ? html`<p>${t('admin.audit.empty')}</p>`
+  : html`<table class="list" data-testid="audit"><thead><tr><th>${t('admin.audit.when')}</th><th>${t('admin.audit.actor')}</th><th>${t('admin.audit.action')}</th><th>${t('admin.audit.target')}</th><th>${t('admin.audit.ip')}</th></tr></thead>
+<tbody>${view.events.map((e) => html`<tr data-action="${e.action}"><td>${e.at.slice(0, 19).replace('T', ' ')}</td><td>${e.actor_login ?? e.actor_kind}</td><td>${name(e.action)}${e.detail ? html` <small>(${e.detail})</small>` : ''}</td><td>${e.target_login ?? ''}</td><td>${e.ip ?? ''}</td></tr>`)}</tbody></table>`}`,
+  );
+}
