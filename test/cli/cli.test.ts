@@ -114,3 +114,27 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+describe('CLI in the box edition', () => {
+  it('the operator sets a password there too, and it is audited', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-cli-box-'));
+    const env = { LATCHKEY_DATA_DIR: dir, LATCHKEY_DATABASE_URL: `sqlite:${path.join(dir, 'db.sqlite')}`, LATCHKEY_EDITION: 'box' };
+    try {
+      const user = await latchkey(env, ['user', 'add', '--login', 'mila', '--email', 'mila@example.com', '--portal', 'company:admin']);
+      assert.equal(user.code, 0, user.stderr);
+      const reset = await latchkey(env, ['user', 'set-password', 'mila', '--password-stdin'], 'box-operator-phrase-5\n');
+      assert.equal(reset.code, 0, reset.stderr);
+      const deps = await buildDeps(loadConfig(env), { logger: pino({ level: 'silent' }) });
+      try {
+        const result = await signIn(deps, { login: 'mila', password: 'box-operator-phrase-5' }, { ip: '127.0.0.1' });
+        assert.deepEqual(result.portals.map((p) => p.slug), ['company']);
+        const audit = (await sql<{ action: string; actor_kind: string }>`select action, actor_kind from audit_events where action = 'password.changed'`.execute(deps.store.db)).rows;
+        assert.deepEqual(audit, [{ action: 'password.changed', actor_kind: 'operator' }]);
+      } finally {
+        await deps.close();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
