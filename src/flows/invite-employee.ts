@@ -6,6 +6,7 @@ import { findAccountByIdentifier, insertAccount } from '../store/accounts.repo.j
 import { insertAuditEvent } from '../store/audit.repo.js';
 import { findMember, type MemberRow } from '../store/admin.repo.js';
 import { upsertMembership } from '../store/portals.repo.js';
+import type { Locale } from '../domain/locale.js';
 import type { Executor } from '../store/db.js';
 import type { Account } from '../store/schema.js';
 import { addedToPortalLetter } from '../ui/admin-letters.js';
@@ -19,6 +20,8 @@ export interface InviteInput {
   name?: string | undefined;
   login?: string | undefined;
   role?: 'admin' | 'employee' | undefined;
+  /** The language of the letter and of the new account; the admin's own by default. */
+  locale?: Locale | undefined;
 }
 
 /** A login from the e-mail's name or the phone's last digits, made unique with a number if taken. */
@@ -96,7 +99,7 @@ export async function inviteEmployee(ctx: FlowContext, actor: AdminActor, input:
       password_hash: null,
       password_changed_at: null,
       status: 'active',
-      locale: actor.account.locale,
+      locale: input.locale ?? actor.account.locale,
       created_at: at,
       updated_at: at,
       must_change_password: 0,

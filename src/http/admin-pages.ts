@@ -121,7 +121,7 @@ export async function adminPageRoutes(app: FastifyInstance, opts: { deps: Deps }
       const t = translator(lang);
       const { email, phone, name, login, role } = request.body;
       try {
-        const member = await inviteEmployee(deps, actor, { email, phone, name, login, role: role === 'admin' ? 'admin' : 'employee' });
+        const member = await inviteEmployee(deps, actor, { email, phone, name, login, role: role === 'admin' ? 'admin' : 'employee', locale: lang });
         return send(reply, adminPages.invitePage(lang, nav(request), actor.portal, { done: member.login }));
       } catch (error) {
         if (!isAppError(error) || error.code !== 'invalid_request') throw error;

@@ -28,6 +28,8 @@ export function openStore(databaseUrl: string): Store {
     database.pragma('busy_timeout = 5000');
     database.pragma('synchronous = NORMAL');
     database.pragma('foreign_keys = ON');
+    // SQLite's own lower() folds ASCII only; searches (admin.repo.ts) need Cyrillic and every other script.
+    database.function('lower', { deterministic: true }, (value: unknown) => (typeof value === 'string' ? value.toLowerCase() : value));
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
     return { db, dialect: 'sqlite', close: () => db.destroy() };
   }

@@ -62,8 +62,9 @@ export function employeePage(lang: Locale, nav: Nav, portal: Portal, member: Mem
   const csrf = html`<input type="hidden" name="_csrf" value="${nav.csrf}">`;
   return layout(
     { lang, title: `${member.login} · ${portal.title}`, path: base, nav },
-    html`<h1>${t('admin.profile')}</h1>
+    html`<h1>${portal.title}</h1>
 ${adminNav(lang, portal)}
+<h2>${t('admin.profile')}</h2>
 <dl class="profile">
   <dt>${t('admin.col.login')}</dt><dd data-testid="member-login">${member.login}</dd>
   <dt>${t('admin.col.name')}</dt><dd>${member.name ?? '—'}</dd>
@@ -82,7 +83,8 @@ ${canEmail ? html`<form method="post" action="${base}/recovery" class="inline">$
 ${canPhone ? html`<form method="post" action="${base}/recovery" class="inline">${csrf}<input type="hidden" name="channel" value="phone"><button type="submit" data-testid="recover-phone">${t('admin.recoverPhone')}</button></form>` : ''}
 </div>`
     : html`<p class="muted">${t('admin.noContacts')}</p>`
-  : html`<form method="post" action="${base}/password" novalidate>
+  : html`<h3>${t('admin.setPassword')}</h3>
+<form method="post" action="${base}/password" novalidate>
   ${csrf}
   <input type="text" name="username" autocomplete="off" value="${member.login}" hidden readonly>
   <label>${t('admin.newPassword')}<input name="password" type="password" autocomplete="new-password" required maxlength="1024"></label>

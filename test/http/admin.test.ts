@@ -39,6 +39,7 @@ for (const dialect of DIALECTS) {
       await addPortal(t.deps, { slug: 'globex', title: 'Globex' });
       anna = await addUser(t.deps, { login: 'anna', email: 'anna@example.com', password: PASSWORD, locale: 'en', portals: [{ slug: 'acme', role: 'admin' }] });
       ivan = await addUser(t.deps, { login: 'ivan', name: 'Ivan Petrov', email: 'ivan@example.com', phone: '+79161234567', password: PASSWORD, locale: 'ru', portals: [{ slug: 'acme', role: 'employee' }] });
+      await addUser(t.deps, { login: 'petr', name: 'Пётр Сидоров', locale: 'ru', portals: [{ slug: 'acme', role: 'employee' }] });
       boris = await addUser(t.deps, { login: 'boris', email: 'boris@example.com', password: PASSWORD, locale: 'en', portals: [{ slug: 'globex', role: 'employee' }] });
       adminSession = await signIn(t, 'anna');
     });
@@ -54,10 +55,15 @@ for (const dialect of DIALECTS) {
     it('lists and searches the employees of the admin’s portal only', async () => {
       const all = await asAdmin('GET', '/acme/users');
       assert.equal(all.statusCode, 200);
-      assert.deepEqual(all.json().users.map((u: { login: string }) => u.login).sort(), ['anna', 'ivan']);
+      assert.deepEqual(all.json().users.map((u: { login: string }) => u.login).sort(), ['anna', 'ivan', 'petr']);
       for (const query of ['petrov', 'IVAN@', '916 123']) {
         const found = await asAdmin('GET', `/acme/users?query=${encodeURIComponent(query)}`);
         assert.deepEqual(found.json().users.map((u: { login: string }) => u.login), ['ivan'], query);
+      }
+      // Case folds in every script on both databases (SQLite's own lower() would fold ASCII only).
+      for (const query of ['СИДОР', 'пётр']) {
+        const found = await asAdmin('GET', `/acme/users?query=${encodeURIComponent(query)}`);
+        assert.deepEqual(found.json().users.map((u: { login: string }) => u.login), ['petr'], query);
       }
       const noBoris = await asAdmin('GET', '/acme/users?query=boris');
       assert.deepEqual(noBoris.json().users, []);
