@@ -1,11 +1,10 @@
-import { addMs, iso } from '../kernel/clock.js';
-import { newId, newSecretToken, sha256 } from '../kernel/crypto.js';
+import { iso } from '../kernel/clock.js';
+import { newId } from '../kernel/crypto.js';
 import { AppError } from '../kernel/errors.js';
 import type { Limit } from '../kernel/rate-limiter.js';
 import { findAccountById } from '../store/accounts.repo.js';
 import { insertAuditEvent } from '../store/audit.repo.js';
 import type { Executor } from '../store/db.js';
-import { insertRecoveryToken, revokeAccountTokens } from '../store/recovery-tokens.repo.js';
 import type { Account } from '../store/schema.js';
 import { adminLinkLetter, adminLinkSms, type AdminLinkKind } from '../ui/admin-letters.js';
 import type { AdminActor } from './admin-access.js';
@@ -13,6 +12,7 @@ import { requireMember } from './admin-access.js';
 import type { FlowContext } from './context.js';
 import { assertEdition } from './edition.js';
 import { enforce } from './limits.js';
+import { issueToken } from './tokens.js';
 
 export const ADMIN_LINK_HOURS = 24;
 const perTarget: Limit = { max: 5, windowMs: 3600_000 };
@@ -37,17 +37,11 @@ export async function issueAdminLink(
 ): Promise<Date> {
   const { account, channel } = input;
   const now = ctx.clock.now();
-  const token = newSecretToken(ctx.random);
-  await revokeAccountTokens(tx, account.id, iso(now));
-  await insertRecoveryToken(tx, {
-    token_hash: sha256(token),
-    account_id: account.id,
+  const token = await issueToken(ctx, tx, {
+    accountId: account.id,
     purpose: input.kind === 'admin' ? 'admin_link' : 'invitation',
-    created_at: iso(now),
-    expires_at: iso(addMs(now, ADMIN_LINK_HOURS * 3600_000)),
-    consumed_at: null,
-    revoked_at: null,
-    portal_id: input.portalId,
+    lifetimeMs: ADMIN_LINK_HOURS * 3600_000,
+    portalId: input.portalId,
     channel,
   });
   const link = adminLink(ctx.settings.publicUrl, token);

@@ -1,18 +1,19 @@
 import type { CheckwordRequestJob } from '../delivery/outbox.js';
 import { parseIdentifier } from '../domain/identifiers.js';
 import { limits } from '../domain/limits.js';
-import { addMs, iso } from '../kernel/clock.js';
-import { newSecretToken, sha256 } from '../kernel/crypto.js';
+import { iso } from '../kernel/clock.js';
+import { sha256 } from '../kernel/crypto.js';
 import { AppError } from '../kernel/errors.js';
 import { findAccountByIdentifier, markEmailVerified } from '../store/accounts.repo.js';
 import type { Executor } from '../store/db.js';
 import { findPortalBySlug } from '../store/portals.repo.js';
-import { consumeRecoveryToken, insertRecoveryToken, peekRecoveryToken, revokeAccountTokens } from '../store/recovery-tokens.repo.js';
+import { consumeRecoveryToken, peekRecoveryToken } from '../store/recovery-tokens.repo.js';
 import type { Account } from '../store/schema.js';
 import { checkwordLetter } from '../ui/box-letters.js';
 import type { FlowContext, RequestMeta } from './context.js';
 import { assertEdition } from './edition.js';
 import { enforce } from './limits.js';
+import { canRecoverByEmail, issueToken } from './tokens.js';
 import { applyPasswordChange, hashNewPassword } from './password-change.js';
 import { accountView, openSession } from './session.js';
 import type { SignInResult } from './sign-in.js';
@@ -61,19 +62,8 @@ export function checkwordLink(publicUrl: URL, login: string, checkword: string):
  */
 export async function issueCheckword(ctx: Pick<FlowContext, 'clock' | 'random' | 'outbox' | 'settings'>, tx: Executor, job: CheckwordRequestJob): Promise<boolean> {
   const account = await findAccountByIdentifier(tx, parseIdentifier(job.identifier, ctx.settings.smsDefaultRegion));
-  if (!account || account.status !== 'active' || !account.email || !account.email_verified_at) return false;
-  const now = ctx.clock.now();
-  const checkword = newSecretToken(ctx.random);
-  await revokeAccountTokens(tx, account.id, iso(now));
-  await insertRecoveryToken(tx, {
-    token_hash: sha256(checkword),
-    account_id: account.id,
-    purpose: 'checkword',
-    created_at: iso(now),
-    expires_at: iso(addMs(now, ctx.settings.checkwordTtlMinutes * 60_000)),
-    consumed_at: null,
-    revoked_at: null,
-  });
+  if (!canRecoverByEmail(account)) return false;
+  const checkword = await issueToken(ctx, tx, { accountId: account.id, purpose: 'checkword', lifetimeMs: ctx.settings.checkwordTtlMinutes * 60_000 });
   const portal = await findPortalBySlug(tx, job.portal);
   const link = checkwordLink(ctx.settings.publicUrl, account.login, checkword);
   const letter = checkwordLetter(account.locale, { login: account.login, portal: portal?.title ?? job.portal, link, minutes: ctx.settings.checkwordTtlMinutes });

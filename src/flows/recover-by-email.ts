@@ -1,15 +1,13 @@
 import { parseIdentifier } from '../domain/identifiers.js';
 import { limits } from '../domain/limits.js';
-import { addMs, iso } from '../kernel/clock.js';
-import { newSecretToken, sha256 } from '../kernel/crypto.js';
 import type { RecoveryRequestJob } from '../delivery/outbox.js';
 import { findAccountByIdentifier } from '../store/accounts.repo.js';
 import type { Executor } from '../store/db.js';
-import { insertRecoveryToken, revokeAccountTokens } from '../store/recovery-tokens.repo.js';
 import { recoveryLetter } from '../ui/letters.js';
 import type { FlowContext, RequestMeta } from './context.js';
 import { assertEdition } from './edition.js';
 import { enforce } from './limits.js';
+import { canRecoverByEmail, issueToken } from './tokens.js';
 
 /**
  * Seed C2, first half. The request only records a job: the same single insert for every login, so the
@@ -39,19 +37,8 @@ export function recoveryLink(publicUrl: URL, token: string): string {
  */
 export async function issueRecoveryLink(ctx: Pick<FlowContext, 'clock' | 'random' | 'outbox' | 'settings'>, tx: Executor, job: RecoveryRequestJob): Promise<boolean> {
   const account = await findAccountByIdentifier(tx, parseIdentifier(job.identifier, ctx.settings.smsDefaultRegion));
-  if (!account || account.status !== 'active' || !account.email || !account.email_verified_at) return false;
-  const now = ctx.clock.now();
-  const token = newSecretToken(ctx.random);
-  await revokeAccountTokens(tx, account.id, iso(now));
-  await insertRecoveryToken(tx, {
-    token_hash: sha256(token),
-    account_id: account.id,
-    purpose: 'email_link',
-    created_at: iso(now),
-    expires_at: iso(addMs(now, ctx.settings.emailLinkTtlMinutes * 60_000)),
-    consumed_at: null,
-    revoked_at: null,
-  });
+  if (!canRecoverByEmail(account)) return false;
+  const token = await issueToken(ctx, tx, { accountId: account.id, purpose: 'email_link', lifetimeMs: ctx.settings.emailLinkTtlMinutes * 60_000 });
   const letter = recoveryLetter(account.locale, account.login, recoveryLink(ctx.settings.publicUrl, token), ctx.settings.emailLinkTtlMinutes);
   await ctx.outbox.enqueueEmail(tx, 'recovery.email', { to: account.email, ...letter });
   return true;
