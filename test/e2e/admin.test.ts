@@ -8,6 +8,7 @@ import { addPortal, addUser } from '../../src/flows/operator.js';
 import { translator, type Translate } from '../../src/ui/i18n.js';
 import { PASSWORD } from '../support/app.js';
 import { launchBrowser, startServedApp, type ServedApp } from '../support/browser.js';
+import { assertPage, describePage, pathOf, signIn, signOut, submit, watchProblems } from '../support/page.js';
 import { TestSmsGateway } from '../support/sms-gateway.js';
 import { TestSmtpServer, linkIn } from '../support/smtp.js';
 
@@ -79,55 +80,16 @@ const boxJourneys: BoxJourney[] = [
 ];
 
 // ---------------------------------------------------------------------------------------------------
-// Helpers (the same conventions as test/e2e/recovery.test.ts)
-
-async function h1(page: Page): Promise<string> {
-  return ((await page.locator('h1').first().textContent()) ?? '').trim();
-}
-
-/** The page is a whole page in `lang`: `<html lang>` and the heading. */
-async function assertPage(page: Page, lang: Locale, heading: string): Promise<void> {
-  assert.equal(await page.locator('html').getAttribute('lang'), lang, `html lang on ${page.url()}`);
-  assert.equal(await h1(page), heading, `heading on ${page.url()}`);
-}
-
-function pathOf(page: Page): string {
-  const url = new URL(page.url());
-  return url.pathname + url.search;
-}
-
-/** Submits a form by POST and waits for the page that answers it; returns the status of the post's answer. */
-async function submit(page: Page, action: () => Promise<void>): Promise<number> {
-  const answer = page.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest());
-  const loaded = page.waitForEvent('domcontentloaded');
-  await action();
-  const [response] = await Promise.all([answer, loaded]);
-  return response.status();
-}
+// Helpers of this file only (the shared ones are in test/support/page.ts)
 
 /** Follows a link or a GET form and waits until the page at a matching address has loaded. */
 async function navigate(page: Page, matches: (url: URL) => boolean, action: () => Promise<void>): Promise<void> {
   await Promise.all([page.waitForURL(matches), action()]);
 }
 
-async function describePage(page: Page): Promise<string> {
-  const text = ((await page.locator('main').textContent().catch(() => '')) ?? '').replace(/\s+/g, ' ').trim();
-  return `${page.url()}: ${text.slice(0, 300)}`;
-}
-
+/** The text of the element with `data-testid=testId`, white space folded (test/e2e/recovery-phone.test.ts keeps its own, trimmed only). */
 async function text(page: Page, testId: string): Promise<string> {
   return ((await page.getByTestId(testId).textContent()) ?? '').replace(/\s+/g, ' ').trim();
-}
-
-async function signIn(page: Page, t: Translate, login: string, password: string): Promise<number> {
-  await page.getByLabel(t('login.identifier')).fill(login);
-  await page.getByLabel(t('login.password')).fill(password);
-  return submit(page, () => page.locator('form[action="/login"]').getByRole('button', { name: t('login.submit') }).click());
-}
-
-async function signOut(page: Page): Promise<void> {
-  assert.equal(await submit(page, () => page.getByTestId('sign-out').click()), 303, await describePage(page));
-  assert.equal(pathOf(page), '/login');
 }
 
 /**
@@ -138,14 +100,7 @@ async function openPage(browser: Browser, locale: string, problems: string[]): P
   const context = await browser.newContext({ locale, viewport: { width: 1000, height: 760 } });
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
-  page.on('console', (message) => {
-    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) problems.push(`console: ${message.text()} @ ${message.location().url}`);
-  });
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  page.on('requestfailed', (request) => problems.push(`request failed: ${request.url()} ${request.failure()?.errorText ?? ''}`));
-  page.on('response', (response) => {
-    if (response.request().resourceType() !== 'document' && response.status() >= 400) problems.push(`${response.status()} ${response.url()}`);
-  });
+  watchProblems(page, problems);
   return { context, page };
 }
 

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import type { Locale } from '../../src/domain/locale.js';
 import { addUser } from '../../src/flows/operator.js';
-import { translator, type Translate } from '../../src/ui/i18n.js';
+import { translator } from '../../src/ui/i18n.js';
 import { PASSWORD } from '../support/app.js';
 import { launchBrowser, startServedApp, type ServedApp } from '../support/browser.js';
+import { assertPage, describePage, pathOf, signIn, submit } from '../support/page.js';
 import { TestSmtpServer, type ReceivedMail } from '../support/smtp.js';
 
 /**
@@ -35,36 +36,6 @@ function checkwordLinkIn(mail: ReceivedMail): string {
   const match = /https?:\/\/\S+\/recover\/checkword\?\S+/.exec(mail.text);
   if (!match) throw new Error(`no checkword link in letter: ${mail.text}`);
   return match[0];
-}
-
-async function assertPage(page: Page, lang: Locale, heading: string): Promise<void> {
-  assert.equal(await page.locator('html').getAttribute('lang'), lang, `html lang on ${page.url()}`);
-  assert.equal(((await page.locator('h1').first().textContent()) ?? '').trim(), heading, `heading on ${page.url()}`);
-}
-
-function pathOf(page: Page): string {
-  const url = new URL(page.url());
-  return url.pathname + url.search;
-}
-
-/** Submits a form and waits for the page that answers it; returns the status of the answer to the post. */
-async function submit(page: Page, action: () => Promise<void>): Promise<number> {
-  const answer = page.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest());
-  const loaded = page.waitForEvent('domcontentloaded');
-  await action();
-  const [response] = await Promise.all([answer, loaded]);
-  return response.status();
-}
-
-async function describePage(page: Page): Promise<string> {
-  const text = ((await page.locator('main').textContent().catch(() => '')) ?? '').replace(/\s+/g, ' ').trim();
-  return `${page.url()}: ${text.slice(0, 300)}`;
-}
-
-async function signIn(page: Page, t: Translate, login: string, password: string): Promise<number> {
-  await page.getByLabel(t('login.identifier')).fill(login);
-  await page.getByLabel(t('login.password')).fill(password);
-  return submit(page, () => page.locator('form[action="/login"]').getByRole('button', { name: t('login.submit') }).click());
 }
 
 describe('e2e: box edition, recovery by checkword in the browser', { timeout: 60_000 }, () => {
@@ -106,6 +77,7 @@ describe('e2e: box edition, recovery by checkword in the browser', { timeout: 60
       try {
         const page = await context.newPage();
         page.setDefaultTimeout(10_000);
+        // Narrower than watchProblems() in test/support/page.ts (no failed-request check, no console location).
         page.on('console', (message) => {
           if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) problems.push(`console: ${message.text()}`);
         });

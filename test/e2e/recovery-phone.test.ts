@@ -8,6 +8,7 @@ import { translator, type MessageKey, type Translate } from '../../src/ui/i18n.j
 import { PASSWORD, seedAccount } from '../support/app.js';
 import { launchBrowser, startServedApp, type ServedApp } from '../support/browser.js';
 import { FakeClock } from '../support/clock.js';
+import { assertPage, describePage, pathOf, signIn, signOut, submit, watchProblems } from '../support/page.js';
 import { TestSmsGateway } from '../support/sms-gateway.js';
 import { waitUntil } from '../support/wait.js';
 
@@ -40,54 +41,15 @@ const journeys: Journey[] = [
   { lang: 'en', browserLocale: 'ru-RU', login: 'henry', email: 'henry@example.com', phone: '+79167654321', written: '8 916 765-43-21' },
 ];
 
-function pathOf(page: Page): string {
-  const url = new URL(page.url());
-  return url.pathname + url.search;
-}
-
+/** The text of the element with `data-testid=testId`, trimmed only (inner white space must match exactly). */
 async function text(page: Page, testId: string): Promise<string> {
   return ((await page.getByTestId(testId).textContent()) ?? '').trim();
-}
-
-/** The page is a whole page in `lang`: `<html lang>` and the heading. */
-async function assertPage(page: Page, lang: Locale, heading: string): Promise<void> {
-  assert.equal(await page.locator('html').getAttribute('lang'), lang, `html lang on ${page.url()}`);
-  assert.equal(((await page.locator('h1').first().textContent()) ?? '').trim(), heading, `heading on ${page.url()}`);
 }
 
 /** The seconds a countdown text shows, when it is `key` with a number in it (undefined otherwise). */
 function secondsIn(shown: string, t: Translate, key: MessageKey): number | undefined {
   for (let seconds = 0; seconds <= 600; seconds += 1) if (t(key, { seconds }) === shown) return seconds;
   return undefined;
-}
-
-/** Submits a form and waits for the page that answers it; returns the status of the answer to the post. */
-async function submit(page: Page, action: () => Promise<void>): Promise<number> {
-  const answer = page.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest());
-  const loaded = page.waitForEvent('domcontentloaded');
-  await action();
-  const [response] = await Promise.all([answer, loaded]);
-  return response.status();
-}
-
-/** What the page says, for failure messages. */
-async function describePage(page: Page): Promise<string> {
-  const shown = ((await page.locator('main').textContent().catch(() => '')) ?? '').replace(/\s+/g, ' ').trim();
-  return `${page.url()}: ${shown.slice(0, 300)}`;
-}
-
-/** Console errors, script errors and failed sub-resources; 4xx documents are expected here (400, 410). */
-function watchProblems(page: Page): string[] {
-  const problems: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) problems.push(`console: ${message.text()} @ ${message.location().url}`);
-  });
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  page.on('requestfailed', (request) => problems.push(`request failed: ${request.url()} ${request.failure()?.errorText ?? ''}`));
-  page.on('response', (response) => {
-    if (response.request().resourceType() !== 'document' && response.status() >= 400) problems.push(`${response.status()} ${response.url()}`);
-  });
-  return problems;
 }
 
 describe('e2e: password recovery by phone in the browser', { timeout: 60_000 }, () => {
@@ -246,17 +208,11 @@ describe('e2e: password recovery by phone in the browser', { timeout: 60_000 }, 
         assert.equal(await text(page, 'flash'), t('passwordChanged.flash'));
 
         // --- Sign out; the old password is refused, the new one works ---
-        assert.equal(await submit(page, () => page.getByTestId('sign-out').click()), 303, await describePage(page));
-        assert.equal(pathOf(page), '/login');
+        await signOut(page);
         await assertPage(page, lang, t('login.title'));
-        const signIn = async (password: string) => {
-          await page.getByLabel(t('login.identifier')).fill(login);
-          await page.getByLabel(t('login.password')).fill(password);
-          return submit(page, () => page.locator('form[action="/login"]').getByRole('button', { name: t('login.submit') }).click());
-        };
-        assert.equal(await signIn(PASSWORD), 401, await describePage(page));
+        assert.equal(await signIn(page, t, login, PASSWORD), 401, await describePage(page));
         assert.equal(await text(page, 'form-error'), t('login.failed'));
-        assert.equal(await signIn(NEW_PASSWORD), 303, await describePage(page));
+        assert.equal(await signIn(page, t, login, NEW_PASSWORD), 303, await describePage(page));
         assert.equal(pathOf(page), '/portals');
         await assertPage(page, lang, t('portals.title'));
 

@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import type { Locale } from '../../src/domain/locale.js';
 import { addPortal, addUser } from '../../src/flows/operator.js';
-import { translator, type Translate } from '../../src/ui/i18n.js';
+import { translator } from '../../src/ui/i18n.js';
 import { PASSWORD } from '../support/app.js';
 import { launchBrowser, startServedApp, type ServedApp } from '../support/browser.js';
+import { assertPage, describePage, pathOf, signIn, signOut, submit, watchProblems } from '../support/page.js';
 import { TestSmtpServer, linkIn } from '../support/smtp.js';
 
 /**
@@ -54,51 +55,6 @@ const journeys: Journey[] = [
 
 const other = (lang: Locale): Locale => (lang === 'ru' ? 'en' : 'ru');
 
-async function h1(page: Page): Promise<string> {
-  return ((await page.locator('h1').first().textContent()) ?? '').trim();
-}
-
-/** The page is a whole page in `lang`: `<html lang>` and the heading. */
-async function assertPage(page: Page, lang: Locale, heading: string): Promise<void> {
-  assert.equal(await page.locator('html').getAttribute('lang'), lang, `html lang on ${page.url()}`);
-  assert.equal(await h1(page), heading, `heading on ${page.url()}`);
-}
-
-function pathOf(page: Page): string {
-  const url = new URL(page.url());
-  return url.pathname + url.search;
-}
-
-/** Fills and posts the sign-in form; returns the status of the answer. */
-async function signIn(page: Page, t: Translate, login: string, password: string): Promise<number> {
-  await page.getByLabel(t('login.identifier')).fill(login);
-  await page.getByLabel(t('login.password')).fill(password);
-  return submit(page, () => page.locator('form[action="/login"]').getByRole('button', { name: t('login.submit') }).click());
-}
-
-async function signOut(page: Page): Promise<void> {
-  assert.equal(await submit(page, () => page.getByTestId('sign-out').click()), 303, await describePage(page));
-  assert.equal(pathOf(page), '/login');
-}
-
-/**
- * Submits a form and waits until the page that answers it has loaded; returns the status of the answer
- * to the post itself (303 when it redirects).
- */
-async function submit(page: Page, action: () => Promise<void>): Promise<number> {
-  const answer = page.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest());
-  const loaded = page.waitForEvent('domcontentloaded');
-  await action();
-  const [response] = await Promise.all([answer, loaded]);
-  return response.status();
-}
-
-/** What the page says, for failure messages. */
-async function describePage(page: Page): Promise<string> {
-  const text = ((await page.locator('main').textContent().catch(() => '')) ?? '').replace(/\s+/g, ' ').trim();
-  return `${page.url()}: ${text.slice(0, 300)}`;
-}
-
 describe('e2e: e-mail password recovery in the browser', { timeout: 60_000 }, () => {
   const smtp = new TestSmtpServer();
   let served: ServedApp | undefined;
@@ -136,23 +92,12 @@ describe('e2e: e-mail password recovery in the browser', { timeout: 60_000 }, ()
       const { lang, login, email } = journey;
       const t = translator(lang);
       const context = await browser.newContext({ locale: journey.browserLocale, viewport: { width: 1000, height: 760 } });
-      const problems: string[] = [];
       try {
         const page = await context.newPage();
         page.setDefaultTimeout(10_000);
-        // A CSP violation, a script error or a missing stylesheet shows up here. Chromium also logs every
-        // 4xx answer as "Failed to load resource": for pages that is expected (401, 422, 400 below), the
-        // favicon is not served (404), and sub-resources are checked through `response` instead.
-        page.on('console', (message) => {
-          if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
-            problems.push(`console: ${message.text()} @ ${message.location().url}`);
-          }
-        });
-        page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-        page.on('requestfailed', (request) => problems.push(`request failed: ${request.url()} ${request.failure()?.errorText ?? ''}`));
-        page.on('response', (response) => {
-          if (response.request().resourceType() !== 'document' && response.status() >= 400) problems.push(`${response.status()} ${response.url()}`);
-        });
+        // A CSP violation, a script error or a missing stylesheet shows up here; 4xx pages (401, 422, 400
+        // below) are expected.
+        const problems = watchProblems(page);
 
         // --- The sign-in page, in the language asked for (not the browser's) ---
         await page.goto(`${base}/login?lang=${lang}`);
