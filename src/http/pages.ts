@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Deps } from '../deps.js';
 import { changeOwnPassword } from '../flows/change-password.js';
@@ -170,7 +171,7 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
     const open = await openFlow(request);
     if (!open) return reply.redirect(PHONE_PATH, 303);
     const { expiresIn, resendIn } = phoneFlowState(deps, open.flow, open.row);
-    const view = { phone: open.row.phone, expiresIn, resendIn, ...extra };
+    const view = { phone: parsePhoneNumberFromString(open.row.phone)?.formatInternational() ?? open.row.phone, expiresIn, resendIn, ...extra };
     return htmlReply(reply, pages.codePage(requestLang(request), view), extra.status ?? 200);
   };
 

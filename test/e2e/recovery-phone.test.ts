@@ -1,3 +1,4 @@
+import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import assert from 'node:assert/strict';
 import os from 'node:os';
 import path from 'node:path';
@@ -116,7 +117,9 @@ describe('e2e: password recovery by phone in the browser', { timeout: 60_000 }, 
         assert.equal(await submit(page, () => page.getByRole('button', { name: t('phone.submit') }).click()), 303, await describePage(page));
         assert.equal(pathOf(page), '/recover/phone/code');
         await assertPage(page, lang, t('code.title'));
-        assert.ok((await page.locator('main').textContent())?.includes(t('code.intro', { phone })), await describePage(page));
+        // The number as people read it: international format with spaces.
+        const shown = parsePhoneNumberFromString(phone)?.formatInternational() ?? phone;
+        assert.ok((await page.locator('main').textContent())?.includes(t('code.intro', { phone: shown })), await describePage(page));
         const codeInput = page.getByLabel(t('code.label'));
         assert.equal(await codeInput.getAttribute('inputmode'), 'numeric');
         assert.equal(await codeInput.getAttribute('autocomplete'), 'one-time-code');
