@@ -85,7 +85,7 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
 
   app.get('/login', async (request, reply) => {
     if (request.auth) return reply.redirect('/portals', 303);
-    return htmlReply(reply, pages.loginPage(requestLang(request)));
+    return htmlReply(reply, pages.loginPage(requestLang(request), { edition: deps.config.edition }));
   });
 
   app.post<{ Body: { login: string; password: string } }>('/login', { schema: { body: form('login', 'password') } }, async (request, reply) => {
@@ -97,7 +97,7 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
     } catch (error) {
       const { status, messages } = formError(request, error);
       if (status === 429) reply.header('retry-after', String((error as AppError).extras.retryAfter ?? 60));
-      return htmlReply(reply, pages.loginPage(requestLang(request), { login: request.body.login, errors: messages }), status);
+      return htmlReply(reply, pages.loginPage(requestLang(request), { login: request.body.login, errors: messages, edition: deps.config.edition }), status);
     }
   });
 

@@ -15,7 +15,8 @@ export function weakPasswordMessages(lang: Locale, reasons: readonly string[]): 
   return reasons.map((reason) => t(`weak.${reason as WeakReason}`, { min: PASSWORD_MIN }));
 }
 
-export function loginPage(lang: Locale, values: { login?: string; errors?: string[] } = {}): string {
+/** `/login`; the box edition words the recovery link as its seed does (B1: «Забыли свой пароль?»). */
+export function loginPage(lang: Locale, values: { login?: string; errors?: string[]; edition?: 'cloud' | 'box' } = {}): string {
   const t = translator(lang);
   return layout(
     { lang, title: t('login.title'), path: '/login' },
@@ -26,7 +27,7 @@ ${errorList(t, values.errors ?? [])}
   <label>${t('login.password')}<input name="password" type="password" autocomplete="current-password" required maxlength="1024"></label>
   <button type="submit">${t('login.submit')}</button>
 </form>
-<p><a href="/recover" data-testid="forgot-password">${t('login.forgot')}</a></p>`,
+<p><a href="/recover" data-testid="forgot-password">${t(values.edition === 'box' ? 'login.forgotBox' : 'login.forgot')}</a></p>`,
   );
 }
 

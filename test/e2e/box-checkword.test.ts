@@ -89,6 +89,8 @@ describe('e2e: box edition, recovery by checkword in the browser', { timeout: 60
         // --- Sign-in page → "Forgot password?" ---
         await page.goto(`${base}/login?lang=${lang}`);
         await assertPage(page, lang, t('login.title'));
+        // The seed's box wording (B1): «Забыли свой пароль?».
+        assert.equal((await page.getByTestId('forgot-password').textContent())?.trim(), t('login.forgotBox'));
         await page.getByTestId('forgot-password').click();
         await page.waitForURL(`${base}/recover`);
         await assertPage(page, lang, t('box.recover.title'));

@@ -16,6 +16,7 @@ export const en = {
   'login.password': 'Password',
   'login.submit': 'Sign in',
   'login.forgot': 'Forgot password?',
+  'login.forgotBox': 'Forgot your password?',
   'login.failed': 'Wrong login or password.',
 
   'recover.title': 'Password recovery',

@@ -17,6 +17,7 @@ export const ru: Messages = {
   'login.password': 'Пароль',
   'login.submit': 'Войти',
   'login.forgot': 'Не помню пароль',
+  'login.forgotBox': 'Забыли свой пароль?',
   'login.failed': 'Неверный логин или пароль.',
 
   'recover.title': 'Восстановление пароля',
