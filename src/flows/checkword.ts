@@ -12,7 +12,7 @@ import type { Account } from '../store/schema.js';
 import { checkwordLetter } from '../ui/box-letters.js';
 import type { FlowContext, RequestMeta } from './context.js';
 import { assertEdition } from './edition.js';
-import { enforce } from './limits.js';
+import { enforce, enforceRecoveryRequestLimits } from './limits.js';
 import { canRecoverByEmail, issueToken } from './tokens.js';
 import { applyPasswordChange, hashNewPassword } from './password-change.js';
 import { accountView, openSession } from './session.js';
@@ -40,11 +40,7 @@ export interface CheckwordInput {
 export async function requestCheckword(ctx: FlowContext & { config: { boxPortal: { slug: string } } }, input: { login: string }, meta: RequestMeta): Promise<void> {
   assertEdition(ctx, 'box');
   const identifier = parseIdentifier(input.login, ctx.settings.smsDefaultRegion);
-  await enforce(ctx, [
-    ['recovery:ip', meta.ip, limits.recoveryPerIp],
-    ['recovery:login', identifier.key, limits.recoveryPerLogin],
-    ['recovery:global', '*', limits.recoveryGlobal],
-  ]);
+  await enforceRecoveryRequestLimits(ctx, identifier.key, meta.ip);
   await ctx.outbox.enqueueCheckwordRequest(ctx.store.db, { identifier: input.login, portal: ctx.config.boxPortal.slug });
   ctx.outbox.kick();
 }

@@ -1,3 +1,4 @@
+import { limits } from '../domain/limits.js';
 import type { Limit } from '../kernel/rate-limiter.js';
 import { AppError } from '../kernel/errors.js';
 import type { FlowContext } from './context.js';
@@ -8,4 +9,13 @@ export async function enforce(ctx: Pick<FlowContext, 'limiter'>, checks: Array<[
     const result = await ctx.limiter.hit(bucket, key, limit);
     if (!result.ok) throw new AppError('rate_limited', { retryAfter: result.retryAfterSeconds });
   }
+}
+
+/** The caps every "send me a way back" request shares, whatever the channel (SPEC §7 rule 8). */
+export async function enforceRecoveryRequestLimits(ctx: Pick<FlowContext, 'limiter'>, identifierKey: string, ip: string): Promise<void> {
+  await enforce(ctx, [
+    ['recovery:ip', ip, limits.recoveryPerIp],
+    ['recovery:login', identifierKey, limits.recoveryPerLogin],
+    ['recovery:global', '*', limits.recoveryGlobal],
+  ]);
 }

@@ -1,12 +1,11 @@
 import { parseIdentifier } from '../domain/identifiers.js';
-import { limits } from '../domain/limits.js';
 import type { RecoveryRequestJob } from '../delivery/outbox.js';
 import { findAccountByIdentifier } from '../store/accounts.repo.js';
 import type { Executor } from '../store/db.js';
 import { recoveryLetter } from '../ui/letters.js';
 import type { FlowContext, RequestMeta } from './context.js';
 import { assertEdition } from './edition.js';
-import { enforce } from './limits.js';
+import { enforceRecoveryRequestLimits } from './limits.js';
 import { canRecoverByEmail, issueToken } from './tokens.js';
 
 /**
@@ -17,11 +16,7 @@ export async function requestEmailRecovery(ctx: FlowContext, input: { login: str
   // The box edition recovers by checkword instead (seed B1).
   assertEdition(ctx, 'cloud');
   const identifier = parseIdentifier(input.login, ctx.settings.smsDefaultRegion);
-  await enforce(ctx, [
-    ['recovery:ip', meta.ip, limits.recoveryPerIp],
-    ['recovery:login', identifier.key, limits.recoveryPerLogin],
-    ['recovery:global', '*', limits.recoveryGlobal],
-  ]);
+  await enforceRecoveryRequestLimits(ctx, identifier.key, meta.ip);
   await ctx.outbox.enqueueRecoveryRequest(ctx.store.db, { identifier: input.login });
   ctx.outbox.kick();
 }

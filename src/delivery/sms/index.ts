@@ -2,9 +2,10 @@ import type { SmsSettings } from '../../config.js';
 import { devSmsTransport, type SmsTransport } from '../sms-transport.js';
 import { createSmsRuTransport } from './smsru.js';
 import { createTwilioTransport } from './twilio.js';
-import { createWebhookSmsTransport, type SmsGatewayOptions } from './webhook.js';
+import type { SmsGatewayOptions } from './http.js';
+import { createWebhookSmsTransport } from './webhook.js';
 
-export type { SmsGatewayOptions } from './webhook.js';
+export type { SmsGatewayOptions } from './http.js';
 export { createWebhookSmsTransport } from './webhook.js';
 export { createSmsRuTransport, type SmsRuSettings } from './smsru.js';
 export { createTwilioTransport, type TwilioSettings } from './twilio.js';

@@ -8,7 +8,7 @@ import {
   postToGateway,
   redirectError,
   type SmsGatewayOptions,
-} from './webhook.js';
+} from './http.js';
 
 /*
  * SMS.ru HTTP API, "Отправить СМС сообщение HTTP запросом": https://sms.ru/api/send

@@ -8,7 +8,7 @@ import {
   postToGateway,
   redirectError,
   type SmsGatewayOptions,
-} from './webhook.js';
+} from './http.js';
 
 /*
  * Twilio Programmable Messaging, "Create a Message resource":
