@@ -13,12 +13,14 @@ import { accountView, openSession } from './session.js';
 import type { SignInResult } from './sign-in.js';
 
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{20,100}$/;
+/** Tokens this step accepts; a box checkword goes only through its own form, which also checks the login. */
+const LINK_PURPOSES: ReadonlySet<string> = new Set(['email_link', 'phone_reset', 'admin_link', 'invitation']);
 
 /** Opening a link: says whose it is, consumes nothing (SPEC §7 rule 3). */
 export async function inspectRecoveryToken(ctx: Pick<FlowContext, 'store' | 'clock'>, token: string): Promise<Account | undefined> {
   if (!TOKEN_SHAPE.test(token)) return undefined;
   const row = await peekRecoveryToken(ctx.store.db, sha256(token), iso(ctx.clock.now()));
-  if (!row) return undefined;
+  if (!row || !LINK_PURPOSES.has(row.purpose)) return undefined;
   const account = await findAccountById(ctx.store.db, row.account_id);
   return account?.status === 'active' ? account : undefined;
 }
@@ -36,7 +38,7 @@ export async function completeRecovery(ctx: FlowContext, input: { token: string;
 
   const session = await ctx.store.db.transaction().execute(async (tx) => {
     const consumed = await consumeRecoveryToken(tx, sha256(input.token), iso(ctx.clock.now()));
-    if (!consumed || consumed.account_id !== account.id) throw new AppError('invalid_token');
+    if (!consumed || consumed.account_id !== account.id || !LINK_PURPOSES.has(consumed.purpose)) throw new AppError('invalid_token');
     // Following a link proves the person reads where it was sent; an invitation's link also activates it.
     const at = iso(ctx.clock.now());
     if (consumed.purpose === 'email_link' || consumed.channel === 'email') await markEmailVerified(tx, account.id, at);

@@ -177,6 +177,15 @@ for (const dialect of DIALECTS) {
       assert.equal((await completeWith('ivan', checkword)).statusCode, 200);
     });
 
+    it('a checkword opens only its own form: the generic completion step refuses it and leaves it unused', async () => {
+      const checkword = await nextCheckword();
+      const generic = await t.app.inject({ method: 'POST', url: '/api/v1/recovery/complete', headers: json, payload: { token: checkword, password: NEW_PASSWORD } });
+      assert.equal(generic.statusCode, 400);
+      assert.equal(generic.json().code, 'invalid_token');
+      assert.equal((await t.app.inject({ method: 'GET', url: `/recover/email/${checkword}` })).statusCode, 400, 'nor does the e-mail link page');
+      assert.equal((await completeWith('ivan', checkword)).statusCode, 200);
+    });
+
     it('refuses an expired checkword (after 60 minutes)', async () => {
       const checkword = await nextCheckword();
       clock.advance(59 * 60_000);
