@@ -196,8 +196,11 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
     }
   });
 
+  // "A new code was sent" is a one-time notice: a cookie read once, so a reload does not repeat it.
+  const FLASH_COOKIE = 'lk_phone_flash';
   app.get(`${PHONE_PATH}/code`, async (request, reply) => {
-    const sent = (request.query as Record<string, unknown>).sent === '1';
+    const sent = request.cookies[FLASH_COOKIE] === 'resent';
+    if (sent) reply.clearCookie(FLASH_COOKIE, { path: PHONE_PATH });
     return showCode(request, reply, sent ? { notice: translator(requestLang(request))('code.resent') } : {});
   });
 
@@ -224,7 +227,8 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
     const t = translator(requestLang(request));
     try {
       await resendPhoneCode(deps, { flow: request.cookies[PHONE_COOKIE] ?? '' }, requestMeta(request));
-      return reply.redirect(`${PHONE_PATH}/code?sent=1`, 303);
+      reply.setCookie(FLASH_COOKIE, 'resent', { path: PHONE_PATH, httpOnly: true, sameSite: 'lax', secure, maxAge: 60 });
+      return reply.redirect(`${PHONE_PATH}/code`, 303);
     } catch (error) {
       if (!isAppError(error)) throw error;
       if (error.code === 'too_many_attempts') return reply.redirect(`${PHONE_PATH}/help`, 303);
