@@ -37,6 +37,13 @@ export interface PhoneCodeJob {
  * The write side of the durable outbox. Services enqueue inside the transaction that changed the data;
  * only the worker talks to SMTP. Payloads are sealed because a queued letter holds a live link.
  */
+/** Job kinds the worker knows, with their payloads. */
+export interface OutboxJobs {
+  'recovery.email.request': RecoveryRequestJob;
+  'recovery.checkword.request': CheckwordRequestJob;
+  'recovery.phone.code': PhoneCodeJob;
+}
+
 export class Outbox {
   private listener: () => void = () => undefined;
 
@@ -46,43 +53,20 @@ export class Outbox {
   ) {}
 
   async enqueueEmail(db: Executor, kind: string, payload: EmailPayload): Promise<void> {
-    await enqueueMessage(
-      db,
-      { channel: 'email', kind, recipient: payload.to, subject: payload.subject, payload: this.sealer.seal(JSON.stringify(payload)) },
-      iso(this.clock.now()),
-    );
-  }
-
-  async enqueueRecoveryRequest(db: Executor, job: RecoveryRequestJob): Promise<void> {
-    await enqueueMessage(
-      db,
-      { channel: 'job', kind: 'recovery.email.request', recipient: null, subject: null, payload: this.sealer.seal(JSON.stringify(job)) },
-      iso(this.clock.now()),
-    );
-  }
-
-  async enqueueCheckwordRequest(db: Executor, job: CheckwordRequestJob): Promise<void> {
-    await enqueueMessage(
-      db,
-      { channel: 'job', kind: 'recovery.checkword.request', recipient: null, subject: null, payload: this.sealer.seal(JSON.stringify(job)) },
-      iso(this.clock.now()),
-    );
+    await this.put(db, 'email', kind, payload.to, payload.subject, payload);
   }
 
   async enqueueSms(db: Executor, kind: string, payload: SmsPayload): Promise<void> {
-    await enqueueMessage(
-      db,
-      { channel: 'sms', kind, recipient: payload.to, subject: null, payload: this.sealer.seal(JSON.stringify(payload)) },
-      iso(this.clock.now()),
-    );
+    await this.put(db, 'sms', kind, payload.to, null, payload);
   }
 
-  async enqueuePhoneCode(db: Executor, job: PhoneCodeJob): Promise<void> {
-    await enqueueMessage(
-      db,
-      { channel: 'job', kind: 'recovery.phone.code', recipient: null, subject: null, payload: this.sealer.seal(JSON.stringify(job)) },
-      iso(this.clock.now()),
-    );
+  /** Work for the worker to resolve later (see `OutboxJobs`): nothing about the account leaks into the request. */
+  async enqueueJob<K extends keyof OutboxJobs>(db: Executor, kind: K, job: OutboxJobs[K]): Promise<void> {
+    await this.put(db, 'job', kind, null, null, job);
+  }
+
+  private async put(db: Executor, channel: 'email' | 'sms' | 'job', kind: string, recipient: string | null, subject: string | null, payload: unknown): Promise<void> {
+    await enqueueMessage(db, { channel, kind, recipient, subject, payload: this.sealer.seal(JSON.stringify(payload)) }, iso(this.clock.now()));
   }
 
   open<T>(sealed: string): T {

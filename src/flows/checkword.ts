@@ -41,7 +41,7 @@ export async function requestCheckword(ctx: FlowContext & { config: { boxPortal:
   assertEdition(ctx, 'box');
   const identifier = parseIdentifier(input.login, ctx.settings.smsDefaultRegion);
   await enforceRecoveryRequestLimits(ctx, identifier.key, meta.ip);
-  await ctx.outbox.enqueueCheckwordRequest(ctx.store.db, { identifier: input.login, portal: ctx.config.boxPortal.slug });
+  await ctx.outbox.enqueueJob(ctx.store.db, 'recovery.checkword.request', { identifier: input.login, portal: ctx.config.boxPortal.slug });
   ctx.outbox.kick();
 }
 

@@ -17,7 +17,7 @@ export async function requestEmailRecovery(ctx: FlowContext, input: { login: str
   assertEdition(ctx, 'cloud');
   const identifier = parseIdentifier(input.login, ctx.settings.smsDefaultRegion);
   await enforceRecoveryRequestLimits(ctx, identifier.key, meta.ip);
-  await ctx.outbox.enqueueRecoveryRequest(ctx.store.db, { identifier: input.login });
+  await ctx.outbox.enqueueJob(ctx.store.db, 'recovery.email.request', { identifier: input.login });
   ctx.outbox.kick();
 }
 

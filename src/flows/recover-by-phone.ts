@@ -100,7 +100,7 @@ export async function requestPhoneRecovery(ctx: FlowContext, input: { phone: str
   await ctx.store.db.transaction().execute(async (tx) => {
     await closeOpenFlowsForPhone(tx, phone, iso(now));
     await insertPhoneFlow(tx, row);
-    await ctx.outbox.enqueuePhoneCode(tx, { flowHash, phone, code });
+    await ctx.outbox.enqueueJob(tx, 'recovery.phone.code', { flowHash, phone, code });
   });
   ctx.outbox.kick();
   return phoneFlowState(ctx, flow, row);
@@ -129,7 +129,7 @@ export async function resendPhoneCode(ctx: FlowContext, input: { flow: string },
       now: iso(now),
       cooldownStartedBefore: iso(addMs(now, -RESEND_COOLDOWN_SECONDS * 1000)),
     });
-    if (row) await ctx.outbox.enqueuePhoneCode(tx, { flowHash, phone: row.phone, code });
+    if (row) await ctx.outbox.enqueueJob(tx, 'recovery.phone.code', { flowHash, phone: row.phone, code });
     return row;
   });
   // Lost a race with a parallel resend: that one rotated the code, this one waits like any early resend.

@@ -5,7 +5,7 @@ import type { Deps } from '../deps.js';
 import { changeOwnPassword } from '../flows/change-password.js';
 import { completeRecovery, inspectRecoveryToken } from '../flows/complete-recovery.js';
 import { requestEmailRecovery } from '../flows/recover-by-email.js';
-import { phoneFlowState, requestPhoneRecovery, resendPhoneCode, verifyPhoneCode } from '../flows/recover-by-phone.js';
+import { PHONE_RESET_TOKEN_MINUTES, phoneFlowState, requestPhoneRecovery, resendPhoneCode, verifyPhoneCode } from '../flows/recover-by-phone.js';
 import { sha256 } from '../kernel/crypto.js';
 import { findPhoneFlow } from '../store/phone-flows.repo.js';
 import { closeSession } from '../flows/session.js';
@@ -210,7 +210,7 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
     try {
       const { token } = await verifyPhoneCode(deps, { flow, code: request.body.code.trim() }, requestMeta(request));
       reply.clearCookie(PHONE_COOKIE, { path: PHONE_PATH });
-      reply.setCookie(RESET_COOKIE, token, { path: RESET_PATH, httpOnly: true, sameSite: 'lax', secure, maxAge: 10 * 60 });
+      reply.setCookie(RESET_COOKIE, token, { path: RESET_PATH, httpOnly: true, sameSite: 'lax', secure, maxAge: PHONE_RESET_TOKEN_MINUTES * 60 });
       return reply.redirect(RESET_PATH, 303);
     } catch (error) {
       if (!isAppError(error)) throw error;

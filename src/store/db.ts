@@ -7,9 +7,8 @@ import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 export type Db = Kysely<Database>;
-export type Tx = Transaction<Database>;
 /** A repository function takes either the database or an open transaction. */
-export type Executor = Db | Tx;
+export type Executor = Db | Transaction<Database>;
 
 export interface Store {
   db: Db;
