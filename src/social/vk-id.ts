@@ -1,0 +1,110 @@
+import { createHash } from 'node:crypto';
+import type { SocialProviderSettings } from '../config.js';
+import { callbackRefusal, providerJson, stringField } from './http.js';
+import { SocialError, type AttemptSecrets, type SocialProfile, type SocialProvider } from './provider.js';
+
+/**
+ * VK ID (id.vk.com, OAuth 2.1): authorization code with PKCE (S256) and `state`; the callback also carries a
+ * `device_id` that the token request must repeat. Endpoints under the configured base (https://id.vk.com by
+ * default; tests point it at a local server): `/authorize`, `POST /oauth2/auth` (code → tokens, `state` echoed),
+ * `POST /oauth2/user_info` (access token → `{user: {user_id, first_name, last_name, email, phone, …}}`).
+ * VK's answer says nothing about whether the e-mail or phone were confirmed, so neither counts as verified.
+ */
+export function createVkIdProvider(settings: SocialProviderSettings, timeoutMs: number): SocialProvider {
+  const base = settings.issuer.replace(/\/+$/, '');
+  const form = (fields: Record<string, string>): RequestInit => ({
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+    body: new URLSearchParams(fields).toString(),
+  });
+
+  return {
+    id: settings.id,
+    title: settings.title,
+    recoveryUrl: 'https://id.vk.com/restore/',
+
+    async authorizationUrl(attempt: AttemptSecrets): Promise<URL> {
+      const url = new URL(`${base}/authorize`);
+      url.search = new URLSearchParams({
+        response_type: 'code',
+        client_id: settings.clientId,
+        redirect_uri: attempt.redirectUri,
+        state: attempt.state,
+        code_challenge: s256(attempt.codeVerifier),
+        code_challenge_method: 'S256',
+        scope: 'email phone',
+      }).toString();
+      return url;
+    },
+
+    async finish(callbackUrl: URL, attempt: AttemptSecrets): Promise<SocialProfile> {
+      const refusal = callbackRefusal(callbackUrl);
+      if (refusal) throw refusal;
+      const query = callbackUrl.searchParams;
+      if (query.get('state') !== attempt.state) throw new SocialError('state_mismatch', 'callback state differs');
+      const code = query.get('code');
+      const deviceId = query.get('device_id');
+      if (!code) throw new SocialError('provider_error', 'callback without code');
+      if (!deviceId) throw new SocialError('provider_error', 'callback without device_id');
+
+      const token = await providerJson(
+        new URL(`${base}/oauth2/auth`),
+        form({
+          grant_type: 'authorization_code',
+          code,
+          code_verifier: attempt.codeVerifier,
+          client_id: settings.clientId,
+          device_id: deviceId,
+          redirect_uri: attempt.redirectUri,
+          state: attempt.state,
+        }),
+        timeoutMs,
+      );
+      refuseOAuthError('token', token);
+      // VK echoes our `state` in the token answer; one that differs is not the answer to this attempt. (An answer
+      // without it is accepted: the callback's state was already compared, and this answer came straight from VK.)
+      const echoed = stringField(token.body, 'state');
+      if (echoed !== undefined && echoed !== attempt.state) throw new SocialError('state_mismatch', 'token answer state differs');
+      const accessToken = stringField(token.body, 'access_token');
+      if (!accessToken) throw new SocialError('provider_error', 'token: no access_token');
+
+      const info = await providerJson(new URL(`${base}/oauth2/user_info`), form({ client_id: settings.clientId, access_token: accessToken }), timeoutMs);
+      refuseOAuthError('user_info', info);
+      const user = info.body.user;
+      if (typeof user !== 'object' || user === null || Array.isArray(user)) throw new SocialError('provider_error', 'user_info: no user object');
+      const profile = user as Record<string, unknown>;
+      const subject = stringField(profile, 'user_id');
+      if (!subject) throw new SocialError('no_subject', 'user_info without user_id');
+      const tokenUser = stringField(token.body, 'user_id');
+      if (tokenUser !== undefined && tokenUser !== subject) throw new SocialError('provider_error', 'user_info user_id differs from the token answer');
+
+      const name = [stringField(profile, 'first_name'), stringField(profile, 'last_name')].filter(Boolean).join(' ');
+      return {
+        issuer: base,
+        subject,
+        email: stringField(profile, 'email'),
+        emailVerified: false,
+        phone: stringField(profile, 'phone'),
+        phoneVerified: false,
+        name: name || undefined,
+      };
+    },
+  };
+}
+
+/** RFC 7636 S256: base64url(sha256(verifier)). */
+function s256(verifier: string): string {
+  return createHash('sha256').update(verifier).digest('base64url');
+}
+
+/** A non-2xx answer, or one carrying an OAuth `error`, is `provider_error`; the detail holds only the error code. */
+function refuseOAuthError(step: string, answer: { status: number; body: Record<string, unknown> }): void {
+  const error = stringField(answer.body, 'error');
+  if (answer.status >= 200 && answer.status < 300 && error === undefined) return;
+  throw new SocialError('provider_error', `${step}: HTTP ${answer.status}${error ? ` ${oauthCode(error)}` : ''}`);
+}
+
+/** An OAuth error code is a short token of [\w.-]; anything else is not repeated into the log. */
+function oauthCode(error: string): string {
+  return /^[\w.-]{1,60}$/.test(error) ? error : 'unrecognized error';
+}

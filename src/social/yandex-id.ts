@@ -1,0 +1,103 @@
+import { createHash } from 'node:crypto';
+import type { SocialProviderSettings } from '../config.js';
+import { callbackRefusal, providerJson, stringField } from './http.js';
+import { SocialError, type AttemptSecrets, type SocialProfile, type SocialProvider } from './provider.js';
+
+/**
+ * Yandex ID (OAuth 2.0 with PKCE S256 and `state`): `/authorize` and `POST /token` under the configured base
+ * (https://oauth.yandex.ru by default), then the profile from `GET /info?format=json` with
+ * `Authorization: OAuth <token>`. In production the profile lives on another host (login.yandex.ru); any other
+ * base (a local test server) serves it as `{base}/info`. Yandex does not say whether the default e-mail or phone
+ * were confirmed, so neither counts as verified.
+ */
+export function createYandexIdProvider(settings: SocialProviderSettings, timeoutMs: number): SocialProvider {
+  const base = settings.issuer.replace(/\/+$/, '');
+  const infoUrl = (): URL => {
+    const url = new URL(`${base}/info`);
+    const production = /^oauth\.yandex\.(ru|com)$/.exec(url.hostname);
+    if (production && url.protocol === 'https:') url.hostname = `login.yandex.${production[1]}`;
+    url.searchParams.set('format', 'json');
+    return url;
+  };
+
+  return {
+    id: settings.id,
+    title: settings.title,
+    recoveryUrl: 'https://passport.yandex.ru/restoration',
+
+    async authorizationUrl(attempt: AttemptSecrets): Promise<URL> {
+      const url = new URL(`${base}/authorize`);
+      url.search = new URLSearchParams({
+        response_type: 'code',
+        client_id: settings.clientId,
+        redirect_uri: attempt.redirectUri,
+        state: attempt.state,
+        code_challenge: s256(attempt.codeVerifier),
+        code_challenge_method: 'S256',
+      }).toString();
+      return url;
+    },
+
+    async finish(callbackUrl: URL, attempt: AttemptSecrets): Promise<SocialProfile> {
+      const refusal = callbackRefusal(callbackUrl);
+      if (refusal) throw refusal;
+      const query = callbackUrl.searchParams;
+      if (query.get('state') !== attempt.state) throw new SocialError('state_mismatch', 'callback state differs');
+      const code = query.get('code');
+      if (!code) throw new SocialError('provider_error', 'callback without code');
+
+      const fields: Record<string, string> = {
+        grant_type: 'authorization_code',
+        code,
+        client_id: settings.clientId,
+        code_verifier: attempt.codeVerifier,
+        redirect_uri: attempt.redirectUri,
+      };
+      if (settings.clientSecret) fields.client_secret = settings.clientSecret;
+      const token = await providerJson(
+        new URL(`${base}/token`),
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+          body: new URLSearchParams(fields).toString(),
+        },
+        timeoutMs,
+      );
+      refuseOAuthError('token', token);
+      const accessToken = stringField(token.body, 'access_token');
+      if (!accessToken) throw new SocialError('provider_error', 'token: no access_token');
+
+      const info = await providerJson(infoUrl(), { headers: { authorization: `OAuth ${accessToken}`, accept: 'application/json' } }, timeoutMs);
+      refuseOAuthError('info', info);
+      const subject = stringField(info.body, 'id');
+      if (!subject) throw new SocialError('no_subject', 'info without id');
+      const phone = info.body.default_phone;
+      return {
+        issuer: base,
+        subject,
+        email: stringField(info.body, 'default_email'),
+        emailVerified: false,
+        phone: typeof phone === 'object' && phone !== null ? stringField(phone as Record<string, unknown>, 'number') : undefined,
+        phoneVerified: false,
+        name: stringField(info.body, 'real_name') ?? stringField(info.body, 'display_name'),
+      };
+    },
+  };
+}
+
+/** RFC 7636 S256: base64url(sha256(verifier)). */
+function s256(verifier: string): string {
+  return createHash('sha256').update(verifier).digest('base64url');
+}
+
+/** A non-2xx answer, or one carrying an OAuth `error`, is `provider_error`; the detail holds only the error code. */
+function refuseOAuthError(step: string, answer: { status: number; body: Record<string, unknown> }): void {
+  const error = stringField(answer.body, 'error');
+  if (answer.status >= 200 && answer.status < 300 && error === undefined) return;
+  throw new SocialError('provider_error', `${step}: HTTP ${answer.status}${error ? ` ${oauthCode(error)}` : ''}`);
+}
+
+/** An OAuth error code is a short token of [\w.-]; anything else is not repeated into the log. */
+function oauthCode(error: string): string {
+  return /^[\w.-]{1,60}$/.test(error) ? error : 'unrecognized error';
+}
