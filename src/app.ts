@@ -11,6 +11,7 @@ import { sendError } from './http/errors.js';
 import { opsRoutes } from './http/ops.js';
 import { pageRoutes } from './http/pages.js';
 import { securityHeaders } from './http/security.js';
+import { socialRoutes } from './http/social.js';
 import { AppError } from './kernel/errors.js';
 
 /** 64 KiB is far more than any form or JSON body here needs; larger bodies get 413 before parsing. */
@@ -50,6 +51,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(adminApiRoutes, { deps, prefix: '/api/v1' });
   await app.register(pageRoutes, { deps });
   await app.register(boxRoutes, { deps });
+  await app.register(socialRoutes, { deps });
   await app.register(adminPageRoutes, { deps });
   if (deps.config.dev) await app.register(devOutboxRoutes, { deps });
   return app;

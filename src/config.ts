@@ -12,6 +12,27 @@ export type SmsSettings =
   | { provider: 'smsru'; apiId: string; baseUrl: string; from: string | undefined }
   | { provider: 'twilio'; accountSid: string; authToken: string; from: string; baseUrl: string };
 
+/** One social sign-in provider (SPEC §3 `LATCHKEY_SOCIAL_<ID>_*`). */
+export interface SocialProviderSettings {
+  /** Lower-case `<ID>`: the path segment of `/auth/<id>` and its callback. */
+  id: string;
+  /** `vk` (VK ID) and `yandex` (Yandex ID) speak OAuth 2.0 with their own profile endpoints; the rest OpenID Connect. */
+  kind: 'vk' | 'yandex' | 'oidc';
+  clientId: string;
+  /** Optional for public clients (PKCE only). */
+  clientSecret: string | undefined;
+  /** OIDC issuer URL, or the base of VK ID's / Yandex ID's endpoints (tests point it at local servers). */
+  issuer: string;
+  title: string;
+}
+
+/** The built-in providers: their default issuer (or endpoint base) and button title. */
+const KNOWN_SOCIAL: Record<string, { kind: SocialProviderSettings['kind']; issuer: string; title: string }> = {
+  VK: { kind: 'vk', issuer: 'https://id.vk.com', title: 'VK ID' },
+  YANDEX: { kind: 'yandex', issuer: 'https://oauth.yandex.ru', title: 'Yandex ID' },
+  GOOGLE: { kind: 'oidc', issuer: 'https://accounts.google.com', title: 'Google' },
+};
+
 export interface Config {
   /** LATCHKEY_EDITION: `cloud` (default; a passport in many portals) or `box` (one on-premises portal). */
   edition: Edition;
@@ -46,6 +67,14 @@ export interface Config {
   smsCodeTtlSeconds: number;
   /** LATCHKEY_PHONE_FLOW_TTL_MINUTES: lifetime of a phone recovery flow, resends included; 15 by default. */
   phoneFlowTtlMinutes: number;
+  /**
+   * LATCHKEY_SOCIAL_<ID>_CLIENT_ID, …_CLIENT_SECRET, …_ISSUER, …_TITLE: social sign-in providers. `<ID>` is VK,
+   * YANDEX, GOOGLE, or any name with an …_ISSUER (generic OpenID Connect). HTTP issuers are accepted only on
+   * loopback hosts outside production.
+   */
+  social: SocialProviderSettings[];
+  /** LATCHKEY_SOCIAL_TIMEOUT_MS: the longest wait for a provider's answer; 10000 by default. */
+  socialTimeoutMs: number;
   /** LATCHKEY_REDIS_URL: shared rate limits when several nodes run. */
   redisUrl: string | undefined;
   /** LATCHKEY_SMS_DEFAULT_REGION: region for phone numbers written without a country code. */
@@ -165,6 +194,7 @@ export function loadConfig(env: Env = process.env): Config {
   for (const country of countries ?? []) {
     if (!/^[A-Z]{2}$/.test(country)) problems.push(`LATCHKEY_SMS_COUNTRIES: "${country}" is not a two-letter country code`);
   }
+  const social = socialProviders(env, get, production, problems);
   const redisUrl = url('LATCHKEY_REDIS_URL', undefined, ['redis:', 'rediss:']);
   const region = (get('LATCHKEY_SMS_DEFAULT_REGION') ?? 'RU').toUpperCase();
   if (!/^[A-Z]{2}$/.test(region)) problems.push(`LATCHKEY_SMS_DEFAULT_REGION: "${region}" must be a two-letter country code`);
@@ -187,6 +217,8 @@ export function loadConfig(env: Env = process.env): Config {
     smsDailyBudget: integer('LATCHKEY_SMS_DAILY_BUDGET', 1000, 0, 10_000_000),
     smsCodeTtlSeconds: integer('LATCHKEY_SMS_CODE_TTL_SECONDS', 60, 30, 600),
     phoneFlowTtlMinutes: integer('LATCHKEY_PHONE_FLOW_TTL_MINUTES', 15, 5, MAX_TOKEN_MINUTES),
+    social,
+    socialTimeoutMs: integer('LATCHKEY_SOCIAL_TIMEOUT_MS', 10_000, 100, 60_000),
     redisUrl,
     smsDefaultRegion: region,
     supportContact: get('LATCHKEY_SUPPORT_CONTACT'),
@@ -210,6 +242,51 @@ export function loadConfig(env: Env = process.env): Config {
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+const SOCIAL_VARIABLE = /^LATCHKEY_SOCIAL_([A-Z0-9]+)_(CLIENT_ID|CLIENT_SECRET|ISSUER|TITLE)$/;
+
+/** Collects every provider named by a `LATCHKEY_SOCIAL_<ID>_*` variable; an incomplete one is a problem, not ignored. */
+function socialProviders(env: Env, get: (name: string) => string | undefined, production: boolean, problems: string[]): SocialProviderSettings[] {
+  const ids = new Set<string>();
+  for (const name of Object.keys(env)) {
+    const match = SOCIAL_VARIABLE.exec(name);
+    if (match?.[1] && get(name) !== undefined) ids.add(match[1]);
+  }
+  const providers: SocialProviderSettings[] = [];
+  for (const id of [...ids].sort()) {
+    const prefix = `LATCHKEY_SOCIAL_${id}_`;
+    const known = KNOWN_SOCIAL[id];
+    const clientId = get(`${prefix}CLIENT_ID`);
+    const issuer = get(`${prefix}ISSUER`) ?? known?.issuer;
+    if (clientId === undefined) problems.push(`${prefix}CLIENT_ID: required for the ${id} sign-in provider`);
+    if (issuer === undefined) {
+      problems.push(`${prefix}ISSUER: required for the ${id} sign-in provider (the URL of an OpenID Connect issuer)`);
+      continue;
+    }
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(issuer);
+    } catch {
+      problems.push(`${prefix}ISSUER: "${issuer}" is not a valid URL`);
+      continue;
+    }
+    const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname);
+    if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && loopback && !production)) {
+      problems.push(`${prefix}ISSUER: "${issuer}" must start with https:// (http:// only on a loopback host outside production)`);
+      continue;
+    }
+    if (clientId === undefined) continue;
+    providers.push({
+      id: id.toLowerCase(),
+      kind: known?.kind ?? 'oidc',
+      clientId,
+      clientSecret: get(`${prefix}CLIENT_SECRET`),
+      issuer,
+      title: get(`${prefix}TITLE`) ?? known?.title ?? id.charAt(0) + id.slice(1).toLowerCase(),
+    });
+  }
+  return providers;
 }
 
 /** Hides a password in a URL before it is printed. */

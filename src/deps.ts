@@ -19,6 +19,7 @@ import { loggerOptions } from './kernel/logger.js';
 import { openStore, type Store } from './store/db.js';
 import { migrateToLatest } from './store/migrations/index.js';
 import { outboxDepth } from './store/outbox.repo.js';
+import { createSocialProviders } from './social/index.js';
 
 /** Everything the app needs, built once from the config and the ports (composition root). */
 export interface Deps extends FlowContext {
@@ -89,6 +90,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       smsEnabled: config.sms.provider !== 'none',
     },
     secretKey,
+    social: createSocialProviders(config.social, config.socialTimeoutMs),
   };
   // The box edition's one portal (seed B1–B3), created at first start; safe when two processes start together.
   if (config.edition === 'box') await ensureBoxPortal(flow, config.boxPortal);

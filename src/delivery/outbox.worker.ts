@@ -32,7 +32,7 @@ export const defaultWorkerOptions: WorkerOptions = {
   backoffMaxMs: 10 * 60_000,
 };
 
-export type WorkerContext = Pick<FlowContext, 'store' | 'clock' | 'random' | 'outbox' | 'settings'> & {
+export type WorkerContext = Pick<FlowContext, 'store' | 'clock' | 'random' | 'outbox' | 'settings' | 'social'> & {
   mail: MailTransport;
   /** Undefined when no SMS gateway is configured. */
   sms: SmsTransport | undefined;

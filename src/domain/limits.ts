@@ -22,4 +22,6 @@ export const limits = {
   phonePerIp: { max: 10, windowMs: HOUR },
   phoneGlobal: { max: 1000, windowMs: HOUR },
   phoneVerifyPerIp: { max: 60, windowMs: 15 * MINUTE },
+  /** Social sign-in callbacks (each one spends a code at the provider), per IP. */
+  socialPerIp: { max: 30, windowMs: 15 * MINUTE },
 } satisfies Record<string, Limit>;

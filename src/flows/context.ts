@@ -3,6 +3,7 @@ import type { Clock } from '../kernel/clock.js';
 import type { PasswordHasher } from '../kernel/password-hasher.js';
 import type { Random } from '../kernel/random.js';
 import type { RateLimiter } from '../kernel/rate-limiter.js';
+import type { SocialProviders } from '../social/index.js';
 import type { Store } from '../store/db.js';
 
 /** The ports every flow runs over; the composition root (src/deps.ts) builds them once. */
@@ -13,6 +14,8 @@ export interface FlowContext {
   hasher: PasswordHasher;
   outbox: Outbox;
   limiter: RateLimiter;
+  /** Enabled social sign-in providers (SPEC §3 LATCHKEY_SOCIAL_*), by id. */
+  social: SocialProviders;
   /** Server secret: keys the HMAC of SMS codes. */
   secretKey: Buffer;
   settings: {

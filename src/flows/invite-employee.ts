@@ -2,12 +2,11 @@ import { emailKey, isValidEmail, isValidLogin, loginKey, normalizePhone } from '
 import { iso } from '../kernel/clock.js';
 import { newId } from '../kernel/crypto.js';
 import { AppError } from '../kernel/errors.js';
-import { findAccountByIdentifier, insertAccount } from '../store/accounts.repo.js';
+import { findAccountByIdentifier, findFreeLogin, insertAccount } from '../store/accounts.repo.js';
 import { insertAuditEvent } from '../store/audit.repo.js';
 import { findMember, type MemberRow } from '../store/admin.repo.js';
 import { upsertMembership } from '../store/portals.repo.js';
 import type { Locale } from '../domain/locale.js';
-import type { Executor } from '../store/db.js';
 import type { Account } from '../store/schema.js';
 import { addedToPortalLetter } from '../ui/admin-letters.js';
 import type { AdminActor } from './admin-access.js';
@@ -22,17 +21,6 @@ export interface InviteInput {
   role?: 'admin' | 'employee' | undefined;
   /** The language of the letter and of the new account; the admin's own by default. */
   locale?: Locale | undefined;
-}
-
-/** A login from the e-mail's name or the phone's last digits, made unique with a number if taken. */
-async function freeLogin(db: Executor, wanted: string): Promise<string> {
-  const base = wanted.normalize('NFKC').replace(/[^\p{L}\p{N}._-]/gu, '').replace(/^[^\p{L}]+/u, '').slice(0, 48) || 'user';
-  const seed = isValidLogin(base) ? base : `user${base}`.slice(0, 48);
-  for (let n = 0; n < 1000; n += 1) {
-    const candidate = n === 0 ? seed : `${seed}${n + 1}`;
-    if (!(await findAccountByIdentifier(db, { kind: 'login', key: loginKey(candidate) }))) return candidate;
-  }
-  throw new AppError('invalid_request', { field: 'login' }, 'no free login');
 }
 
 /**
@@ -84,7 +72,7 @@ export async function inviteEmployee(ctx: FlowContext, actor: AdminActor, input:
     }
     const requested = input.login?.trim();
     if (requested && (await findAccountByIdentifier(tx, { kind: 'login', key: loginKey(requested) }))) throw new AppError('invalid_request', { field: 'login' }, 'login taken');
-    const login = requested || (await freeLogin(tx, email ? (email.split('@')[0] ?? 'user') : `user${(phone ?? '').slice(-4)}`));
+    const login = requested || (await findFreeLogin(tx, email ? (email.split('@')[0] ?? 'user') : `user${(phone ?? '').slice(-4)}`));
     const account: Account = {
       id: newId(ctx.random),
       login: login.normalize('NFKC'),

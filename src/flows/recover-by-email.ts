@@ -2,7 +2,8 @@ import { parseIdentifier } from '../domain/identifiers.js';
 import type { RecoveryRequestJob } from '../delivery/outbox.js';
 import { findAccountByIdentifier } from '../store/accounts.repo.js';
 import type { Executor } from '../store/db.js';
-import { recoveryLetter } from '../ui/letters.js';
+import { listLinkedProviders } from '../store/social-identities.repo.js';
+import { recoveryLetter, socialRecoveryLetter } from '../ui/letters.js';
 import type { FlowContext, RequestMeta } from './context.js';
 import { assertEdition } from './edition.js';
 import { enforceRecoveryRequestLimits } from './limits.js';
@@ -30,11 +31,24 @@ export function recoveryLink(publicUrl: URL, token: string): string {
  * Worker side: resolves the request and, for an active account with a verified e-mail, kills older
  * links (rule 5), stores a new token's hash and queues the letter, all in the worker's transaction.
  */
-export async function issueRecoveryLink(ctx: Pick<FlowContext, 'clock' | 'random' | 'outbox' | 'settings'>, tx: Executor, job: RecoveryRequestJob): Promise<boolean> {
+export async function issueRecoveryLink(ctx: Pick<FlowContext, 'clock' | 'random' | 'outbox' | 'settings' | 'social'>, tx: Executor, job: RecoveryRequestJob): Promise<boolean> {
   const account = await findAccountByIdentifier(tx, parseIdentifier(job.identifier, ctx.settings.smsDefaultRegion));
   if (!canRecoverByEmail(account)) return false;
   const token = await issueToken(ctx, tx, { accountId: account.id, purpose: 'email_link', lifetimeMs: ctx.settings.emailLinkTtlMinutes * 60_000 });
-  const letter = recoveryLetter(account.locale, account.login, recoveryLink(ctx.settings.publicUrl, token), ctx.settings.emailLinkTtlMinutes);
-  await ctx.outbox.enqueueEmail(tx, 'recovery.email', { to: account.email, ...letter });
+  const link = recoveryLink(ctx.settings.publicUrl, token);
+  // Seed C6: an account registered through a social network has no password to recover; its letter says
+  // to sign in with the provider (or recover there) and offers the same link to create a password instead.
+  const providers = account.password_hash === null ? await listLinkedProviders(tx, account.id) : [];
+  const letter =
+    providers.length > 0
+      ? socialRecoveryLetter(account.locale, {
+          login: account.login,
+          providers: providers.map((id) => ({ title: ctx.social.get(id)?.title ?? id, recoveryUrl: ctx.social.get(id)?.recoveryUrl })),
+          signInUrl: new URL('/login', ctx.settings.publicUrl).toString(),
+          link,
+          minutes: ctx.settings.emailLinkTtlMinutes,
+        })
+      : recoveryLetter(account.locale, account.login, link, ctx.settings.emailLinkTtlMinutes);
+  await ctx.outbox.enqueueEmail(tx, providers.length > 0 ? 'recovery.email.social' : 'recovery.email', { to: account.email, ...letter });
   return true;
 }

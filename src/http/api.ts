@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Deps } from '../deps.js';
 import { changeOwnPassword } from '../flows/change-password.js';
+import { createLoginAndPassword } from '../flows/create-password.js';
+import { listSignInMethods, unlinkSocialIdentity } from '../flows/sign-in-methods.js';
 import { completeRecovery } from '../flows/complete-recovery.js';
 import { requestEmailRecovery } from '../flows/recover-by-email.js';
 import { requestPhoneRecovery, resendPhoneCode, verifyPhoneCode, type PhoneFlowState } from '../flows/recover-by-phone.js';
@@ -19,8 +21,9 @@ const token = { type: 'string', minLength: 1, maxLength: 200 } as const;
 const phone = { type: 'string', minLength: 1, maxLength: 40 } as const;
 const code = { type: 'string', minLength: 1, maxLength: 20 } as const;
 
-function body(properties: Record<string, object>) {
-  return { type: 'object', required: Object.keys(properties), properties, additionalProperties: true } as const;
+/** A JSON object with these required members (and these optional ones). */
+function body(properties: Record<string, object>, optional: Record<string, object> = {}) {
+  return { type: 'object', required: Object.keys(properties), properties: { ...properties, ...optional }, additionalProperties: true } as const;
 }
 
 /** JSON API of SPEC §5 under /api/v1. Public routes first; the signed-in ones live in a guarded context. */
@@ -92,19 +95,31 @@ export async function apiRoutes(app: FastifyInstance, opts: { deps: Deps }): Pro
 
     guarded.get('/me', async (request) => accountView(deps.store.db, authOf(request).account));
 
-    guarded.post<{ Body: { currentPassword: string; newPassword: string } }>(
+    // Changes the password with the current one; an account without a password (registered through a
+    // social network) creates one instead, optionally choosing its login.
+    guarded.post<{ Body: { currentPassword?: string; newPassword: string; login?: string } }>(
       '/me/password',
-      { schema: { body: body({ currentPassword: password, newPassword: password }) } },
+      { schema: { body: body({ newPassword: password }, { currentPassword: password, login: identifier }) } },
       async (request, reply) => {
         assertSameOrigin(request, publicOrigin, true);
         const auth = authOf(request);
-        await changeOwnPassword(
-          deps,
-          { account: auth.account, sessionHash: auth.idHash, currentPassword: request.body.currentPassword, newPassword: request.body.newPassword },
-          requestMeta(request),
-        );
+        const { currentPassword, newPassword, login } = request.body;
+        if (auth.account.password_hash === null) {
+          await createLoginAndPassword(deps, { account: auth.account, sessionHash: auth.idHash, login, newPassword }, requestMeta(request));
+        } else {
+          if (currentPassword === undefined) throw new AppError('invalid_request', { field: 'currentPassword' });
+          await changeOwnPassword(deps, { account: auth.account, sessionHash: auth.idHash, currentPassword, newPassword }, requestMeta(request));
+        }
         return reply.status(204).send();
       },
     );
+
+    guarded.get('/me/sign-in-methods', async (request) => listSignInMethods(deps.store.db, deps.social, authOf(request).account));
+
+    guarded.delete<{ Params: { id: string } }>('/me/sign-in-methods/:id', async (request, reply) => {
+      assertSameOrigin(request, publicOrigin, true);
+      await unlinkSocialIdentity(deps, { accountId: authOf(request).account.id, identityId: request.params.id }, requestMeta(request));
+      return reply.status(204).send();
+    });
   });
 }

@@ -16,6 +16,8 @@ const TITLES: Record<string, string> = {
   forbidden: 'Forbidden',
   unauthorized: 'Sign in first',
   not_found: 'Not found',
+  last_sign_in_method: 'This is the only way left to sign in',
+  login_taken: 'This login is taken',
   edition_mismatch: 'Not available in this edition',
   payload_too_large: 'The request body is too large',
   unsupported_media_type: 'Unsupported content type',

@@ -3,6 +3,8 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Deps } from '../deps.js';
 import { changeOwnPassword } from '../flows/change-password.js';
+import { createLoginAndPassword } from '../flows/create-password.js';
+import { listSignInMethods, unlinkSocialIdentity } from '../flows/sign-in-methods.js';
 import { completeRecovery, inspectRecoveryToken } from '../flows/complete-recovery.js';
 import { requestEmailRecovery } from '../flows/recover-by-email.js';
 import { PHONE_RESET_TOKEN_MINUTES, phoneFlowState, requestPhoneRecovery, resendPhoneCode, verifyPhoneCode } from '../flows/recover-by-phone.js';
@@ -54,6 +56,7 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
     if (request.method === 'POST') assertSameOrigin(request, publicOrigin, false);
   });
 
+  const providers = [...deps.social.values()].map((p) => ({ id: p.id, title: p.title }));
   const htmlReply = (reply: FastifyReply, body: string, status = 200) => reply.status(status).type('text/html; charset=utf-8').send(body);
   const navFor = (request: FastifyRequest) => {
     const auth = authOf(request);
@@ -85,7 +88,7 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
 
   app.get('/login', async (request, reply) => {
     if (request.auth) return reply.redirect('/portals', 303);
-    return htmlReply(reply, pages.loginPage(requestLang(request), { edition: deps.config.edition }));
+    return htmlReply(reply, pages.loginPage(requestLang(request), { edition: deps.config.edition, providers }));
   });
 
   app.post<{ Body: { login: string; password: string } }>('/login', { schema: { body: form('login', 'password') } }, async (request, reply) => {
@@ -97,7 +100,7 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
     } catch (error) {
       const { status, messages } = formError(request, error);
       if (status === 429) reply.header('retry-after', String((error as AppError).extras.retryAfter ?? 60));
-      return htmlReply(reply, pages.loginPage(requestLang(request), { login: request.body.login, errors: messages, edition: deps.config.edition }), status);
+      return htmlReply(reply, pages.loginPage(requestLang(request), { login: request.body.login, errors: messages, edition: deps.config.edition, providers }), status);
     }
   });
 
@@ -275,11 +278,21 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
       return reply.redirect('/login', 303);
     });
 
-    signedIn.get('/account', async (request, reply) => {
+    /** `/account` with its sign-in methods; `state` carries the outcome of what was just posted. */
+    const showAccount = async (request: FastifyRequest, reply: FastifyReply, state: pages.AccountPageState = {}, status = 200) => {
       const { account } = authOf(request);
-      const lang = requestLang(request);
-      const errors = account.must_change_password === 1 ? [translator(lang)('account.mustChange')] : [];
-      return htmlReply(reply, pages.accountPage(lang, navFor(request), account, { errors }));
+      const methods = await listSignInMethods(deps.store.db, deps.social, account);
+      return htmlReply(reply, pages.accountPage(requestLang(request), navFor(request), account, methods, state), status);
+    };
+
+    signedIn.get<{ Querystring: { mustChange?: string; done?: string } }>('/account', async (request, reply) => {
+      const { account } = authOf(request);
+      const t = translator(requestLang(request));
+      const errors = account.must_change_password === 1 ? [t('account.mustChange')] : [];
+      const notices = { linked: 'account.methods.linked', unlinked: 'account.methods.unlinked', password: 'account.createPassword.done' } as const;
+      const done = request.query.done;
+      const notice = done === 'linked' || done === 'unlinked' || done === 'password' ? t(notices[done]) : undefined;
+      return showAccount(request, reply, { errors, ...(notice ? { notice } : {}) });
     });
 
     signedIn.post<{ Body: { currentPassword: string; newPassword: string } }>(
@@ -291,14 +304,45 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
         try {
           await changeOwnPassword(deps, { account: auth.account, sessionHash: auth.idHash, ...request.body }, requestMeta(request));
         } catch (error) {
-          if (isAppError(error) && error.code === 'invalid_credentials') {
-            return htmlReply(reply, pages.accountPage(lang, navFor(request), auth.account, { errors: [translator(lang)('account.wrongCurrent')] }), 400);
-          }
+          if (isAppError(error) && error.code === 'invalid_credentials') return showAccount(request, reply, { errors: [translator(lang)('account.wrongCurrent')] }, 400);
           const { status, messages } = formError(request, error);
-          return htmlReply(reply, pages.accountPage(lang, navFor(request), auth.account, { errors: messages }), status);
+          return showAccount(request, reply, { errors: messages }, status);
         }
-        return htmlReply(reply, pages.accountPage(lang, navFor(request), auth.account, { saved: true }));
+        return showAccount(request, reply, { saved: true });
       },
     );
+
+    // Seed: "how to create a login and password when you signed in through a social network".
+    signedIn.post<{ Body: { login: string; newPassword: string } }>(
+      '/account/password/create',
+      { schema: { body: form('_csrf', 'login', 'newPassword') } },
+      async (request, reply) => {
+        const t = translator(requestLang(request));
+        const auth = authOf(request);
+        try {
+          await createLoginAndPassword(deps, { account: auth.account, sessionHash: auth.idHash, login: request.body.login, newPassword: request.body.newPassword }, requestMeta(request));
+        } catch (error) {
+          const wantedLogin = request.body.login;
+          if (isAppError(error) && error.code === 'login_taken') return showAccount(request, reply, { errors: [t('account.loginTaken')], wantedLogin }, 409);
+          if (isAppError(error) && error.code === 'invalid_request' && error.extras.field === 'login') return showAccount(request, reply, { errors: [t('account.invalidLogin')], wantedLogin }, 400);
+          if (isAppError(error) && error.code === 'invalid_request' && error.extras.field === 'currentPassword') return reply.redirect('/account#password', 303);
+          const { status, messages } = formError(request, error);
+          return showAccount(request, reply, { errors: messages, wantedLogin }, status);
+        }
+        return reply.redirect('/account?done=password', 303);
+      },
+    );
+
+    signedIn.post<{ Params: { id: string } }>('/account/sign-in-methods/:id/unlink', { schema: { body: form('_csrf') } }, async (request, reply) => {
+      try {
+        await unlinkSocialIdentity(deps, { accountId: authOf(request).account.id, identityId: request.params.id }, requestMeta(request));
+      } catch (error) {
+        if (isAppError(error) && error.code === 'last_sign_in_method') {
+          return showAccount(request, reply, { methodErrors: [translator(requestLang(request))('account.methods.lastOne')] }, 409);
+        }
+        throw error;
+      }
+      return reply.redirect('/account?done=unlinked', 303);
+    });
   });
 }

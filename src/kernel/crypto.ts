@@ -27,16 +27,18 @@ export function newId(random: Random): string {
 }
 
 /**
- * Sealed box for outbox payloads: a queued letter holds a live link, so it is stored encrypted
- * (AES-256-GCM under a key derived from LATCHKEY_SECRET), never as plain text in the database.
+ * Sealed box (AES-256-GCM under a key derived from LATCHKEY_SECRET and a purpose): outbox payloads hold
+ * live links, so they are stored encrypted; a social sign-in attempt's PKCE verifier and nonce wait in the
+ * browser sealed. Each purpose has its own key, so one kind of box never opens as another.
  */
 export class Sealer {
   private readonly key: Buffer;
   constructor(
     secret: Buffer,
     private readonly random: Random,
+    purpose: 'outbox' | 'social-attempt' = 'outbox',
   ) {
-    this.key = createHash('sha256').update('latchkey:outbox:').update(secret).digest();
+    this.key = createHash('sha256').update(`latchkey:${purpose}:`).update(secret).digest();
   }
 
   seal(plain: string): string {

@@ -11,6 +11,10 @@ export const errorStatus = {
   forbidden: 403,
   unauthorized: 401,
   not_found: 404,
+  /** Unlinking the only way left to sign in (no password, one social identity). */
+  last_sign_in_method: 409,
+  /** A login someone else already has. */
+  login_taken: 409,
   edition_mismatch: 404,
   payload_too_large: 413,
   unsupported_media_type: 415,

@@ -18,7 +18,7 @@ const REDACT = [
 export function redactPath(url: string): string {
   return url
     .replace(/\/recover\/email\/[^/?#]+/, '/recover/email/[redacted]')
-    .replace(/([?&](?:token|checkword|code)=)[^&#]*/gi, '$1[redacted]');
+    .replace(/([?&](?:token|checkword|code|state|nonce|device_id)=)[^&#]*/gi, '$1[redacted]');
 }
 
 export function loggerOptions(level: string): LoggerOptions {

@@ -1,4 +1,5 @@
-import type { Identifier } from '../domain/identifiers.js';
+import { isValidLogin, loginKey, type Identifier } from '../domain/identifiers.js';
+import { AppError } from '../kernel/errors.js';
 import type { Executor } from './db.js';
 import type { Account, NewAccount } from './schema.js';
 
@@ -40,4 +41,25 @@ export async function markPhoneVerified(db: Executor, accountId: string, at: str
 
 export async function setMustChangePassword(db: Executor, accountId: string, mustChange: boolean): Promise<void> {
   await db.updateTable('accounts').set({ must_change_password: mustChange ? 1 : 0 }).where('id', '=', accountId).execute();
+}
+
+/** A free login made from a wish (an e-mail's name, a provider's id): cleaned up, then numbered if taken. */
+export async function findFreeLogin(db: Executor, wanted: string): Promise<string> {
+  const base = wanted.normalize('NFKC').replace(/[^\p{L}\p{N}._-]/gu, '').replace(/^[^\p{L}]+/u, '').slice(0, 48) || 'user';
+  const seed = isValidLogin(base) ? base : `user${base}`.slice(0, 48);
+  for (let n = 0; n < 1000; n += 1) {
+    const candidate = n === 0 ? seed : `${seed}${n + 1}`;
+    if (!(await findAccountByIdentifier(db, { kind: 'login', key: loginKey(candidate) }))) return candidate;
+  }
+  throw new AppError('invalid_request', { field: 'login' }, 'no free login');
+}
+
+/** Holds the account's row until the transaction ends (PostgreSQL), so checks like "the last way in" cannot race. */
+export async function lockAccount(db: Executor, dialect: 'sqlite' | 'postgres', accountId: string): Promise<void> {
+  // SQLite runs one writer at a time on its single connection: the transaction itself is the lock.
+  if (dialect === 'postgres') await db.selectFrom('accounts').select('id').where('id', '=', accountId).forUpdate().execute();
+}
+
+export async function setLogin(db: Executor, accountId: string, login: string, at: string): Promise<void> {
+  await db.updateTable('accounts').set({ login, login_key: loginKey(login), updated_at: at }).where('id', '=', accountId).execute();
 }

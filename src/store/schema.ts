@@ -121,6 +121,20 @@ export interface PhoneFlowsTable {
   closed_at: string | null;
 }
 
+export interface SocialIdentitiesTable {
+  id: string;
+  account_id: string;
+  /** The configured provider id (`vk`, `google`, …) the identity came through. */
+  provider: string;
+  /** OIDC `iss` (or the provider's fixed base for plain OAuth 2.0 ones) + `sub`: the identity's only key. */
+  issuer: string;
+  subject: string;
+  /** The provider's e-mail at linking time, shown on /account so the person can tell two links apart. */
+  email: string | null;
+  created_at: string;
+  last_used_at: string | null;
+}
+
 export interface Database {
   accounts: AccountsTable;
   portals: PortalsTable;
@@ -130,6 +144,7 @@ export interface Database {
   outbox: OutboxTable;
   audit_events: AuditEventsTable;
   phone_flows: PhoneFlowsTable;
+  social_identities: SocialIdentitiesTable;
 }
 
 export type Account = Selectable<AccountsTable>;
@@ -137,3 +152,4 @@ export type NewAccount = Insertable<AccountsTable>;
 export type Portal = Selectable<PortalsTable>;
 export type Membership = Selectable<MembershipsTable>;
 export type OutboxMessage = Selectable<OutboxTable>;
+export type SocialIdentity = Selectable<SocialIdentitiesTable>;

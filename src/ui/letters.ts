@@ -59,3 +59,47 @@ export function passwordChangedLetter(lang: Locale, login: string, when: Date, r
 <p>${t('mail.changed.notYou', { url: recoverUrl })}</p>`;
   return { subject: t('mail.changed.subject', { product: PRODUCT }), text: lines.join('\n'), html: wrap(t, lang, body) };
 }
+
+export interface SocialRecoveryLetterInput {
+  login: string;
+  /** The providers the account signs in with; `recoveryUrl` is the provider's own recovery page when known. */
+  providers: Array<{ title: string; recoveryUrl: string | undefined }>;
+  signInUrl: string;
+  /** A normal recovery link: following it creates a Latchkey password. */
+  link: string;
+  minutes: number;
+}
+
+/**
+ * Seed C6: the account was registered through a social network and has no password. The letter (never the
+ * screen, SPEC §7 rule 6) names the provider, says to sign in with it, points to the provider's recovery
+ * page for a lost provider password, and offers a link to create a Latchkey password instead.
+ */
+export function socialRecoveryLetter(lang: Locale, input: SocialRecoveryLetterInput): Letter {
+  const t = translator(lang);
+  const names = input.providers.map((p) => p.title).join(', ');
+  const atProvider = input.providers.filter((p): p is { title: string; recoveryUrl: string } => p.recoveryUrl !== undefined);
+  const lines = [
+    t('mail.greeting', { login: input.login }),
+    '',
+    t('mail.recovery.body', { login: input.login }),
+    t('mail.social.noPassword', { providers: names }),
+    '',
+    `${t('mail.social.signIn', { providers: names })}: ${input.signInUrl}`,
+    ...atProvider.map((p) => `${t('mail.social.providerRecovery', { provider: p.title })}: ${p.recoveryUrl}`),
+    '',
+    `${t('mail.social.createPassword')}: ${input.link}`,
+    t('mail.recovery.validity', { minutes: input.minutes }),
+    t('mail.recovery.ignore'),
+    '',
+    t('mail.signature', { product: PRODUCT }),
+  ];
+  const body = html`<p>${t('mail.greeting', { login: input.login })}</p>
+<p>${t('mail.recovery.body', { login: input.login })} ${t('mail.social.noPassword', { providers: names })}</p>
+<p><a href="${input.signInUrl}" style="display:inline-block;background:#2f6fde;color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none">${t('mail.social.signIn', { providers: names })}</a></p>
+${atProvider.map((p) => html`<p>${t('mail.social.providerRecovery', { provider: p.title })}: <a href="${p.recoveryUrl}">${p.recoveryUrl}</a></p>`)}
+<p>${t('mail.social.createPassword')}: <a href="${input.link}">${input.link}</a></p>
+<p>${t('mail.recovery.validity', { minutes: input.minutes })}</p>
+<p>${t('mail.recovery.ignore')}</p>`;
+  return { subject: t('mail.recovery.subject', { product: PRODUCT }), text: lines.join('\n'), html: wrap(t, lang, body) };
+}

@@ -2,6 +2,8 @@ import type { Locale } from '../domain/locale.js';
 import { PASSWORD_MIN, type WeakReason } from '../domain/password-policy.js';
 import type { PortalEntry } from '../store/portals.repo.js';
 import type { OutboxMessage } from '../store/schema.js';
+import type { SignInMethods } from '../flows/sign-in-methods.js';
+import type { SocialFailure } from '../social/provider.js';
 import { html, type SafeHtml } from './html.js';
 import { translator } from './i18n.js';
 import { errorList, layout, type PageFrame } from './layout.js';
@@ -16,8 +18,12 @@ export function weakPasswordMessages(lang: Locale, reasons: readonly string[]): 
 }
 
 /** `/login`; the box edition words the recovery link as its seed does (B1: «Забыли свой пароль?»). */
-export function loginPage(lang: Locale, values: { login?: string; errors?: string[]; edition?: 'cloud' | 'box' } = {}): string {
+export function loginPage(
+  lang: Locale,
+  values: { login?: string; errors?: string[]; edition?: 'cloud' | 'box'; providers?: Array<{ id: string; title: string }> } = {},
+): string {
   const t = translator(lang);
+  const providers = values.providers ?? [];
   return layout(
     { lang, title: t('login.title'), path: '/login' },
     html`<h1>${t('login.title')}</h1>
@@ -27,7 +33,12 @@ ${errorList(t, values.errors ?? [])}
   <label>${t('login.password')}<input name="password" type="password" autocomplete="current-password" required maxlength="1024"></label>
   <button type="submit">${t('login.submit')}</button>
 </form>
-<p><a href="/recover" data-testid="forgot-password">${t(values.edition === 'box' ? 'login.forgotBox' : 'login.forgot')}</a></p>`,
+<p><a href="/recover" data-testid="forgot-password">${t(values.edition === 'box' ? 'login.forgotBox' : 'login.forgot')}</a></p>
+${providers.length === 0
+  ? ''
+  : html`<div class="social"><p class="muted">${t('login.or')}</p>${providers.map(
+      (p) => html`<a class="button secondary" href="/auth/${p.id}" data-testid="social-${p.id}">${t('social.signInWith', { provider: p.title })}</a>`,
+    )}</div>`}`,
   );
 }
 
@@ -114,32 +125,81 @@ export function portalLandingPage(lang: Locale, nav: NonNullable<Nav>, title: st
   return layout({ lang, title, path: '/portals', nav }, html`<h1>${title}</h1><p data-testid="portal-landing">${t('portal.landing', { title, login: nav.login })}</p>`);
 }
 
+export interface AccountPageState {
+  errors?: string[];
+  saved?: boolean;
+  /** A one-time notice (linked, unlinked, password created). */
+  notice?: string;
+  /** Errors of the "ways to sign in" section. */
+  methodErrors?: string[];
+  /** The login typed into "create a login and password", kept when the form is shown again. */
+  wantedLogin?: string;
+}
+
 export function accountPage(
   lang: Locale,
   nav: NonNullable<Nav>,
   account: { login: string; email: string | null; phone: string | null },
-  state: { errors?: string[]; saved?: boolean } = {},
+  methods: SignInMethods,
+  state: AccountPageState = {},
 ): string {
   const t = translator(lang);
+  const csrf = html`<input type="hidden" name="_csrf" value="${nav.csrf}">`;
   return layout(
     { lang, title: t('account.title'), path: '/account', nav },
     html`<h1>${t('account.title')}</h1>
+${state.notice ? html`<div class="notice" role="status" data-testid="flash">${state.notice}</div>` : ''}
 <dl class="profile">
-  <dt>${t('account.login')}</dt><dd>${account.login}</dd>
+  <dt>${t('account.login')}</dt><dd data-testid="account-login">${account.login}</dd>
   <dt>${t('account.email')}</dt><dd>${account.email ?? t('account.none')}</dd>
   <dt>${t('account.phone')}</dt><dd>${account.phone ?? t('account.none')}</dd>
 </dl>
-<h2 id="password">${t('account.changePassword')}</h2>
+<h2 id="methods">${t('account.methods')}</h2>
+${errorList(t, state.methodErrors ?? [])}
+<ul class="methods" data-testid="sign-in-methods">
+  <li data-method="password"><span>${t('account.methods.password')}</span><small>${t(methods.password ? 'account.methods.passwordSet' : 'account.methods.passwordNone')}</small></li>
+  ${methods.identities.map(
+    (i) => html`<li data-method="${i.provider}"><span><strong>${i.title}</strong>${i.email ? html` <small>${i.email}</small>` : ''} <small>${t('account.methods.linkedAt', { date: i.linkedAt.slice(0, 10) })}</small></span>
+    <form method="post" action="/account/sign-in-methods/${i.id}/unlink" class="inline">${csrf}<button type="submit" class="secondary" data-testid="unlink-${i.provider}">${t('account.methods.unlink')}</button></form></li>`,
+  )}
+</ul>
+${methods.linkable.map(
+  (p) => html`<form method="post" action="/auth/${p.id}/link" class="inline">${csrf}<button type="submit" class="secondary" data-testid="link-${p.id}">${t('account.methods.link', { provider: p.title })}</button></form> `,
+)}
+${methods.password
+  ? html`<h2 id="password">${t('account.changePassword')}</h2>
 ${state.saved ? html`<div class="notice" role="status" data-testid="flash">${t('passwordChanged.flash')}</div>` : ''}
 ${errorList(t, state.errors ?? [])}
 <form method="post" action="/account/password" novalidate>
-  <input type="hidden" name="_csrf" value="${nav.csrf}">
+  ${csrf}
   <input type="text" name="username" autocomplete="username" value="${account.login}" hidden readonly>
   <label>${t('account.currentPassword')}<input name="currentPassword" type="password" autocomplete="current-password" required maxlength="1024"></label>
   <label>${t('account.newPassword')}<input name="newPassword" type="password" autocomplete="new-password" required maxlength="1024"></label>
   <p class="muted">${t('password.rules')}</p>
   <button type="submit">${t('account.save')}</button>
-</form>`,
+</form>`
+  : html`<h2 id="password">${t('account.createPassword')}</h2>
+<p>${t('account.createPassword.intro')}</p>
+${errorList(t, state.errors ?? [])}
+<form method="post" action="/account/password/create" novalidate data-testid="create-password">
+  ${csrf}
+  <label>${t('account.createPassword.login')}<input name="login" autocomplete="username" required maxlength="64" value="${state.wantedLogin ?? account.login}"></label>
+  <label>${t('account.newPassword')}<input name="newPassword" type="password" autocomplete="new-password" required maxlength="1024"></label>
+  <p class="muted">${t('password.rules')}</p>
+  <button type="submit">${t('account.createPassword.save')}</button>
+</form>`}`,
+  );
+}
+
+/** Why a social sign-in stopped (seed's "errors when signing in through social networks"), with a way back. */
+export function socialErrorPage(lang: Locale, provider: string, reason: SocialFailure, retryHref: string): string {
+  const t = translator(lang);
+  return layout(
+    { lang, title: t('social.error.title', { provider }), path: '/login' },
+    html`<h1>${t('social.error.title', { provider })}</h1>
+<p data-testid="social-error" data-reason="${reason}">${t(`social.error.${reason}`, { provider })}</p>
+<p class="muted">${t('social.error.reason', { code: reason })}</p>
+<p><a class="button" href="${retryHref}">${t('social.error.again')}</a> <a href="/login">${t('recover.backToLogin')}</a></p>`,
   );
 }
 

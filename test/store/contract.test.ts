@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { openStore, type Store } from '../../src/store/db.js';
+import { deleteSocialIdentity, findSocialIdentity, insertSocialIdentity, listLinkedProviders, listSocialIdentities } from '../../src/store/social-identities.repo.js';
 import { migrateToLatest } from '../../src/store/migrations/index.js';
 import { insertAccount } from '../../src/store/accounts.repo.js';
 import { claimDueMessages, enqueueMessage, markRetry, markSent, outboxDepth } from '../../src/store/outbox.repo.js';
@@ -31,7 +32,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         store = openStore(`sqlite:${path.join(dir, 'db.sqlite')}`);
         cleanup = async () => fs.rmSync(dir, { recursive: true, force: true });
       }
-      assert.deepEqual(await migrateToLatest(store), ['001_initial', '002_phone_flows', '003_admin_and_box', '004_outbox_sms_count']);
+      assert.deepEqual(await migrateToLatest(store), ['001_initial', '002_phone_flows', '003_admin_and_box', '004_outbox_sms_count', '005_social_identities']);
       assert.deepEqual(await migrateToLatest(store), [], 'migrating again is a no-op');
       await insertAccount(store.db, {
         id: 'a1', login: 'ivan', login_key: 'ivan', name: null, email: 'i@example.com', email_key: 'i@example.com', email_verified_at: T0,
@@ -50,6 +51,19 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       };
       await assert.rejects(insertAccount(store.db, base));
       await assert.rejects(insertAccount(store.db, { ...base, login_key: 'ivan2', email_key: 'i@example.com' }));
+    });
+
+    it('a social identity is found by issuer + subject only, belongs to one account, and goes with it', async () => {
+      const identity = { id: 's1', account_id: 'a1', provider: 'vk', issuer: 'https://id.vk.com', subject: '42', email: 'i@example.com', created_at: T0, last_used_at: null };
+      await insertSocialIdentity(store.db, identity);
+      assert.equal((await findSocialIdentity(store.db, 'https://id.vk.com', '42'))?.account_id, 'a1');
+      assert.equal(await findSocialIdentity(store.db, 'https://oauth.yandex.ru', '42'), undefined, 'another issuer is another identity');
+      assert.equal(await findSocialIdentity(store.db, 'https://id.vk.com', '42\u0000'), undefined);
+      await assert.rejects(insertSocialIdentity(store.db, { ...identity, id: 's2' }), 'one issuer + subject, one row');
+      assert.deepEqual(await listLinkedProviders(store.db, 'a1'), ['vk']);
+      assert.equal(await deleteSocialIdentity(store.db, 'someone-else', 's1'), false, 'only its own account may unlink it');
+      assert.equal(await deleteSocialIdentity(store.db, 'a1', 's1'), true);
+      assert.deepEqual(await listSocialIdentities(store.db, 'a1'), []);
     });
 
     it('a token is peeked without being used, consumed once, and dies when expired or revoked', async () => {

@@ -1,11 +1,13 @@
 import type { Messages } from './en.js';
 import { ruAdmin } from './ru-admin.js';
 import { ruBox } from './ru-box.js';
+import { ruSocial } from './ru-social.js';
 
 /** Русские тексты; ключи те же, что в en.ts. */
 export const ru: Messages = {
   ...ruAdmin,
   ...ruBox,
+  ...ruSocial,
   'app.name': 'Latchkey',
   'lang.switch': 'Язык',
   'nav.signOut': 'Выйти',

@@ -1,0 +1,43 @@
+import { SocialError } from './provider.js';
+
+/**
+ * One request to a provider, bounded by the time-out: a refused connection, a reset or a slow answer is
+ * `provider_unreachable`; a non-JSON answer is `provider_error`. The JSON body is returned whatever the
+ * status, because OAuth 2.0 servers describe refusals (`{"error": …}`) in it.
+ */
+export async function providerJson(url: URL, init: RequestInit, timeoutMs: number): Promise<{ status: number; body: Record<string, unknown> }> {
+  let response: Response;
+  try {
+    response = await fetch(url, { ...init, redirect: 'error', signal: AbortSignal.timeout(timeoutMs) });
+  } catch (error) {
+    throw new SocialError('provider_unreachable', `${url.origin}${url.pathname}: ${error instanceof Error ? error.name : 'error'}`);
+  }
+  let body: unknown;
+  try {
+    body = await response.json();
+  } catch (error) {
+    if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
+      throw new SocialError('provider_unreachable', `${url.origin}${url.pathname}: slow body`);
+    }
+    throw new SocialError('provider_error', `${url.origin}${url.pathname}: HTTP ${response.status}, not JSON`);
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new SocialError('provider_error', `${url.origin}${url.pathname}: HTTP ${response.status}, not a JSON object`);
+  }
+  return { status: response.status, body: body as Record<string, unknown> };
+}
+
+/** A refusal at the provider's authorization step, read from the callback's query (RFC 6749 §4.1.2.1). */
+export function callbackRefusal(callbackUrl: URL): SocialError | undefined {
+  const error = callbackUrl.searchParams.get('error');
+  if (error === null) return undefined;
+  return new SocialError(error === 'access_denied' ? 'cancelled' : 'provider_error', `authorization refused: ${error.slice(0, 60)}`);
+}
+
+/** A string member of a provider's JSON answer, or undefined (numbers are turned into strings: VK's ids are numbers). */
+export function stringField(body: Record<string, unknown>, name: string): string | undefined {
+  const value = body[name];
+  if (typeof value === 'string' && value !== '') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return undefined;
+}

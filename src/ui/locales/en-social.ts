@@ -1,0 +1,43 @@
+/** English texts of social sign-in (seed C6), linked sign-in methods and the social recovery letter. */
+export const enSocial = {
+  'login.or': 'or',
+  'social.signInWith': 'Sign in with {provider}',
+
+  'account.methods': 'Ways to sign in',
+  'account.methods.password': 'Login and password',
+  'account.methods.passwordSet': 'set',
+  'account.methods.passwordNone': 'not set',
+  'account.methods.linkedAt': 'linked {date}',
+  'account.methods.unlink': 'Unlink',
+  'account.methods.link': 'Link {provider}',
+  'account.methods.linked': 'Linked. You can now sign in with it.',
+  'account.methods.unlinked': 'Unlinked.',
+  'account.methods.lastOne': 'This is your only way to sign in. Create a login and password first, or link another network.',
+  'account.createPassword': 'Create a login and password',
+  'account.createPassword.intro': 'You signed in through a social network. Create a login and password to sign in without it too.',
+  'account.createPassword.login': 'Login',
+  'account.createPassword.save': 'Create',
+  'account.createPassword.done': 'Your login and password are set. You can sign in with them now.',
+  'account.loginTaken': 'This login is taken; choose another.',
+  'account.invalidLogin': 'A login starts with a letter and has 2 to 64 letters, digits, dots, hyphens or underscores.',
+
+  'social.error.title': 'Sign-in through {provider} did not work',
+  'social.error.cancelled': 'You cancelled the sign-in at {provider}, or did not allow access to your profile. Try again and allow access.',
+  'social.error.provider_unreachable': '{provider} did not answer in time. Try again in a few minutes, or sign in with your login and password.',
+  'social.error.provider_error': '{provider} refused the sign-in. Start again; if it repeats, sign in with your login and password.',
+  'social.error.state_mismatch': 'This sign-in did not start in this browser, so it was stopped for your safety. Start again from the sign-in page.',
+  'social.error.nonce_mismatch': 'The answer from {provider} did not belong to this sign-in, so it was stopped for your safety. Start again.',
+  'social.error.expired': 'The sign-in took too long or was already used. Start again from the sign-in page.',
+  'social.error.identity_taken': 'This {provider} account is already linked to another passport. Sign in with {provider} to use that passport, or unlink it there first.',
+  'social.error.email_taken':
+    'A passport with the e-mail of this {provider} account already exists. Sign in to it (or recover its password), then link {provider} on the "My account" page.',
+  'social.error.no_subject': '{provider} did not say who you are. Try again, or use another way to sign in.',
+  'social.error.account_inactive': 'This account is blocked. Ask the administrator of your portal.',
+  'social.error.again': 'Try again',
+  'social.error.reason': 'Reason code: {code}',
+
+  'mail.social.noPassword': 'Your account has no password: it was registered through {providers}.',
+  'mail.social.signIn': 'Sign in with {providers}',
+  'mail.social.providerRecovery': 'Forgot your password at {provider}? Recover it there',
+  'mail.social.createPassword': 'Or create a Latchkey password instead',
+} as const;
