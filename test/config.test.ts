@@ -23,6 +23,33 @@ describe('settings (SPEC §3)', () => {
     assert.equal(config.rateLimits, true);
   });
 
+  it('reads social sign-in providers: the known ones by name, any other by its issuer; incomplete or insecure ones are refused', () => {
+    const config = loadConfig({
+      LATCHKEY_SOCIAL_VK_CLIENT_ID: 'vk-app',
+      LATCHKEY_SOCIAL_GOOGLE_CLIENT_ID: 'g',
+      LATCHKEY_SOCIAL_GOOGLE_CLIENT_SECRET: 'gs',
+      LATCHKEY_SOCIAL_CORP_ISSUER: 'https://sso.example.com',
+      LATCHKEY_SOCIAL_CORP_CLIENT_ID: 'corp',
+      LATCHKEY_SOCIAL_CORP_TITLE: 'Corporate SSO',
+    });
+    assert.deepEqual(
+      config.social.map((p) => [p.id, p.kind, p.issuer, p.title, p.clientSecret]),
+      [
+        ['corp', 'oidc', 'https://sso.example.com', 'Corporate SSO', undefined],
+        ['google', 'oidc', 'https://accounts.google.com', 'Google', 'gs'],
+        ['vk', 'vk', 'https://id.vk.com', 'VK ID', undefined],
+      ],
+    );
+    assert.deepEqual(loadConfig({}).social, []);
+    assert.ok(problems({ LATCHKEY_SOCIAL_CORP_CLIENT_ID: 'x' }).some((l) => l.startsWith('LATCHKEY_SOCIAL_CORP_ISSUER: required')));
+    assert.ok(problems({ LATCHKEY_SOCIAL_YANDEX_CLIENT_SECRET: 'x' }).some((l) => l.startsWith('LATCHKEY_SOCIAL_YANDEX_CLIENT_ID: required')));
+    assert.ok(problems({ LATCHKEY_SOCIAL_CORP_ISSUER: 'http://sso.example.com', LATCHKEY_SOCIAL_CORP_CLIENT_ID: 'x' }).some((l) => l.includes('must start with https://')));
+    // Plain HTTP on loopback is for tests and local set-ups, never production.
+    assert.equal(loadConfig({ LATCHKEY_SOCIAL_T_ISSUER: 'http://127.0.0.1:4000', LATCHKEY_SOCIAL_T_CLIENT_ID: 'x' }).social.length, 1);
+    const production = { NODE_ENV: 'production', LATCHKEY_SMTP_URL: 'smtp://m:25', LATCHKEY_PUBLIC_URL: 'https://id.example.com', LATCHKEY_SECRET: 's'.repeat(40) };
+    assert.ok(problems({ ...production, LATCHKEY_SOCIAL_T_ISSUER: 'http://127.0.0.1:4000', LATCHKEY_SOCIAL_T_CLIENT_ID: 'x' }).some((l) => l.startsWith('LATCHKEY_SOCIAL_T_ISSUER')));
+  });
+
   it('reports every bad value on its own line naming the variable', () => {
     const lines = problems({ LATCHKEY_EDITION: 'cluod', LATCHKEY_PORT: 'eighty', LATCHKEY_PUBLIC_URL: 'not a url', LATCHKEY_RATE_LIMITS: 'maybe' });
     assert.equal(lines.length, 4);
