@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { SocialError } from './provider.js';
 
 /**
@@ -40,4 +41,21 @@ export function stringField(body: Record<string, unknown>, name: string): string
   if (typeof value === 'string' && value !== '') return value;
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   return undefined;
+}
+
+/** RFC 7636 S256: base64url(sha256(verifier)). */
+export function s256(verifier: string): string {
+  return createHash('sha256').update(verifier).digest('base64url');
+}
+
+/** A non-2xx answer, or one carrying an OAuth `error`, is `provider_error`; the detail holds only the error code. */
+export function refuseOAuthError(step: string, answer: { status: number; body: Record<string, unknown> }): void {
+  const error = stringField(answer.body, 'error');
+  if (answer.status >= 200 && answer.status < 300 && error === undefined) return;
+  throw new SocialError('provider_error', `${step}: HTTP ${answer.status}${error ? ` ${oauthCode(error)}` : ''}`);
+}
+
+/** An OAuth error code is a short token of [\w.-]; anything else is not repeated into the log. */
+function oauthCode(error: string): string {
+  return /^[\w.-]{1,60}$/.test(error) ? error : 'unrecognized error';
 }

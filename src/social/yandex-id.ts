@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { SocialProviderSettings } from '../config.js';
-import { callbackRefusal, providerJson, stringField } from './http.js';
+import { callbackRefusal, providerJson, refuseOAuthError, s256, stringField } from './http.js';
 import { SocialError, type AttemptSecrets, type SocialProfile, type SocialProvider } from './provider.js';
 
 /**
@@ -83,21 +82,4 @@ export function createYandexIdProvider(settings: SocialProviderSettings, timeout
       };
     },
   };
-}
-
-/** RFC 7636 S256: base64url(sha256(verifier)). */
-function s256(verifier: string): string {
-  return createHash('sha256').update(verifier).digest('base64url');
-}
-
-/** A non-2xx answer, or one carrying an OAuth `error`, is `provider_error`; the detail holds only the error code. */
-function refuseOAuthError(step: string, answer: { status: number; body: Record<string, unknown> }): void {
-  const error = stringField(answer.body, 'error');
-  if (answer.status >= 200 && answer.status < 300 && error === undefined) return;
-  throw new SocialError('provider_error', `${step}: HTTP ${answer.status}${error ? ` ${oauthCode(error)}` : ''}`);
-}
-
-/** An OAuth error code is a short token of [\w.-]; anything else is not repeated into the log. */
-function oauthCode(error: string): string {
-  return /^[\w.-]{1,60}$/.test(error) ? error : 'unrecognized error';
 }
