@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { SocialError } from './provider.js';
+import { SocialError, type AttemptSecrets } from './provider.js';
 
 /**
  * One request to a provider, bounded by the time-out: a refused connection, a reset or a slow answer is
@@ -58,4 +58,29 @@ export function refuseOAuthError(step: string, answer: { status: number; body: R
 /** An OAuth error code is a short token of [\w.-]; anything else is not repeated into the log. */
 function oauthCode(error: string): string {
   return /^[\w.-]{1,60}$/.test(error) ? error : 'unrecognized error';
+}
+
+/** The authorization request of a plain OAuth 2.0 provider: code flow, PKCE S256, our `state`. */
+export function pkceAuthorizationUrl(endpoint: string, clientId: string, attempt: AttemptSecrets, extra: Record<string, string> = {}): URL {
+  const url = new URL(endpoint);
+  url.search = new URLSearchParams({
+    response_type: 'code',
+    client_id: clientId,
+    redirect_uri: attempt.redirectUri,
+    state: attempt.state,
+    code_challenge: s256(attempt.codeVerifier),
+    code_challenge_method: 'S256',
+    ...extra,
+  }).toString();
+  return url;
+}
+
+/** Checks a plain OAuth 2.0 callback (a refusal, our `state`, a code) and returns the code. */
+export function callbackCode(callbackUrl: URL, attempt: AttemptSecrets): string {
+  const refusal = callbackRefusal(callbackUrl);
+  if (refusal) throw refusal;
+  if (callbackUrl.searchParams.get('state') !== attempt.state) throw new SocialError('state_mismatch', 'callback state differs');
+  const code = callbackUrl.searchParams.get('code');
+  if (!code) throw new SocialError('provider_error', 'callback without code');
+  return code;
 }

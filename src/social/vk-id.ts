@@ -1,5 +1,5 @@
 import type { SocialProviderSettings } from '../config.js';
-import { callbackRefusal, providerJson, refuseOAuthError, s256, stringField } from './http.js';
+import { callbackCode, pkceAuthorizationUrl, providerJson, refuseOAuthError, stringField } from './http.js';
 import { SocialError, type AttemptSecrets, type SocialProfile, type SocialProvider } from './provider.js';
 
 /**
@@ -23,27 +23,12 @@ export function createVkIdProvider(settings: SocialProviderSettings, timeoutMs: 
     recoveryUrl: 'https://id.vk.com/restore/',
 
     async authorizationUrl(attempt: AttemptSecrets): Promise<URL> {
-      const url = new URL(`${base}/authorize`);
-      url.search = new URLSearchParams({
-        response_type: 'code',
-        client_id: settings.clientId,
-        redirect_uri: attempt.redirectUri,
-        state: attempt.state,
-        code_challenge: s256(attempt.codeVerifier),
-        code_challenge_method: 'S256',
-        scope: 'email phone',
-      }).toString();
-      return url;
+      return pkceAuthorizationUrl(`${base}/authorize`, settings.clientId, attempt, { scope: 'email phone' });
     },
 
     async finish(callbackUrl: URL, attempt: AttemptSecrets): Promise<SocialProfile> {
-      const refusal = callbackRefusal(callbackUrl);
-      if (refusal) throw refusal;
-      const query = callbackUrl.searchParams;
-      if (query.get('state') !== attempt.state) throw new SocialError('state_mismatch', 'callback state differs');
-      const code = query.get('code');
-      const deviceId = query.get('device_id');
-      if (!code) throw new SocialError('provider_error', 'callback without code');
+      const code = callbackCode(callbackUrl, attempt);
+      const deviceId = callbackUrl.searchParams.get('device_id');
       if (!deviceId) throw new SocialError('provider_error', 'callback without device_id');
 
       const token = await providerJson(

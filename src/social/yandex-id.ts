@@ -1,5 +1,5 @@
 import type { SocialProviderSettings } from '../config.js';
-import { callbackRefusal, providerJson, refuseOAuthError, s256, stringField } from './http.js';
+import { callbackCode, pkceAuthorizationUrl, providerJson, refuseOAuthError, stringField } from './http.js';
 import { SocialError, type AttemptSecrets, type SocialProfile, type SocialProvider } from './provider.js';
 
 /**
@@ -25,25 +25,11 @@ export function createYandexIdProvider(settings: SocialProviderSettings, timeout
     recoveryUrl: 'https://passport.yandex.ru/restoration',
 
     async authorizationUrl(attempt: AttemptSecrets): Promise<URL> {
-      const url = new URL(`${base}/authorize`);
-      url.search = new URLSearchParams({
-        response_type: 'code',
-        client_id: settings.clientId,
-        redirect_uri: attempt.redirectUri,
-        state: attempt.state,
-        code_challenge: s256(attempt.codeVerifier),
-        code_challenge_method: 'S256',
-      }).toString();
-      return url;
+      return pkceAuthorizationUrl(`${base}/authorize`, settings.clientId, attempt);
     },
 
     async finish(callbackUrl: URL, attempt: AttemptSecrets): Promise<SocialProfile> {
-      const refusal = callbackRefusal(callbackUrl);
-      if (refusal) throw refusal;
-      const query = callbackUrl.searchParams;
-      if (query.get('state') !== attempt.state) throw new SocialError('state_mismatch', 'callback state differs');
-      const code = query.get('code');
-      if (!code) throw new SocialError('provider_error', 'callback without code');
+      const code = callbackCode(callbackUrl, attempt);
 
       const fields: Record<string, string> = {
         grant_type: 'authorization_code',
