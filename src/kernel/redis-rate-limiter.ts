@@ -146,7 +146,7 @@ export class RedisRateLimiter implements RateLimiter {
     if (this.degraded || this.closed) return;
     this.degraded = true;
     this.logger.error(
-      { err: error instanceof Error ? { type: error.name, message: error.message } : String(error) },
+      { reason: error instanceof Error ? error.message : String(error) },
       'rate limits: Redis unreachable, counting per process until it is back (LATCHKEY_REDIS_URL)',
     );
   }
