@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { createClient } from 'redis';
+import { ConfigError, loadConfig } from '../../src/config.js';
+import { buildDeps } from '../../src/deps.js';
 import { MemoryRateLimiter } from '../../src/kernel/rate-limiter.js';
 import { RedisRateLimiter, redisKey, type RedisRateLimiterOptions } from '../../src/kernel/redis-rate-limiter.js';
 import { systemClock } from '../../src/kernel/clock.js';
@@ -162,5 +167,34 @@ describe('RedisRateLimiter (real redis-server)', () => {
       return (await raw.exists(`latchkey:rl:${b1}:shared`)) === 1;
     }, 15_000, 100);
     await waitUntil(() => hung.lines.some((l) => l.includes('Redis is back')), 5000);
+  });
+
+  it('LATCHKEY_REDIS_URL must be a redis:// or rediss:// URL', () => {
+    assert.equal(loadConfig({ LATCHKEY_REDIS_URL: 'redis://127.0.0.1:6379' }).redisUrl, 'redis://127.0.0.1:6379');
+    assert.equal(loadConfig({ LATCHKEY_REDIS_URL: 'rediss://cache.internal:6380' }).redisUrl, 'rediss://cache.internal:6380');
+    assert.equal(loadConfig({}).redisUrl, undefined);
+    for (const bad of ['http://127.0.0.1:6379', '127.0.0.1:6379', 'redis//x']) {
+      assert.throws(() => loadConfig({ LATCHKEY_REDIS_URL: bad }), (error: unknown) => error instanceof ConfigError && error.message.includes('LATCHKEY_REDIS_URL'), bad);
+    }
+  });
+
+  it('the composition root shares limits through Redis when LATCHKEY_REDIS_URL is set, and close() releases the client', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-redis-deps-'));
+    const env = { LATCHKEY_DATA_DIR: dir, LATCHKEY_DATABASE_URL: `sqlite:${path.join(dir, 'db.sqlite')}`, LATCHKEY_SECRET: 'redis-deps-secret-redis-deps-secret-0123' };
+    try {
+      const shared = await buildDeps(loadConfig({ ...env, LATCHKEY_REDIS_URL: redis.url }), { logger: pino({ level: 'silent' }) });
+      assert.ok(shared.limiter instanceof RedisRateLimiter);
+      await waitUntil(() => (shared.limiter as RedisRateLimiter).shared);
+      await shared.close();
+      assert.equal((shared.limiter as RedisRateLimiter).shared, false);
+      const off = await buildDeps(loadConfig({ ...env, LATCHKEY_REDIS_URL: redis.url, LATCHKEY_RATE_LIMITS: 'off' }), { logger: pino({ level: 'silent' }) });
+      assert.ok(!(off.limiter instanceof RedisRateLimiter), 'rate limits off: no Redis client at all');
+      await off.close();
+      const single = await buildDeps(loadConfig(env), { logger: pino({ level: 'silent' }) });
+      assert.ok(single.limiter instanceof MemoryRateLimiter);
+      await single.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
