@@ -15,6 +15,7 @@ import { createMetrics, type Metrics } from './kernel/metrics.js';
 import { createArgon2Hasher, type PasswordHasher } from './kernel/password-hasher.js';
 import { cryptoRandom, type Random } from './kernel/random.js';
 import { MemoryRateLimiter, noRateLimits, type RateLimiter } from './kernel/rate-limiter.js';
+import type { RedisRateLimiter } from './kernel/redis-rate-limiter.js';
 import { loggerOptions } from './kernel/logger.js';
 import { openStore, type Store } from './store/db.js';
 import { migrateToLatest } from './store/migrations/index.js';
@@ -69,13 +70,20 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
   const outbox = new Outbox(new Sealer(secretKey, random), clock);
   const mail = overrides.mail ?? (config.smtpUrl ? createSmtpTransport(config.smtpUrl, config.mailFrom) : devMailTransport);
   const metrics = createMetrics(() => outboxDepth(store.db));
+  // Several nodes share rate limits through Redis; while it is unreachable each node counts on its own.
+  // The client is loaded only when configured, so a single node or a CLI command does not pay for it.
+  let redisLimiter: RedisRateLimiter | undefined;
+  if (!overrides.limiter && config.rateLimits && config.redisUrl) {
+    const shared = await import('./kernel/redis-rate-limiter.js');
+    redisLimiter = new shared.RedisRateLimiter(config.redisUrl, { fallback: new MemoryRateLimiter(clock), logger, registry: metrics.registry });
+  }
   const flow: FlowContext = {
     store,
     clock,
     random,
     hasher: overrides.hasher ?? (await createArgon2Hasher()),
     outbox,
-    limiter: overrides.limiter ?? (config.rateLimits ? new MemoryRateLimiter(clock) : noRateLimits),
+    limiter: overrides.limiter ?? redisLimiter ?? (config.rateLimits ? new MemoryRateLimiter(clock) : noRateLimits),
     settings: {
       edition: config.edition,
       publicUrl: config.publicUrl,
@@ -106,6 +114,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     async close() {
       await worker.stop();
       mail.close();
+      await redisLimiter?.close();
       await store.close();
     },
   };
