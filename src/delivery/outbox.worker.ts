@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { addMs, iso } from '../kernel/clock.js';
+import { sha256 } from '../kernel/crypto.js';
 import type { Metrics } from '../kernel/metrics.js';
 import type { FlowContext } from '../flows/context.js';
 import { issueCheckword } from '../flows/checkword.js';
@@ -121,6 +122,17 @@ export class OutboxWorker {
     });
   }
 
+  /**
+   * One Message-ID per outbox row, the same at every attempt. Delivery is at-least-once: when the process
+   * dies after the SMTP server took a letter but before `markSent` commits, the row is claimed again once
+   * its lock expires and the letter goes out again, with this same Message-ID, so the copy is a
+   * recognisable duplicate (same id, same link) rather than a second letter. The sealed payload never
+   * changes while the row is queued; its hash keeps ids from two databases apart without revealing anything.
+   */
+  private messageId(message: OutboxMessage): string {
+    return `<lk.${message.id}.${sha256(message.payload).slice(0, 24)}@${this.ctx.settings.publicUrl.hostname || 'latchkey.invalid'}>`;
+  }
+
   private async handle(message: OutboxMessage): Promise<void> {
     const { store, clock, metrics, logger } = this.ctx;
     try {
@@ -143,7 +155,7 @@ export class OutboxWorker {
         return;
       }
       if (message.channel === 'email') {
-        await this.ctx.mail.send(this.ctx.outbox.open<EmailPayload>(message.payload));
+        await this.ctx.mail.send(this.ctx.outbox.open<EmailPayload>(message.payload), { messageId: this.messageId(message) });
         await markSent(store.db, message.id, iso(clock.now()), this.ctx.mail.kind === 'dev');
         metrics.messagesSent.inc({ channel: 'email' });
         logger.info({ outboxId: message.id, kind: message.kind }, 'outbox: message sent');
