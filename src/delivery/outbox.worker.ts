@@ -6,7 +6,7 @@ import type { FlowContext } from '../flows/context.js';
 import { issueCheckword } from '../flows/checkword.js';
 import { issueRecoveryLink } from '../flows/recover-by-email.js';
 import { sendPhoneCode } from '../flows/recover-by-phone.js';
-import { claimDueMessages, markAbandoned, markRetry, markSent } from '../store/outbox.repo.js';
+import { claimDueMessages, markAbandoned, markRetry, markSent, renewLocks } from '../store/outbox.repo.js';
 import type { OutboxMessage } from '../store/schema.js';
 import { PermanentDeliveryError } from './errors.js';
 import type { MailTransport } from './mail-transport.js';
@@ -17,7 +17,11 @@ export interface WorkerOptions {
   /** How often an idle worker looks for due messages (it is also woken by `Outbox.kick`). */
   pollMs: number;
   batchSize: number;
-  /** How long a claimed message stays ours; after that another worker may take it (we died). */
+  /**
+   * How long a claim lasts without renewal: a live worker renews the claims it is working on every third
+   * of it, so this bounds how long a dead worker's messages wait before another worker (or this one,
+   * restarted) takes them over.
+   */
   lockMs: number;
   maxAttempts: number;
   backoffBaseMs: number;
@@ -27,7 +31,7 @@ export interface WorkerOptions {
 export const defaultWorkerOptions: WorkerOptions = {
   pollMs: 1000,
   batchSize: 20,
-  lockMs: 60_000,
+  lockMs: 15_000,
   maxAttempts: 10,
   backoffBaseMs: 2000,
   backoffMaxMs: 10 * 60_000,
@@ -45,6 +49,9 @@ export type WorkerContext = Pick<FlowContext, 'store' | 'clock' | 'random' | 'ou
  * Drains the outbox: claims due rows, does the work, marks each one sent once. Failures are retried with
  * exponential backoff; permanent refusals and exhausted retries are abandoned with the error recorded.
  */
+/** Thrown inside a job's transaction to roll it back when the claim was taken over meanwhile. */
+class LostClaimError extends Error {}
+
 export class OutboxWorker {
   private running = false;
   private loop: Promise<void> | undefined;
@@ -80,7 +87,29 @@ export class OutboxWorker {
     const { store, clock } = this.ctx;
     const now = clock.now();
     const batch = await claimDueMessages(store.db, store.dialect, iso(now), iso(addMs(now, this.options.lockMs)), this.options.batchSize);
-    await Promise.all(batch.map((message) => this.handle(message)));
+    if (batch.length === 0) return 0;
+    // Renew the claims still being worked on, so a slow send (SMTP time-outs add up to tens of seconds)
+    // is not taken over and sent a second time by another worker while this one is still at it.
+    const held = new Map(batch.map((m) => [m.id, { id: m.id, attempts: Number(m.attempts) }]));
+    const renewal = setInterval(() => {
+      renewLocks(store.db, [...held.values()], iso(addMs(clock.now(), this.options.lockMs))).catch((error: unknown) => {
+        this.ctx.logger.warn({ err: error }, 'outbox: cannot renew claims');
+      });
+    }, Math.max(100, Math.floor(this.options.lockMs / 3)));
+    renewal.unref();
+    try {
+      await Promise.all(
+        batch.map(async (message) => {
+          try {
+            await this.handle(message);
+          } finally {
+            held.delete(message.id);
+          }
+        }),
+      );
+    } finally {
+      clearInterval(renewal);
+    }
     return batch.length;
   }
 
@@ -135,6 +164,8 @@ export class OutboxWorker {
 
   private async handle(message: OutboxMessage): Promise<void> {
     const { store, clock, metrics, logger } = this.ctx;
+    // The claim's fencing token: a claim taken over by another worker (ours expired) no longer settles the row.
+    const claim = Number(message.attempts);
     try {
       if (message.channel === 'job') {
         await store.db.transaction().execute(async (tx) => {
@@ -149,38 +180,48 @@ export class OutboxWorker {
               logger.error({ outboxId: message.id }, 'outbox: daily SMS budget reached, code not sent (LATCHKEY_SMS_DAILY_BUDGET)');
             }
           }
-          await markSent(tx, message.id, iso(clock.now()), false);
+          // Lost the claim while working: roll the job back, the worker that holds it now does it once.
+          if (!(await markSent(tx, message.id, iso(clock.now()), false, claim))) throw new LostClaimError();
         });
         this.kick();
         return;
       }
       if (message.channel === 'email') {
         await this.ctx.mail.send(this.ctx.outbox.open<EmailPayload>(message.payload), { messageId: this.messageId(message) });
-        await markSent(store.db, message.id, iso(clock.now()), this.ctx.mail.kind === 'dev');
+        if (!(await markSent(store.db, message.id, iso(clock.now()), this.ctx.mail.kind === 'dev', claim))) this.lostClaim(message);
         metrics.messagesSent.inc({ channel: 'email' });
         logger.info({ outboxId: message.id, kind: message.kind }, 'outbox: message sent');
         return;
       }
       if (message.channel === 'sms' && this.ctx.sms) {
         await this.ctx.sms.send(this.ctx.outbox.open<SmsPayload>(message.payload));
-        await markSent(store.db, message.id, iso(clock.now()), this.ctx.sms.kind === 'dev');
+        if (!(await markSent(store.db, message.id, iso(clock.now()), this.ctx.sms.kind === 'dev', claim))) this.lostClaim(message);
         metrics.messagesSent.inc({ channel: 'sms' });
         logger.info({ outboxId: message.id, kind: message.kind, gateway: this.ctx.sms.kind }, 'outbox: message sent');
         return;
       }
-      await markAbandoned(store.db, message.id, `no transport for channel ${message.channel}`);
+      await markAbandoned(store.db, message.id, `no transport for channel ${message.channel}`, claim);
     } catch (error) {
+      if (error instanceof LostClaimError) {
+        this.lostClaim(message);
+        return;
+      }
       metrics.messagesFailed.inc({ channel: message.channel });
       const reason = error instanceof Error ? error.message : String(error);
       const permanent = error instanceof PermanentDeliveryError;
       if (permanent || message.attempts >= this.options.maxAttempts) {
         logger.error({ outboxId: message.id, kind: message.kind, reason }, 'outbox: message abandoned');
-        await markAbandoned(store.db, message.id, reason).catch(() => undefined);
+        await markAbandoned(store.db, message.id, reason, claim).catch(() => undefined);
         return;
       }
       const delay = Math.min(this.options.backoffBaseMs * 2 ** (message.attempts - 1), this.options.backoffMaxMs);
       logger.warn({ outboxId: message.id, kind: message.kind, reason, retryInMs: delay }, 'outbox: delivery failed, will retry');
-      await markRetry(store.db, message.id, iso(addMs(clock.now(), delay)), reason).catch(() => undefined);
+      // If the database is gone too, the row stays claimed and is taken again when the claim expires.
+      await markRetry(store.db, message.id, iso(addMs(clock.now(), delay)), reason, claim).catch(() => undefined);
     }
+  }
+
+  private lostClaim(message: OutboxMessage): void {
+    this.ctx.logger.warn({ outboxId: message.id, kind: message.kind }, 'outbox: claim expired while working; another worker took the message over');
   }
 }
