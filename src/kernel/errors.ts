@@ -12,8 +12,11 @@ export const errorStatus = {
   unauthorized: 401,
   not_found: 404,
   edition_mismatch: 404,
+  request_timeout: 408,
   payload_too_large: 413,
+  uri_too_long: 414,
   unsupported_media_type: 415,
+  headers_too_large: 431,
   unavailable: 503,
   internal: 500,
 } as const;
