@@ -121,18 +121,26 @@ export class OutboxWorker {
   }
 
   private async run(): Promise<void> {
+    // Consecutive failed claims (the database is down): the worker waits longer each time, up to 5 s, so an
+    // outage is neither hammered nor logged at the poll rate; it resumes on its own when the database is back.
+    let failures = 0;
     while (this.running) {
       let handled = 0;
       try {
         handled = await this.runOnce();
+        if (failures > 0) this.ctx.logger.info({ failures }, 'outbox: claiming again');
+        failures = 0;
       } catch (error) {
-        this.ctx.logger.warn({ err: error }, 'outbox: cannot claim messages');
+        failures += 1;
+        this.ctx.logger.warn({ err: error, failures }, 'outbox: cannot claim messages');
       }
-      if (handled === 0 && this.running) await this.idle();
+      if (handled === 0 && this.running) {
+        await this.idle(failures === 0 ? this.options.pollMs : Math.min(this.options.pollMs * 2 ** failures, Math.max(this.options.pollMs, 5000)));
+      }
     }
   }
 
-  private idle(): Promise<void> {
+  private idle(delayMs: number): Promise<void> {
     if (this.kicked) {
       this.kicked = false;
       // One event-loop turn lets concurrent requests queue their jobs, so one claim takes them together.
@@ -145,7 +153,7 @@ export class OutboxWorker {
         this.kicked = false;
         resolve();
       };
-      const timer = setTimeout(done, this.options.pollMs);
+      const timer = setTimeout(done, delayMs);
       timer.unref();
       this.wake = done;
     });
