@@ -7,7 +7,7 @@ import { adminPageRoutes } from './http/admin-pages.js';
 import { apiRoutes } from './http/api.js';
 import { boxRoutes } from './http/box.js';
 import { devOutboxRoutes } from './http/dev-outbox.js';
-import { sendError } from './http/errors.js';
+import { clientErrorHandler, sendError } from './http/errors.js';
 import { opsRoutes } from './http/ops.js';
 import { pageRoutes } from './http/pages.js';
 import { securityHeaders } from './http/security.js';
@@ -29,6 +29,10 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
     return503OnClosing: true,
+    // Refusals Fastify or Node make before any route runs (a bad percent-escape or an over-long segment in
+    // the path, a malformed request line, oversized headers, a body that never arrives) are problems too.
+    frameworkErrors: (error, request, reply) => sendError(error, request, reply),
+    clientErrorHandler,
     // One access line per request, written by our onResponse hook with secrets cut out of the URL.
     logController: new LogController({ disableRequestLogging: true }),
   });

@@ -1,11 +1,12 @@
 import type { Logger } from 'pino';
 import { addMs, iso } from '../kernel/clock.js';
+import { sha256 } from '../kernel/crypto.js';
 import type { Metrics } from '../kernel/metrics.js';
 import type { FlowContext } from '../flows/context.js';
 import { issueCheckword } from '../flows/checkword.js';
 import { issueRecoveryLink } from '../flows/recover-by-email.js';
 import { sendPhoneCode } from '../flows/recover-by-phone.js';
-import { claimDueMessages, markAbandoned, markRetry, markSent } from '../store/outbox.repo.js';
+import { claimDueMessages, markAbandoned, markRetry, markSent, renewLocks } from '../store/outbox.repo.js';
 import type { OutboxMessage } from '../store/schema.js';
 import { PermanentDeliveryError } from './errors.js';
 import type { MailTransport } from './mail-transport.js';
@@ -16,7 +17,11 @@ export interface WorkerOptions {
   /** How often an idle worker looks for due messages (it is also woken by `Outbox.kick`). */
   pollMs: number;
   batchSize: number;
-  /** How long a claimed message stays ours; after that another worker may take it (we died). */
+  /**
+   * How long a claim lasts without renewal: a live worker renews the claims it is working on every third
+   * of it, so this bounds how long a dead worker's messages wait before another worker (or this one,
+   * restarted) takes them over.
+   */
   lockMs: number;
   maxAttempts: number;
   backoffBaseMs: number;
@@ -26,7 +31,7 @@ export interface WorkerOptions {
 export const defaultWorkerOptions: WorkerOptions = {
   pollMs: 1000,
   batchSize: 20,
-  lockMs: 60_000,
+  lockMs: 15_000,
   maxAttempts: 10,
   backoffBaseMs: 2000,
   backoffMaxMs: 10 * 60_000,
@@ -44,6 +49,9 @@ export type WorkerContext = Pick<FlowContext, 'store' | 'clock' | 'random' | 'ou
  * Drains the outbox: claims due rows, does the work, marks each one sent once. Failures are retried with
  * exponential backoff; permanent refusals and exhausted retries are abandoned with the error recorded.
  */
+/** Thrown inside a job's transaction to roll it back when the claim was taken over meanwhile. */
+class LostClaimError extends Error {}
+
 export class OutboxWorker {
   private running = false;
   private loop: Promise<void> | undefined;
@@ -79,7 +87,29 @@ export class OutboxWorker {
     const { store, clock } = this.ctx;
     const now = clock.now();
     const batch = await claimDueMessages(store.db, store.dialect, iso(now), iso(addMs(now, this.options.lockMs)), this.options.batchSize);
-    await Promise.all(batch.map((message) => this.handle(message)));
+    if (batch.length === 0) return 0;
+    // Renew the claims still being worked on, so a slow send (SMTP time-outs add up to tens of seconds)
+    // is not taken over and sent a second time by another worker while this one is still at it.
+    const held = new Map(batch.map((m) => [m.id, { id: m.id, attempts: Number(m.attempts) }]));
+    const renewal = setInterval(() => {
+      renewLocks(store.db, [...held.values()], iso(addMs(clock.now(), this.options.lockMs))).catch((error: unknown) => {
+        this.ctx.logger.warn({ err: error }, 'outbox: cannot renew claims');
+      });
+    }, Math.max(100, Math.floor(this.options.lockMs / 3)));
+    renewal.unref();
+    try {
+      await Promise.all(
+        batch.map(async (message) => {
+          try {
+            await this.handle(message);
+          } finally {
+            held.delete(message.id);
+          }
+        }),
+      );
+    } finally {
+      clearInterval(renewal);
+    }
     return batch.length;
   }
 
@@ -91,18 +121,26 @@ export class OutboxWorker {
   }
 
   private async run(): Promise<void> {
+    // Consecutive failed claims (the database is down): the worker waits longer each time, up to 5 s, so an
+    // outage is neither hammered nor logged at the poll rate; it resumes on its own when the database is back.
+    let failures = 0;
     while (this.running) {
       let handled = 0;
       try {
         handled = await this.runOnce();
+        if (failures > 0) this.ctx.logger.info({ failures }, 'outbox: claiming again');
+        failures = 0;
       } catch (error) {
-        this.ctx.logger.warn({ err: error }, 'outbox: cannot claim messages');
+        failures += 1;
+        this.ctx.logger.warn({ err: error, failures }, 'outbox: cannot claim messages');
       }
-      if (handled === 0 && this.running) await this.idle();
+      if (handled === 0 && this.running) {
+        await this.idle(failures === 0 ? this.options.pollMs : Math.min(this.options.pollMs * 2 ** failures, Math.max(this.options.pollMs, 5000)));
+      }
     }
   }
 
-  private idle(): Promise<void> {
+  private idle(delayMs: number): Promise<void> {
     if (this.kicked) {
       this.kicked = false;
       // One event-loop turn lets concurrent requests queue their jobs, so one claim takes them together.
@@ -115,14 +153,27 @@ export class OutboxWorker {
         this.kicked = false;
         resolve();
       };
-      const timer = setTimeout(done, this.options.pollMs);
+      const timer = setTimeout(done, delayMs);
       timer.unref();
       this.wake = done;
     });
   }
 
+  /**
+   * One Message-ID per outbox row, the same at every attempt. Delivery is at-least-once: when the process
+   * dies after the SMTP server took a letter but before `markSent` commits, the row is claimed again once
+   * its lock expires and the letter goes out again, with this same Message-ID, so the copy is a
+   * recognisable duplicate (same id, same link) rather than a second letter. The sealed payload never
+   * changes while the row is queued; its hash keeps ids from two databases apart without revealing anything.
+   */
+  private messageId(message: OutboxMessage): string {
+    return `<lk.${message.id}.${sha256(message.payload).slice(0, 24)}@${this.ctx.settings.publicUrl.hostname || 'latchkey.invalid'}>`;
+  }
+
   private async handle(message: OutboxMessage): Promise<void> {
     const { store, clock, metrics, logger } = this.ctx;
+    // The claim's fencing token: a claim taken over by another worker (ours expired) no longer settles the row.
+    const claim = Number(message.attempts);
     try {
       if (message.channel === 'job') {
         await store.db.transaction().execute(async (tx) => {
@@ -137,38 +188,48 @@ export class OutboxWorker {
               logger.error({ outboxId: message.id }, 'outbox: daily SMS budget reached, code not sent (LATCHKEY_SMS_DAILY_BUDGET)');
             }
           }
-          await markSent(tx, message.id, iso(clock.now()), false);
+          // Lost the claim while working: roll the job back, the worker that holds it now does it once.
+          if (!(await markSent(tx, message.id, iso(clock.now()), false, claim))) throw new LostClaimError();
         });
         this.kick();
         return;
       }
       if (message.channel === 'email') {
-        await this.ctx.mail.send(this.ctx.outbox.open<EmailPayload>(message.payload));
-        await markSent(store.db, message.id, iso(clock.now()), this.ctx.mail.kind === 'dev');
+        await this.ctx.mail.send(this.ctx.outbox.open<EmailPayload>(message.payload), { messageId: this.messageId(message) });
+        if (!(await markSent(store.db, message.id, iso(clock.now()), this.ctx.mail.kind === 'dev', claim))) this.lostClaim(message);
         metrics.messagesSent.inc({ channel: 'email' });
         logger.info({ outboxId: message.id, kind: message.kind }, 'outbox: message sent');
         return;
       }
       if (message.channel === 'sms' && this.ctx.sms) {
         await this.ctx.sms.send(this.ctx.outbox.open<SmsPayload>(message.payload));
-        await markSent(store.db, message.id, iso(clock.now()), this.ctx.sms.kind === 'dev');
+        if (!(await markSent(store.db, message.id, iso(clock.now()), this.ctx.sms.kind === 'dev', claim))) this.lostClaim(message);
         metrics.messagesSent.inc({ channel: 'sms' });
         logger.info({ outboxId: message.id, kind: message.kind, gateway: this.ctx.sms.kind }, 'outbox: message sent');
         return;
       }
-      await markAbandoned(store.db, message.id, `no transport for channel ${message.channel}`);
+      await markAbandoned(store.db, message.id, `no transport for channel ${message.channel}`, claim);
     } catch (error) {
+      if (error instanceof LostClaimError) {
+        this.lostClaim(message);
+        return;
+      }
       metrics.messagesFailed.inc({ channel: message.channel });
       const reason = error instanceof Error ? error.message : String(error);
       const permanent = error instanceof PermanentDeliveryError;
       if (permanent || message.attempts >= this.options.maxAttempts) {
         logger.error({ outboxId: message.id, kind: message.kind, reason }, 'outbox: message abandoned');
-        await markAbandoned(store.db, message.id, reason).catch(() => undefined);
+        await markAbandoned(store.db, message.id, reason, claim).catch(() => undefined);
         return;
       }
       const delay = Math.min(this.options.backoffBaseMs * 2 ** (message.attempts - 1), this.options.backoffMaxMs);
       logger.warn({ outboxId: message.id, kind: message.kind, reason, retryInMs: delay }, 'outbox: delivery failed, will retry');
-      await markRetry(store.db, message.id, iso(addMs(clock.now(), delay)), reason).catch(() => undefined);
+      // If the database is gone too, the row stays claimed and is taken again when the claim expires.
+      await markRetry(store.db, message.id, iso(addMs(clock.now(), delay)), reason, claim).catch(() => undefined);
     }
+  }
+
+  private lostClaim(message: OutboxMessage): void {
+    this.ctx.logger.warn({ outboxId: message.id, kind: message.kind }, 'outbox: claim expired while working; another worker took the message over');
   }
 }

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, isAppError } from '../kernel/errors.js';
 import { translator } from '../ui/i18n.js';
@@ -19,14 +20,45 @@ const TITLES: Record<string, string> = {
   last_sign_in_method: 'This is the only way left to sign in',
   login_taken: 'This login is taken',
   edition_mismatch: 'Not available in this edition',
+  request_timeout: 'The request took too long to arrive',
   payload_too_large: 'The request body is too large',
+  uri_too_long: 'The address is too long',
   unsupported_media_type: 'Unsupported content type',
+  headers_too_large: 'The request headers are too large',
   unavailable: 'Temporarily unavailable',
   internal: 'Internal error',
 };
 
-/** Errors from the database driver that mean "try again later", not "bug". */
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006', 'SQLITE_BUSY']);
+/**
+ * Errors from the database driver that mean "try again later", not "bug": the server refused, reset or timed
+ * out the connection; PostgreSQL is shutting down, restarting or not yet accepting connections (57P01-57P03),
+ * or the connection failed (class 08); too many connections (53300); SQLite is locked by another writer.
+ */
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  'SQLITE_BUSY',
+  'SQLITE_BUSY_SNAPSHOT',
+  'SQLITE_LOCKED',
+]);
+const UNAVAILABLE_MESSAGES =
+  /timeout exceeded when trying to connect|Connection terminated|Client has encountered a connection error and is not queryable|Cannot use a pool after calling end|database is locked/i;
+
+/** Errors Fastify raises before any route runs (see `frameworkErrors` in src/app.ts). */
+const FRAMEWORK_CODES: Record<string, AppError['code']> = {
+  FST_ERR_BAD_URL: 'invalid_request',
+  FST_ERR_MAX_PARAM_LENGTH: 'uri_too_long',
+  FST_ERR_ASYNC_CONSTRAINT: 'invalid_request',
+};
 
 /** Turns anything thrown into the one public error type; the single place that decides what a client sees. */
 export function toAppError(error: unknown): AppError {
@@ -38,14 +70,13 @@ export function toAppError(error: unknown): AppError {
     const field = missing ?? first?.instancePath?.replace(/^\//, '').replace(/\//g, '.') ?? undefined;
     return new AppError('invalid_request', field ? { field } : {}, e.message, { cause: error });
   }
+  if (typeof e.code === 'string' && Object.hasOwn(FRAMEWORK_CODES, e.code)) return new AppError(FRAMEWORK_CODES[e.code] ?? 'invalid_request', {}, e.message);
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new AppError('payload_too_large', {}, e.message);
   if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new AppError('unsupported_media_type', {}, e.message);
   // PostgreSQL refusing a character it cannot store (NUL, bad encoding) is the input's fault.
   if (e.code === '22021' || e.code === '22P05') return new AppError('invalid_request', {}, e.message, { cause: error });
-  if (typeof e.code === 'string' && UNAVAILABLE_CODES.has(e.code)) return new AppError('unavailable', {}, e.message, { cause: error });
-  if (typeof e.message === 'string' && /timeout exceeded when trying to connect|Connection terminated|database is locked/i.test(e.message)) {
-    return new AppError('unavailable', {}, e.message, { cause: error });
-  }
+  if (typeof e.code === 'string' && (UNAVAILABLE_CODES.has(e.code) || e.code.startsWith('08'))) return new AppError('unavailable', {}, e.message, { cause: error });
+  if (typeof e.message === 'string' && UNAVAILABLE_MESSAGES.test(e.message)) return new AppError('unavailable', {}, e.message, { cause: error });
   const status = typeof e.statusCode === 'number' ? e.statusCode : 500;
   if (status === 404) return new AppError('not_found', {}, e.message);
   if (status >= 400 && status < 500) return new AppError('invalid_request', {}, e.message, { cause: error });
@@ -78,7 +109,10 @@ function wantsJson(request: FastifyRequest): boolean {
 
 /** Fastify's error handler: RFC 9457 problem+json for the API, a page in the visitor's language otherwise. */
 export function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const appError = toAppError(error);
+  // The client hung up while sending its body (Node's "aborted", code ECONNRESET): its fault, not the
+  // database's, whose resets share that code. Nobody is left to read the answer; log it as a refusal.
+  const clientGone = request.raw.destroyed && !request.raw.complete;
+  const appError = clientGone ? new AppError('invalid_request', {}, 'the client closed the request', { cause: error }) : toAppError(error);
   if (appError.status >= 500) request.log.error({ err: error, code: appError.code }, 'request failed');
   else request.log.info({ code: appError.code, detail: appError.detail }, 'request refused');
   if (appError.extras.retryAfter !== undefined) reply.header('retry-after', String(appError.extras.retryAfter));
@@ -94,3 +128,28 @@ export function sendError(error: unknown, request: FastifyRequest, reply: Fastif
         : t('error.internal');
   return reply.type('text/html; charset=utf-8').send(errorPage(lang, message));
 }
+
+/**
+ * Node's `clientError` (src/app.ts `clientErrorHandler`): a request too malformed to reach Fastify (bad
+ * request line, control bytes in the path, oversized headers, a body that never finishes arriving). The
+ * answer is a problem body like every other refusal, then the connection closes.
+ */
+export function clientErrorHandler(this: { log: FastifyRequest['log'] }, error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const appError =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? new AppError('request_timeout', {}, error.message)
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? new AppError('headers_too_large', {}, error.message)
+        : new AppError('invalid_request', {}, error.message);
+  this.log.info({ code: appError.code, detail: error.code }, 'client error');
+  if (socket.writable) {
+    const body = JSON.stringify(problemBody(appError));
+    socket.write(
+      `HTTP/1.1 ${appError.status} ${STATUS_TEXT[appError.status] ?? 'Bad Request'}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
+}
+
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };

@@ -16,8 +16,11 @@ export const errorStatus = {
   /** A login someone else already has. */
   login_taken: 409,
   edition_mismatch: 404,
+  request_timeout: 408,
   payload_too_large: 413,
+  uri_too_long: 414,
   unsupported_media_type: 415,
+  headers_too_large: 431,
   unavailable: 503,
   internal: 500,
 } as const;

@@ -37,8 +37,15 @@ export function openStore(databaseUrl: string): Store {
     max: 10,
     connectionTimeoutMillis: 3000,
   });
-  // An idle client losing its server (restart) must not crash the process; the pool replaces it.
+  // A client losing its server (restart, failover, `pg_ctl stop`) emits 'error'. The pool listens only while
+  // the client is idle; a checked-out one (mid-query or mid-transaction, held by Kysely, which adds no
+  // listener) would throw the error as an uncaught exception and take the process down. The query in
+  // flight is rejected anyway (the request answers 503 unavailable), and the pool drops the broken client
+  // when it comes back, so a listener on every client for its whole life is all that is needed.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, dialect: 'postgres', close: () => db.destroy() };
 }

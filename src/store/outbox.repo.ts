@@ -50,30 +50,54 @@ export async function claimDueMessages(
     .execute();
 }
 
-/** Marks a claimed message sent; `keepPayload` is false once a real transport has it (the link leaves the database). */
-export async function markSent(db: Executor, id: number, now: string, keepPayload: boolean): Promise<boolean> {
-  const result = await db
+/**
+ * Marks a claimed message sent; `keepPayload` is false once a real transport has it (the link leaves the
+ * database). `attempts` is the claim's fencing token (every claim increments it): when given, only the
+ * worker whose claim is current may settle the row, so a worker that lost its lock (it stalled past
+ * `locked_until` and another worker reclaimed the row) changes nothing. Returns whether the row was ours.
+ */
+export async function markSent(db: Executor, id: number, now: string, keepPayload: boolean, attempts?: number): Promise<boolean> {
+  let update = db
     .updateTable('outbox')
     .set(keepPayload ? { status: 'sent', sent_at: now, locked_until: null } : { status: 'sent', sent_at: now, locked_until: null, payload: '' })
     .where('id', '=', id)
-    .where('status', '=', 'processing')
-    .executeTakeFirst();
+    .where('status', '=', 'processing');
+  if (attempts !== undefined) update = update.where('attempts', '=', attempts);
+  const result = await update.executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }
 
-export async function markRetry(db: Executor, id: number, nextAttemptAt: string, error: string): Promise<void> {
-  await db
+/** Puts a claimed message back in the queue for a later attempt (fenced by `attempts` like `markSent`). */
+export async function markRetry(db: Executor, id: number, nextAttemptAt: string, error: string, attempts?: number): Promise<void> {
+  let update = db
     .updateTable('outbox')
     .set({ status: 'queued', next_attempt_at: nextAttemptAt, locked_until: null, last_error: error.slice(0, 500) })
-    .where('id', '=', id)
-    .execute();
+    .where('id', '=', id);
+  if (attempts !== undefined) update = update.where('status', '=', 'processing').where('attempts', '=', attempts);
+  await update.execute();
 }
 
-export async function markAbandoned(db: Executor, id: number, error: string): Promise<void> {
-  await db
+/** Gives a claimed message up for good (fenced by `attempts` like `markSent`). */
+export async function markAbandoned(db: Executor, id: number, error: string, attempts?: number): Promise<void> {
+  let update = db
     .updateTable('outbox')
     .set({ status: 'abandoned', locked_until: null, last_error: error.slice(0, 500), payload: '' })
-    .where('id', '=', id)
+    .where('id', '=', id);
+  if (attempts !== undefined) update = update.where('status', '=', 'processing').where('attempts', '=', attempts);
+  await update.execute();
+}
+
+/**
+ * Extends the locks a live worker holds (the claims it is still working on), so a slow send keeps its
+ * row while a dead worker's rows come free soon after `locked_until`.
+ */
+export async function renewLocks(db: Executor, claims: ReadonlyArray<{ id: number; attempts: number }>, lockedUntil: string): Promise<void> {
+  if (claims.length === 0) return;
+  await db
+    .updateTable('outbox')
+    .set({ locked_until: lockedUntil })
+    .where('status', '=', 'processing')
+    .where((eb) => eb.or(claims.map((c) => eb.and([eb('id', '=', c.id), eb('attempts', '=', c.attempts)]))))
     .execute();
 }
 
