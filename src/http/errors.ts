@@ -125,7 +125,10 @@ export function sendError(error: unknown, request: FastifyRequest, reply: Fastif
       ? t('error.rate_limited', { seconds: appError.extras.retryAfter ?? 60 })
       : appError.code === 'forbidden' || appError.code === 'not_found' || appError.code === 'invalid_request' || appError.code === 'unavailable'
         ? t(`error.${appError.code}`)
-        : t('error.internal');
+        : // Any other refusal (too large, too long, timed out) is the request's fault, not an "unexpected error".
+          appError.status < 500
+          ? t('error.invalid_request')
+          : t('error.internal');
   return reply.type('text/html; charset=utf-8').send(errorPage(lang, message));
 }
 
