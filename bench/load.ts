@@ -19,12 +19,14 @@ export interface RequestSpec {
   path: string;
   /** JSON text; sent with content-type application/json. */
   body?: string;
+  /** More request headers (e.g. an `Origin` for servers that require one). */
+  headers?: http.OutgoingHttpHeaders;
 }
 
 /** One request over `agent`; resolves when the whole answer has been read (errors reject). */
 export function send(agent: http.Agent, port: number, spec: RequestSpec, keepBody = false): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const headers: http.OutgoingHttpHeaders = { accept: 'application/json' };
+    const headers: http.OutgoingHttpHeaders = { accept: 'application/json', ...spec.headers };
     if (spec.body !== undefined) {
       headers['content-type'] = 'application/json';
       headers['content-length'] = Buffer.byteLength(spec.body);
