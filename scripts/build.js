@@ -43,6 +43,9 @@ await build({
   // CommonJS dependencies inside an ES module bundle still call require() for Node's built-ins.
   banner: { js: "import { createRequire as __latchkeyRequire } from 'node:module';\nconst require = __latchkeyRequire(import.meta.url);" },
   plugins: [sourceUrls],
+  // Less to read and parse at every start; identifiers keep their names, so stack traces stay readable.
+  minifyWhitespace: true,
+  minifySyntax: true,
   legalComments: 'none',
   logLevel: 'warning',
 });
