@@ -49,6 +49,7 @@ export class OutboxWorker {
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private kicked = false;
+  private busy: () => boolean = () => false;
 
   constructor(
     private readonly ctx: WorkerContext,
@@ -74,12 +75,23 @@ export class OutboxWorker {
     this.wake?.();
   }
 
+  /**
+   * Requests first: while `busy()` says requests are being answered, the running worker waits for a gap
+   * and takes at most one batch per `pollMs`, one message at a time (one pooled connection). Under a
+   * burst the answers keep their speed and do not depend on what the queued jobs turn out to cost
+   * (an existing account's letter or nothing: SPEC §7 rule 6); the letters follow once it passes.
+   */
+  yieldWhile(busy: () => boolean): void {
+    this.busy = busy;
+  }
+
   /** Claims and handles one batch; returns how many messages it took. */
-  async runOnce(): Promise<number> {
+  async runOnce(oneAtATime = false): Promise<number> {
     const { store, clock } = this.ctx;
     const now = clock.now();
     const batch = await claimDueMessages(store.db, store.dialect, iso(now), iso(addMs(now, this.options.lockMs)), this.options.batchSize);
-    await Promise.all(batch.map((message) => this.handle(message)));
+    if (oneAtATime) for (const message of batch) await this.handle(message);
+    else await Promise.all(batch.map((message) => this.handle(message)));
     return batch.length;
   }
 
@@ -94,12 +106,22 @@ export class OutboxWorker {
     while (this.running) {
       let handled = 0;
       try {
-        handled = await this.runOnce();
+        handled = await this.runOnce(await this.gap());
       } catch (error) {
         this.ctx.logger.warn({ err: error }, 'outbox: cannot claim messages');
       }
       if (handled === 0 && this.running) await this.idle();
     }
+  }
+
+  /** Waits while requests are busy, at most `pollMs`; true when it gave up waiting (still busy). */
+  private async gap(): Promise<boolean> {
+    const deadline = performance.now() + this.options.pollMs;
+    while (this.busy()) {
+      if (!this.running || performance.now() >= deadline) return true;
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    return false;
   }
 
   private idle(): Promise<void> {
