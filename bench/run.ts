@@ -20,8 +20,9 @@
  *      argon2id again; the raw rate is the mean of both;
  *   7. Better Auth (bench/better-auth/server.mjs): the same reset-request phases and sign-in, with the same
  *      connections, threadpool, PostgreSQL and pool size; Latchkey is idle meanwhile;
- *   8. Latchkey: reset requests (half existing, half unknown) at 1000 accounts, then bulk-load accounts
- *      up to 1 000 000 (INSERT … SELECT generate_series) and the same again;
+ *   8. Latchkey: reset requests alternating existing/unknown in one phase at 1000 accounts (their
+ *      latencies compared: both kinds see the same machine), then bulk-load accounts up to 1 000 000
+ *      (INSERT … SELECT generate_series, VACUUM ANALYZE, CHECKPOINT) and the same again;
  *   9. stop everything, remove PostgreSQL and the temp folder.
  * The machine's CPU use by other processes is measured beside each figure (bench/cpu.ts); PostgreSQL's
  * backends count as ours.
@@ -298,9 +299,22 @@ async function drainOutbox(port: number): Promise<Drain & { counters: ServerCoun
   return { backlog, drainMs: Math.round(performance.now() - start), counters };
 }
 
+/** A process's user + system CPU time so far, in ms (Linux: /proc, 100 ticks a second); NaN elsewhere. */
+function cpuMsOf(pid: number | undefined): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 interface Started {
   child: ChildProcess;
   readyMs: number;
+  /** CPU time (user + system) the child had used when it first answered ready: its start-up work. */
+  readyCpuMs: number;
   /** The child's last output (stdout and stderr), for error messages. */
   output(): string;
 }
@@ -322,7 +336,7 @@ async function startServerChild(label: string, nodeArgs: string[], env: NodeJS.P
       if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${label} exited early (${child.exitCode ?? child.signalCode}):\n${output.trim()}`);
       try {
         const reply = await send(agent, port, { method: 'GET', path: readyPath });
-        if (reply.status === 200) return { child, readyMs: performance.now() - started, output: () => output };
+        if (reply.status === 200) return { child, readyMs: performance.now() - started, readyCpuMs: cpuMsOf(child.pid), output: () => output };
       } catch {
         /* not listening yet */
       }
@@ -616,7 +630,7 @@ async function runInterleaved(spec: InterleavedSpec, context: { port: number; si
 
 /** A warm-up and a measured phase of one closed-loop workload, with the CPU use beside the measured one. */
 async function warmAndMeasure(
-  options: { label: string; port: number; concurrency: number; expectStatus: number; request: (i: number) => RequestSpec; signal: AbortSignal },
+  options: { label: string; port: number; concurrency: number; expectStatus: number; request: (i: number) => RequestSpec; signal: AbortSignal; tag?: (i: number) => string },
   warmupMs: number,
   durationMs: number,
   meterPids: MeterPids,
@@ -664,6 +678,10 @@ async function main(): Promise<void> {
   const betterAuthVersion = (JSON.parse(fs.readFileSync(path.join(BETTER_AUTH_DIR, 'node_modules', 'better-auth', 'package.json'), 'utf8')) as { version: string }).version;
   log('building Latchkey (npm run build)');
   runOrThrow(process.execPath, [path.join(REPO_ROOT, 'scripts', 'build.js')], 'npm run build');
+  // bin/latchkey.js runs the bundle only while it is newer than src/ and node_modules (see there).
+  const bundleTime = fs.statSync(path.join(REPO_ROOT, 'dist', 'latchkey.js')).mtimeMs;
+  const installTime = fs.statSync(path.join(REPO_ROOT, 'node_modules', '.package-lock.json'), { throwIfNoEntry: false })?.mtimeMs ?? 0;
+  if (installTime >= bundleTime) log('warning: node_modules changed after the build; Latchkey will run from its sources through tsx');
   log('starting PostgreSQL');
   postgres = await startPostgres();
   await postgres.createDatabase('latchkey');
@@ -687,15 +705,18 @@ async function main(): Promise<void> {
   // 3. Latchkey's start-up, READY_RUNS times; the last one stays up.
   const serverArgs = [path.join(BENCH_DIR, 'server.js')];
   const readyRuns: number[] = [];
+  const readyCpuRuns: number[] = [];
   let latchkey: Started | undefined;
   for (let run = 1; run <= READY_RUNS; run += 1) {
     latchkey = await startServerChild('latchkey', serverArgs, env, port, '/readyz');
     readyRuns.push(latchkey.readyMs);
+    readyCpuRuns.push(latchkey.readyCpuMs);
     if (run < READY_RUNS) await stopChild(latchkey.child);
   }
   if (!latchkey) throw new Error('latchkey did not start');
   const readyMs = median(readyRuns);
-  log(`latchkey on ${HOST}:${port}: spawn → /readyz ${readyRuns.map((ms) => fmt(ms, 0)).join(', ')} ms`);
+  const readyCpuMs = median(readyCpuRuns);
+  log(`latchkey on ${HOST}:${port}: spawn → /readyz ${readyRuns.map((ms) => fmt(ms, 0)).join(', ')} ms, using ${readyCpuRuns.map((ms) => fmt(ms, 0)).join(', ')} ms of CPU`);
   const server = latchkey.child;
   const pid = server.pid;
   const died = new AbortController();
@@ -784,7 +805,9 @@ async function main(): Promise<void> {
   await stopChild(betterAuth.child);
 
   // 8. Reset requests at 1000 accounts, then at 1 000 000.
-  const scaleBase = { port, concurrency: RECOVERY_CONCURRENCY, expectStatus: 202, signal: died.signal };
+  // Even requests are for existing accounts, odd ones for unknown ones (scaleRequest): in one phase both
+  // kinds see the very same machine, whatever else it runs.
+  const scaleBase = { port, concurrency: RECOVERY_CONCURRENCY, expectStatus: 202, signal: died.signal, tag: (i: number) => (i % 2 === 0 ? 'existing' : 'unknown') };
   log(`reset requests (half existing, half unknown) at ${ACCOUNT_COUNT} accounts, ${RECOVERY_CONCURRENCY} connections, ${SCALE_MS} ms (+${SCALE_WARMUP_MS} ms warm-up)`);
   const scaleSmall = await warmAndMeasure({ ...scaleBase, label: `reset requests at ${ACCOUNT_COUNT} accounts`, request: scaleRequest('small') }, SCALE_WARMUP_MS, SCALE_MS, meterPids);
   const scaleSmallDrain = await drainOutbox(port);
@@ -818,6 +841,13 @@ async function main(): Promise<void> {
   const signInOverRaw = signIn.measured.rate / rawRate;
   const overBetterAuth = { existing: existing.rate / baRecovery.existing.rate, unknown: unknown.rate / baRecovery.unknown.rate };
   const scaleP99 = scaleLarge.measured.p99 / scaleSmall.measured.p99;
+  const alternating = (run: typeof scaleSmall) => {
+    const e = run.measured.tags?.existing;
+    const u = run.measured.tags?.unknown;
+    return { p50: (e?.p50 ?? Number.NaN) / (u?.p50 ?? Number.NaN), p99: (e?.p99 ?? Number.NaN) / (u?.p99 ?? Number.NaN) };
+  };
+  const alternatingSmall = alternating(scaleSmall);
+  const alternatingLarge = alternating(scaleLarge);
   // The same ratios per CPU-second of the server and PostgreSQL (the raw rate per CPU-second of its own
   // process): on a machine shared with other work, each side's share of the CPU moves with that work; the
   // cost of one operation much less so.
@@ -846,6 +876,7 @@ async function main(): Promise<void> {
   const c = RECOVERY_CONCURRENCY;
   const rows: Row[] = [
     { figure: 'Latchkey spawn → /readyz 200 (median of 3)', value: `${fmt(readyMs, 0)} ms`, target: `< ${TARGET_READY_MS} ms`, holds: holds(readyMs < TARGET_READY_MS) },
+    { figure: 'Latchkey CPU time used by then (median)', value: `${fmt(readyCpuMs, 0)} ms`, ...none },
     { figure: 'Latchkey RSS idle (before load)', value: `${fmt(rssIdle)} MiB`, target: `< ${TARGET_RSS_MIB} MiB`, holds: holds(rssIdle < TARGET_RSS_MIB) },
     { figure: 'Latchkey RSS peak under load (all phases)', value: `${fmt(rssPeak)} MiB`, target: `< ${TARGET_RSS_MIB} MiB`, holds: holds(rssPeak < TARGET_RSS_MIB) },
     { figure: 'Latchkey RSS idle (after load)', value: `${fmt(rssAfter)} MiB`, ...none },
@@ -856,6 +887,9 @@ async function main(): Promise<void> {
     { figure: 'Latchkey reset existing/unknown: throughput', value: fmt(ratio.rate, 3), target: band, holds: holds(within(ratio.rate)) },
     { figure: 'Latchkey reset existing/unknown: p50', value: fmt(ratio.p50, 3), target: band, holds: holds(within(ratio.p50)) },
     { figure: 'Latchkey reset existing/unknown: p99', value: fmt(ratio.p99, 3), target: band, holds: holds(within(ratio.p99)) },
+    { figure: 'same, alternating in one phase (1k accounts): p50', value: fmt(alternatingSmall.p50, 3), target: band, holds: holds(within(alternatingSmall.p50)) },
+    { figure: 'same, alternating in one phase (1k accounts): p99', value: fmt(alternatingSmall.p99, 3), target: band, holds: holds(within(alternatingSmall.p99)) },
+    { figure: 'same, alternating in one phase (1M accounts): p50 / p99', value: `${fmt(alternatingLarge.p50, 3)} / ${fmt(alternatingLarge.p99, 3)}`, ...none },
     { figure: 'Latchkey reset outbox backlog at phase end: E / U', value: `${recovery.backlog.existing} / ${recovery.backlog.unknown}`, ...none },
     { figure: 'Latchkey+PG CPU during reset requests', value: `${fmt(recovery.cpu.server, 2)} cores`, ...none },
     { figure: `Better Auth reset request existing: throughput (c=${c})`, value: `${fmt(baRecovery.existing.rate)} req/s`, ...none },
@@ -948,7 +982,7 @@ async function main(): Promise<void> {
     details: {
       seed,
       betterAuthSeed: baSeed,
-      readyMs: { runs: readyRuns, median: readyMs },
+      readyMs: { runs: readyRuns, median: readyMs, cpuMs: readyCpuRuns, cpuMedian: readyCpuMs },
       memoryMiB: {
         idle: rssIdle,
         peakCompletion: rssCompletion,
@@ -982,7 +1016,7 @@ async function main(): Promise<void> {
         signIn: baSignIn,
         latchkeyOverBetterAuth: overBetterAuth,
       },
-      scale: { small: { ...scaleSmall, outbox: scaleSmallDrain }, bulk, large: { ...scaleLarge, outbox: scaleLargeDrain }, p99Ratio: scaleP99 },
+      scale: { small: { ...scaleSmall, outbox: scaleSmallDrain }, bulk, large: { ...scaleLarge, outbox: scaleLargeDrain }, p99Ratio: scaleP99, alternating: { small: alternatingSmall, large: alternatingLarge } },
       serverCounters: finalCounters,
       settle,
       serverExit,
