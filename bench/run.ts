@@ -90,7 +90,8 @@ const SCALE_MS = 4000;
 const READY_RUNS = 3;
 const HEALTHZ_INTERVAL_MS = 10;
 const READY_TIMEOUT_MS = 30_000;
-const DRAIN_TIMEOUT_MS = 60_000;
+/** Drains after load phases deliver tens of thousands of messages (the worker defers to requests meanwhile). */
+const DRAIN_TIMEOUT_MS = 180_000;
 /** The whole bench gives up (and still cleans up) after this long. */
 const WATCHDOG_MS = 540_000;
 const RESULTS_FILE = path.join(BENCH_DIR, 'results.json');
