@@ -40,23 +40,56 @@ function machineTicks(): { total: number; busy: number } {
   return { total, busy: total - idle };
 }
 
-function processTicks(pid: number): number {
+/** The fields of /proc/<pid>/stat after the command name (which may hold spaces): field 3 (state) first. */
+function statFields(pid: number): string[] | undefined {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name may hold spaces; the fields after its closing parenthesis are fixed.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]);
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
-    return Number.NaN;
+    return undefined;
   }
 }
 
-/** Takes a snapshot of the machine and of the given processes now; `end()` returns the use since then. */
-export function cpuMeter(pids: Record<string, number | undefined>): { end(): CpuUse } | undefined {
+function processTicks(pid: number): number {
+  const fields = statFields(pid);
+  return fields ? Number(fields[11]) + Number(fields[12]) : Number.NaN;
+}
+
+/**
+ * A process and all its descendants (PostgreSQL: the postmaster and its backends): the live ones' own
+ * time, plus the root's cutime/cstime, which holds the children it has already reaped.
+ */
+function treeTicks(root: number): number {
+  const rootFields = statFields(root);
+  if (!rootFields) return Number.NaN;
+  const children = new Map<number, number[]>();
+  for (const entry of fs.readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === root) continue;
+    const parent = Number(statFields(pid)?.[1]);
+    if (Number.isInteger(parent)) children.set(parent, [...(children.get(parent) ?? []), pid]);
+  }
+  let ticks = Number(rootFields[11]) + Number(rootFields[12]) + Number(rootFields[13]) + Number(rootFields[14]);
+  const pending = [...(children.get(root) ?? [])];
+  for (let pid = pending.pop(); pid !== undefined; pid = pending.pop()) {
+    const own = processTicks(pid);
+    if (Number.isFinite(own)) ticks += own;
+    pending.push(...(children.get(pid) ?? []));
+  }
+  return ticks;
+}
+
+/**
+ * Takes a snapshot of the machine and of the given processes now; `end()` returns the use since then.
+ * The processes named in `trees` count with all their descendants (a database server and its backends).
+ */
+export function cpuMeter(pids: Record<string, number | undefined>, trees: Record<string, number | undefined> = {}): { end(): CpuUse } | undefined {
   if (!fs.existsSync('/proc/stat')) return undefined;
+  const treeRoots = new Set(Object.values(trees).filter((pid): pid is number => pid !== undefined));
+  const all = { ...pids, ...trees };
   const take = (): Snapshot => {
     const procs = new Map<number, number>();
-    for (const pid of Object.values(pids)) if (pid !== undefined) procs.set(pid, processTicks(pid));
+    for (const pid of Object.values(all)) if (pid !== undefined) procs.set(pid, treeRoots.has(pid) ? treeTicks(pid) : processTicks(pid));
     return { at: performance.now(), ...machineTicks(), procs };
   };
   const start = take();
@@ -67,7 +100,7 @@ export function cpuMeter(pids: Record<string, number | undefined>): { end(): Cpu
       const toCores = (ticks: number) => (totalTicks > 0 ? (ticks / totalTicks) * CPUS : Number.NaN);
       const ours: Record<string, number> = {};
       let oursTicks = 0;
-      for (const [label, pid] of Object.entries(pids)) {
+      for (const [label, pid] of Object.entries(all)) {
         if (pid === undefined) continue;
         const ticks = (stop.procs.get(pid) ?? Number.NaN) - (start.procs.get(pid) ?? Number.NaN);
         ours[label] = toCores(ticks);

@@ -49,11 +49,25 @@ export function unknownPhone(i: number): string {
  */
 export const BENCH_SMS_DAILY_BUDGET = 10_000_000;
 
+/** The libuv threadpool size both servers (and the raw argon2id child) run with. */
+export const THREADPOOL = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+
+/** The public URL both servers are configured with; requests to Better Auth carry it as their Origin. */
+export const PUBLIC_URL = 'http://localhost:3000';
+
+/** Accounts at the large scale (the seeded ones plus bulk-loaded `bulkNNNNNNN` ones). */
+export const BULK_TOTAL = 1_000_000;
+
+/** The n-th bulk-loaded account's login (1 ≤ n < BULK_TOTAL - ACCOUNT_COUNT + 1); its e-mail is `<login>@example.org`. */
+export function bulkLogin(n: number): string {
+  return `bulk${String(n).padStart(7, '0')}`;
+}
+
 /**
- * The environment of the seed and server children: embedded SQLite in `dataDir`, no SMTP, texts to the
- * development outbox (never a gateway), no rate limits.
+ * The environment of the seed and server children: the given database (PostgreSQL for the bench), the
+ * data folder for anything else, no SMTP, texts to the development outbox (never a gateway), no rate limits.
  */
-export function childEnv(dataDir: string, port: number): NodeJS.ProcessEnv {
+export function childEnv(dataDir: string, port: number, databaseUrl = `sqlite:${path.join(dataDir, 'latchkey.db')}`): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (key.startsWith('LATCHKEY_') || key === 'NODE_ENV' || key === 'NODE_OPTIONS') continue;
@@ -64,8 +78,9 @@ export function childEnv(dataDir: string, port: number): NodeJS.ProcessEnv {
     LATCHKEY_HOST: '127.0.0.1',
     LATCHKEY_PORT: String(port),
     LATCHKEY_DATA_DIR: dataDir,
-    LATCHKEY_DATABASE_URL: `sqlite:${path.join(dataDir, 'latchkey.db')}`,
-    LATCHKEY_PUBLIC_URL: 'http://localhost:3000',
+    UV_THREADPOOL_SIZE: String(THREADPOOL),
+    LATCHKEY_DATABASE_URL: databaseUrl,
+    LATCHKEY_PUBLIC_URL: PUBLIC_URL,
     LATCHKEY_SECRET: 'bench-secret-bench-secret-bench-secret-0123456789',
     LATCHKEY_RATE_LIMITS: 'off',
     LATCHKEY_SMS_PROVIDER: 'dev',

@@ -19,12 +19,14 @@ export interface RequestSpec {
   path: string;
   /** JSON text; sent with content-type application/json. */
   body?: string;
+  /** More request headers (e.g. an `Origin` for servers that require one). */
+  headers?: http.OutgoingHttpHeaders;
 }
 
 /** One request over `agent`; resolves when the whole answer has been read (errors reject). */
 export function send(agent: http.Agent, port: number, spec: RequestSpec, keepBody = false): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const headers: http.OutgoingHttpHeaders = { accept: 'application/json' };
+    const headers: http.OutgoingHttpHeaders = { accept: 'application/json', ...spec.headers };
     if (spec.body !== undefined) {
       headers['content-type'] = 'application/json';
       headers['content-length'] = Buffer.byteLength(spec.body);
@@ -54,6 +56,8 @@ export interface PhaseOptions {
   expectStatus: number;
   /** Stops the phase early (the server died). */
   signal?: AbortSignal;
+  /** Names the i-th request's kind: the result then also summarizes each kind's latencies apart. */
+  tag?: (i: number) => string;
 }
 
 export interface PhaseResult extends Summary {
@@ -65,11 +69,14 @@ export interface PhaseResult extends Summary {
   firstUnexpected?: string;
   /** Every expected answer's latency (ms), for merging phases; left out of results.json. */
   latencies: number[];
+  /** Per tag (PhaseOptions.tag): the same summary over that kind's answers, all sharing the phase's time. */
+  tags?: Record<string, Summary>;
 }
 
 export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.concurrency, maxFreeSockets: options.concurrency });
   const latencies: number[] = [];
+  const tagged: Record<string, number[]> = {};
   const statuses: Record<string, number> = {};
   let unexpected = 0;
   let firstUnexpected: string | undefined;
@@ -80,12 +87,14 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
     await Promise.all(
       Array.from({ length: options.concurrency }, async () => {
         while (performance.now() < deadline && !options.signal?.aborted) {
-          const spec = options.request(next++);
+          const i = next++;
+          const spec = options.request(i);
           try {
             const reply = await send(agent, options.port, spec, unexpected === 0);
             statuses[reply.status] = (statuses[reply.status] ?? 0) + 1;
             if (reply.status === options.expectStatus) {
               latencies.push(reply.ms);
+              if (options.tag) (tagged[options.tag(i)] ??= []).push(reply.ms);
             } else {
               unexpected += 1;
               firstUnexpected ??= `${reply.status} ${reply.body.slice(0, 200)}`;
@@ -111,6 +120,7 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
     statuses,
     ...(firstUnexpected ? { firstUnexpected } : {}),
     latencies,
+    ...(options.tag ? { tags: Object.fromEntries(Object.entries(tagged).map(([tag, values]) => [tag, summarize(values, seconds)])) } : {}),
   };
 }
 

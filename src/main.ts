@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
 import { buildDeps } from './deps.js';
@@ -6,6 +7,13 @@ import { buildDeps } from './deps.js';
 export async function startServer(config: Config): Promise<void> {
   const deps = await buildDeps(config);
   const app = await buildApp(deps);
+  // Requests being answered right now; the outbox worker in this process defers to them (outbox.worker.ts).
+  let inFlight = 0;
+  app.server.on('request', (_request, response: ServerResponse) => {
+    inFlight += 1;
+    response.once('close', () => (inFlight -= 1));
+  });
+  deps.worker.yieldWhile(() => inFlight > 0);
   await app.listen({ host: config.host, port: config.port });
   deps.worker.start();
   deps.logger.info(

@@ -57,6 +57,7 @@ export class OutboxWorker {
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private kicked = false;
+  private busy: () => boolean = () => false;
 
   constructor(
     private readonly ctx: WorkerContext,
@@ -82,8 +83,18 @@ export class OutboxWorker {
     this.wake?.();
   }
 
+  /**
+   * Requests first: while `busy()` says requests are being answered, the running worker waits for a gap
+   * and takes at most one batch per `pollMs`, one message at a time (one pooled connection). Under a
+   * burst the answers keep their speed and do not depend on what the queued jobs turn out to cost
+   * (an existing account's letter or nothing: SPEC §7 rule 6); the letters follow once it passes.
+   */
+  yieldWhile(busy: () => boolean): void {
+    this.busy = busy;
+  }
+
   /** Claims and handles one batch; returns how many messages it took. */
-  async runOnce(): Promise<number> {
+  async runOnce(oneAtATime = false): Promise<number> {
     const { store, clock } = this.ctx;
     const now = clock.now();
     const batch = await claimDueMessages(store.db, store.dialect, iso(now), iso(addMs(now, this.options.lockMs)), this.options.batchSize);
@@ -97,16 +108,16 @@ export class OutboxWorker {
       });
     }, Math.max(100, Math.floor(this.options.lockMs / 3)));
     renewal.unref();
+    const handleHeld = async (message: OutboxMessage) => {
+      try {
+        await this.handle(message);
+      } finally {
+        held.delete(message.id);
+      }
+    };
     try {
-      await Promise.all(
-        batch.map(async (message) => {
-          try {
-            await this.handle(message);
-          } finally {
-            held.delete(message.id);
-          }
-        }),
-      );
+      if (oneAtATime) for (const message of batch) await handleHeld(message);
+      else await Promise.all(batch.map(handleHeld));
     } finally {
       clearInterval(renewal);
     }
@@ -127,7 +138,7 @@ export class OutboxWorker {
     while (this.running) {
       let handled = 0;
       try {
-        handled = await this.runOnce();
+        handled = await this.runOnce(await this.gap());
         if (failures > 0) this.ctx.logger.info({ failures }, 'outbox: claiming again');
         failures = 0;
       } catch (error) {
@@ -138,6 +149,16 @@ export class OutboxWorker {
         await this.idle(failures === 0 ? this.options.pollMs : Math.min(this.options.pollMs * 2 ** failures, Math.max(this.options.pollMs, 5000)));
       }
     }
+  }
+
+  /** Waits while requests are busy, at most `pollMs`; true when it gave up waiting (still busy). */
+  private async gap(): Promise<boolean> {
+    const deadline = performance.now() + this.options.pollMs;
+    while (this.busy()) {
+      if (!this.running || performance.now() >= deadline) return true;
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    return false;
   }
 
   private idle(delayMs: number): Promise<void> {

@@ -33,14 +33,16 @@ function limiter(limit: number) {
 
 export async function createArgon2Hasher(concurrency = os.availableParallelism()): Promise<PasswordHasher> {
   const run = limiter(Math.max(1, concurrency));
-  // A real hash of a throwaway secret, so the dummy verification costs exactly what a real one does.
-  const dummyHash = await hash('latchkey-dummy-password', ARGON2_OPTIONS);
+  // A real hash of a throwaway secret, so the dummy verification costs exactly what a real one does. It is
+  // computed on the threadpool while start-up goes on (nothing waits for it but the first dummy check).
+  const dummyHash = hash('latchkey-dummy-password', ARGON2_OPTIONS);
+  dummyHash.catch(() => undefined);
   const check = (stored: string, password: string) => run(() => verify(stored, password)).catch(() => false);
   return {
     hash: (password) => run(() => hash(password, ARGON2_OPTIONS)),
     verify: check,
     verifyDummy: async (password) => {
-      await check(dummyHash, password);
+      await check(await dummyHash, password);
       return false;
     },
   };
