@@ -287,6 +287,13 @@ async function main() {
   }
 
   const env = { ...process.env };
+  // Tests that spawn `latchkey` (CLI, crash/restart, two nodes) run the same bundle `npm start` runs: one
+  // precompiled file starts in well under a second, where tsx compiles the sources again in every process.
+  // bin/latchkey.js falls back to the sources by itself if src/ changes after this build.
+  if (env.LATCHKEY_FROM_SOURCE !== '1') {
+    const built = spawnSync(process.execPath, [path.join(repoRoot, 'scripts', 'build.js')], { stdio: 'inherit' });
+    if (built.status !== 0) throw new Error('npm run build failed');
+  }
   if (!env.LATCHKEY_TEST_PG_URL) env.LATCHKEY_TEST_PG_URL = await startPostgres();
 
   const nodeArgs = ['--import', 'tsx', '--test'];
