@@ -18,10 +18,11 @@ export async function findAccountByIdentifier(db: Executor, identifier: Identifi
   return db.selectFrom('accounts').selectAll().where(column, '=', identifier.key).executeTakeFirst();
 }
 
-export async function setPasswordHash(db: Executor, accountId: string, hash: string, at: string): Promise<void> {
+/** Stores a new password hash; `clearMustChange` also lifts "must change at next sign-in" in the same statement. */
+export async function setPasswordHash(db: Executor, accountId: string, hash: string, at: string, clearMustChange = false): Promise<void> {
   await db
     .updateTable('accounts')
-    .set({ password_hash: hash, password_changed_at: at, updated_at: at })
+    .set({ password_hash: hash, password_changed_at: at, updated_at: at, ...(clearMustChange ? { must_change_password: 0 } : {}) })
     .where('id', '=', accountId)
     .execute();
 }
