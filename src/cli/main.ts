@@ -10,7 +10,7 @@ import { startServer } from '../main.js';
 import { openStore } from '../store/db.js';
 import { migrateToLatest } from '../store/migrations/index.js';
 import { runDemo } from './demo.js';
-import { addPortal, addUser, setPasswordByOperator } from '../flows/operator.js';
+import { addPortal, addUser, setPasswordByOperator, signInMethodsByOperator, unlinkByOperator } from '../flows/operator.js';
 
 const USAGE = `Usage: latchkey <command>
   start                                   migrate if needed, then serve
@@ -19,6 +19,8 @@ const USAGE = `Usage: latchkey <command>
   user add --login <l> [--email <e>] [--phone <p>] [--name <n>] [--locale ru|en]
            [--password-stdin] [--portal <slug>[:admin]]...
   user set-password <login> --password-stdin
+  user sign-in-methods <login>            password and linked social sign-ins of an account
+  user unlink <login> --provider <id>     unlink a social sign-in (never the last way in)
   demo                                    add demo portals and accounts, print how to sign in`;
 
 class UsageError extends Error {}
@@ -111,6 +113,25 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     const password = await readStdin();
     await withDeps(config, (deps) => setPasswordByOperator(deps, login, password));
     console.log(`password of ${login} set; their sessions were signed out`);
+    return 0;
+  }
+  if (command === 'user' && sub === 'sign-in-methods') {
+    const login = rest[0];
+    if (!login) throw new UsageError('user sign-in-methods needs <login>');
+    const { methods, identities } = await withDeps(config, (deps) => signInMethodsByOperator(deps, login));
+    console.log(`password: ${methods.password ? 'set' : 'not set'}`);
+    for (const identity of identities) {
+      console.log(`${identity.provider}: ${identity.issuer} ${identity.subject}${identity.email ? ` <${identity.email}>` : ''}, linked ${identity.created_at}, last used ${identity.last_used_at ?? 'never'}`);
+    }
+    return 0;
+  }
+  if (command === 'user' && sub === 'unlink') {
+    const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { provider: { type: 'string' } } });
+    const login = positionals[0];
+    if (!login || !values.provider) throw new UsageError('user unlink needs <login> and --provider <id>');
+    const provider = values.provider;
+    const count = await withDeps(config, (deps) => unlinkByOperator(deps, login, provider));
+    console.log(`${count} ${provider} sign-in(s) unlinked from ${login}`);
     return 0;
   }
   throw new UsageError(`unknown command: ${argv.join(' ')}`);

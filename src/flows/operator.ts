@@ -6,7 +6,9 @@ import { AppError } from '../kernel/errors.js';
 import { findAccountByIdentifier, insertAccount } from '../store/accounts.repo.js';
 import { insertAuditEvent } from '../store/audit.repo.js';
 import { findPortalBySlug, insertPortal, upsertMembership } from '../store/portals.repo.js';
-import type { Account, Portal } from '../store/schema.js';
+import type { Account, Portal, SocialIdentity } from '../store/schema.js';
+import { listSocialIdentities } from '../store/social-identities.repo.js';
+import { listSignInMethods, unlinkSocialIdentity, type SignInMethods } from './sign-in-methods.js';
 import type { FlowContext } from './context.js';
 import { applyPasswordChange, hashNewPassword } from './password-change.js';
 
@@ -118,4 +120,23 @@ export async function setPasswordByOperator(ctx: FlowContext, login: string, pas
     applyPasswordChange(ctx, tx, { account, hash, actorKind: 'operator', actorAccountId: null, ip: null }),
   );
   return account;
+}
+
+/** `latchkey user sign-in-methods <login>`: how an account can sign in, for support. */
+export async function signInMethodsByOperator(ctx: FlowContext, login: string): Promise<{ account: Account; methods: SignInMethods; identities: SocialIdentity[] }> {
+  const account = await findAccountByIdentifier(ctx.store.db, { kind: 'login', key: loginKey(login) });
+  if (!account) throw new AppError('not_found', { field: 'login' }, `no account with login ${login}`);
+  return { account, methods: await listSignInMethods(ctx.store.db, ctx.social, account), identities: await listSocialIdentities(ctx.store.db, account.id) };
+}
+
+/**
+ * `latchkey user unlink <login> --provider <id>`: support unlinks a social identity the person lost (or that
+ * someone took over); the last way in is still refused, so set a password first. Audited as the operator.
+ */
+export async function unlinkByOperator(ctx: FlowContext, login: string, provider: string): Promise<number> {
+  const { account, identities } = await signInMethodsByOperator(ctx, login);
+  const targets = identities.filter((identity) => identity.provider === provider);
+  if (targets.length === 0) throw new AppError('not_found', { field: 'provider' }, `${login} has no ${provider} sign-in`);
+  for (const identity of targets) await unlinkSocialIdentity(ctx, { accountId: account.id, identityId: identity.id, actorKind: 'operator' }, undefined);
+  return targets.length;
 }

@@ -46,7 +46,12 @@ export async function listSignInMethods(db: Executor, providers: SocialProviders
  * Unlinks a social identity from the signed-in account. The last way in (no password and no other
  * identity) is refused; the account row is locked meanwhile so two unlinks at once cannot both pass.
  */
-export async function unlinkSocialIdentity(ctx: FlowContext, input: { accountId: string; identityId: string }, meta: RequestMeta): Promise<void> {
+export async function unlinkSocialIdentity(
+  ctx: FlowContext,
+  input: { accountId: string; identityId: string; actorKind?: 'self' | 'operator' },
+  meta: RequestMeta | undefined,
+): Promise<void> {
+  const operator = input.actorKind === 'operator';
   await ctx.store.db.transaction().execute(async (tx) => {
     await lockAccount(tx, ctx.store.dialect, input.accountId);
     const account = await findAccountById(tx, input.accountId);
@@ -59,12 +64,12 @@ export async function unlinkSocialIdentity(ctx: FlowContext, input: { accountId:
     await insertAuditEvent(tx, {
       id: newId(ctx.random),
       at: iso(ctx.clock.now()),
-      actor_account_id: account.id,
-      actor_kind: 'self',
+      actor_account_id: operator ? null : account.id,
+      actor_kind: operator ? 'operator' : 'self',
       action: 'social.unlinked',
       target_account_id: account.id,
       portal_id: null,
-      ip: meta.ip,
+      ip: meta?.ip ?? null,
       detail: target.provider,
     });
   });

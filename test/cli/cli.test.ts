@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { buildDeps } from '../../src/deps.js';
 import { loadConfig } from '../../src/config.js';
 import { signIn } from '../../src/flows/sign-in.js';
+import { insertSocialIdentity } from '../../src/store/social-identities.repo.js';
 import { DIALECTS } from '../support/app.js';
 import { createTestDatabase } from '../support/pg.js';
 import pino from 'pino';
@@ -98,6 +99,38 @@ for (const dialect of DIALECTS) {
       const badSetting = await latchkey({ ...env, LATCHKEY_EDITION: 'cluod' }, ['migrate']);
       assert.equal(badSetting.code, 1);
       assert.match(badSetting.stderr, /latchkey: LATCHKEY_EDITION: "cluod" is not one of cloud, box/);
+    });
+
+    it('support lists and unlinks social sign-ins, never the last way in', async () => {
+      const added = await latchkey(env, ['user', 'add', '--login', 'vera', '--email', 'vera@example.com']);
+      assert.equal(added.code, 0, added.stderr);
+      const deps = await buildDeps(loadConfig(env), { logger: pino({ level: 'silent' }) });
+      try {
+        const vera = await deps.store.db.selectFrom('accounts').select('id').where('login_key', '=', 'vera').executeTakeFirstOrThrow();
+        const at = new Date().toISOString();
+        for (const [id, provider, issuer] of [['i-vk', 'vk', 'https://id.vk.com'], ['i-ya', 'yandex', 'https://oauth.yandex.ru']] as const) {
+          await insertSocialIdentity(deps.store.db, { id, account_id: vera.id, provider, issuer, subject: `${provider}-42`, email: null, created_at: at, last_used_at: null });
+        }
+      } finally {
+        await deps.close();
+      }
+      const listed = await latchkey(env, ['user', 'sign-in-methods', 'vera']);
+      assert.equal(listed.code, 0, listed.stderr);
+      assert.match(listed.stdout, /^password: not set$/m);
+      assert.match(listed.stdout, /^vk: https:\/\/id\.vk\.com vk-42/m);
+      assert.match(listed.stdout, /^yandex: https:\/\/oauth\.yandex\.ru yandex-42/m);
+      const unlinked = await latchkey(env, ['user', 'unlink', 'vera', '--provider', 'vk']);
+      assert.equal(unlinked.code, 0, unlinked.stderr);
+      assert.match(unlinked.stdout, /1 vk sign-in\(s\) unlinked from vera/);
+      const last = await latchkey(env, ['user', 'unlink', 'vera', '--provider', 'yandex']);
+      assert.equal(last.code, 1);
+      assert.match(last.stderr, /latchkey: last_sign_in_method/);
+      const none = await latchkey(env, ['user', 'unlink', 'vera', '--provider', 'vk']);
+      assert.equal(none.code, 1);
+      assert.match(none.stderr, /has no vk sign-in/);
+      const after = await latchkey(env, ['user', 'sign-in-methods', 'vera']);
+      assert.doesNotMatch(after.stdout, /^vk:/m);
+      assert.match(after.stdout, /^yandex:/m);
     });
 
     it('demo prints accounts that can sign in, and can run again', async () => {
