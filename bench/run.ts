@@ -34,7 +34,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
+import { freeLoopbackPort } from '../scripts/free-port.js';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -181,18 +181,6 @@ async function runJsonChild<T>(nodeArgs: string[], env: NodeJS.ProcessEnv, timeo
   if (code !== 0) throw new Error(`${nodeArgs.join(' ')} exited with ${code}:\n${stderr.trim()}`);
   const line = stdout.trim().split('\n').pop() ?? '';
   return JSON.parse(line) as T;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, HOST, () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -720,9 +708,9 @@ async function main(): Promise<void> {
   await postgres.createDatabase('betterauth');
   const latchkeyDb = postgres.url('latchkey');
   const betterAuthDb = postgres.url('betterauth');
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const env = childEnv(dataDir, port, latchkeyDb);
-  const baPort = await freePort();
+  const baPort = await freeLoopbackPort();
   const baEnv: NodeJS.ProcessEnv = { ...childEnv(dataDir, baPort, latchkeyDb), BENCH_DATABASE_URL: betterAuthDb, BENCH_PORT: String(baPort), BENCH_PASSWORD };
   const baScript = path.join(BETTER_AUTH_DIR, 'server.mjs');
 

@@ -9,10 +9,10 @@
 // If LATCHKEY_TEST_PG_URL is already set, that server is used and none is started.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PgCluster } from '../scripts/pg-cluster.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const testRoot = path.join(repoRoot, 'test');
@@ -67,118 +67,17 @@ function run(cmd, args, opts = {}) {
 // ---------------------------------------------------------------------------
 // PostgreSQL
 
-function isExecutable(file) {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
-
-function which(name) {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (dir && isExecutable(path.join(dir, name))) return path.join(dir, name);
-  }
-  return null;
-}
-
-// The directory holding initdb, pg_ctl and postgres together.
-function findPgBinDir() {
-  const onPath = which('initdb');
-  if (onPath) {
-    // /usr/local/bin/initdb may be a symlink; its target's directory has all three.
-    const real = fs.realpathSync(onPath);
-    for (const dir of [path.dirname(real), path.dirname(onPath)]) {
-      if (isExecutable(path.join(dir, 'pg_ctl'))) return dir;
-    }
-  }
-  const base = '/usr/lib/postgresql';
-  let versions = [];
-  try {
-    versions = fs.readdirSync(base);
-  } catch {
-    // not installed
-  }
-  versions.sort((a, b) => b.localeCompare(a, 'en', { numeric: true }));
-  for (const v of versions) {
-    const dir = path.join(base, v, 'bin');
-    if (isExecutable(path.join(dir, 'initdb')) && isExecutable(path.join(dir, 'pg_ctl'))) return dir;
-  }
-  return null;
-}
-
-function userExists(name) {
-  return spawnSync('id', ['-u', name], { stdio: 'ignore' }).status === 0;
-}
-
-function shellQuote(s) {
-  return `'${String(s).replace(/'/g, `'\\''`)}'`;
-}
-
-// PostgreSQL refuses to run as root: when we are root, run its tools as an unprivileged user.
-function pickPgUser() {
-  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return null;
-  if (userExists('postgres')) return 'postgres';
-  const fallback = 'latchkey-pg';
-  if (!userExists(fallback)) {
-    const r = spawnSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', fallback], {
-      encoding: 'utf8',
-    });
-    if (r.status !== 0) throw new Error(`cannot create user ${fallback}: ${(r.stderr || r.error?.message || '').trim()}`);
-  }
-  return fallback;
-}
-
-// Turns [cmd, ...args] into a command line that runs as `user` (or as ourselves if user is null).
-function asUser(user, cmd, args) {
-  if (!user) return [cmd, args];
-  if (which('runuser')) return ['runuser', ['-u', user, '--', cmd, ...args]];
-  if (which('setpriv')) {
-    const uid = spawnSync('id', ['-u', user], { encoding: 'utf8' }).stdout.trim();
-    const gid = spawnSync('id', ['-g', user], { encoding: 'utf8' }).stdout.trim();
-    return ['setpriv', [`--reuid=${uid}`, `--regid=${gid}`, '--init-groups', '--', cmd, ...args]];
-  }
-  return ['su', ['-s', '/bin/sh', user, '-c', [cmd, ...args].map(shellQuote).join(' ')]];
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-let pg = null; // { binDir, dir, dataDir, user } once a cluster directory exists
+let cluster = null; // the run's PgCluster once its folder exists
 let cleanedUp = false;
 
 // Synchronous so it can also run from the 'exit' handler.
 function cleanup() {
-  if (cleanedUp || !pg) return;
+  if (cleanedUp || !cluster) return;
   cleanedUp = true;
-  const { binDir, dir, dataDir, user } = pg;
-  if (fs.existsSync(path.join(dataDir, 'postmaster.pid'))) {
-    const [cmd, args] = asUser(user, path.join(binDir, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
-    const r = spawnSync(cmd, args, { cwd: dir, stdio: 'ignore', timeout: 30_000 });
-    if (r.status !== 0) {
-      // Last resort: signal the postmaster directly (SIGQUIT = immediate shutdown).
-      try {
-        const pid = Number(fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-        if (pid > 0) process.kill(pid, 'SIGQUIT');
-      } catch {
-        // already gone
-      }
-    }
-  }
   try {
-    fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
+    cluster.destroy();
   } catch (err) {
-    process.stderr.write(`latchkey test runner: could not remove ${dir}: ${err.message}\n`);
+    process.stderr.write(`latchkey test runner: could not remove ${cluster.dir}: ${err.message}\n`);
   }
 }
 
@@ -190,62 +89,17 @@ function checkAborted() {
 }
 
 async function startPostgres() {
-  const binDir = findPgBinDir();
-  if (!binDir) {
-    throw new Error(
-      'PostgreSQL binaries not found (no initdb on PATH or under /usr/lib/postgresql/*/bin); install the `postgresql` package or set LATCHKEY_TEST_PG_URL',
-    );
-  }
-  const user = pickPgUser();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-pg-'));
-  const dataDir = path.join(dir, 'data');
-  const logFile = path.join(dir, 'log');
-  pg = { binDir, dir, dataDir, user };
-  fs.chmodSync(dir, 0o700); // postgres insists the data/socket area is private
-  if (user) {
-    const r = spawnSync('chown', ['-R', `${user}:`, dir], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`chown ${dir} failed: ${(r.stderr || '').trim()}`);
-  }
-  // cwd: the tmp dir, because the postgres user may not be able to enter the repo.
-  const pgRun = (tool, args) => {
-    const [cmd, fullArgs] = asUser(user, path.join(binDir, tool), args);
-    return run(cmd, fullArgs, { cwd: dir });
-  };
-
-  const initArgs = ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8'];
-  let r = await pgRun('initdb', [...initArgs, '--locale=C.UTF-8']);
+  // Registered before anything slow, so a signal or a failure at any step still removes it; its tools run
+  // through `run`, so a signal reaches them.
+  cluster = new PgCluster({ settings: '-c max_connections=200', run: (cmd, args, cwd) => run(cmd, args, { cwd }) });
+  await cluster.init();
   checkAborted();
-  if (r.status !== 0) {
-    fs.rmSync(dataDir, { recursive: true, force: true });
-    r = await pgRun('initdb', [...initArgs, '--no-locale']);
-    checkAborted();
-  }
-  if (r.status !== 0) throw new Error(`initdb failed:\n${r.output}`);
-
-  // The port is free when we look; if someone grabs it before postgres does, try another.
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    const opts = [
-      `-h 127.0.0.1 -p ${port} -k ${dir}`,
-      '-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200',
-    ].join(' ');
-    r = await pgRun('pg_ctl', ['-D', dataDir, '-l', logFile, '-w', '-t', '60', '-o', opts, 'start']);
-    checkAborted();
-    if (r.status === 0) {
-      const version = spawnSync(path.join(binDir, 'postgres'), ['--version'], { encoding: 'utf8' }).stdout?.trim();
-      process.stderr.write(
-        `latchkey test runner: ${version || 'PostgreSQL'} on 127.0.0.1:${port} (data in ${dir}, run as ${user ?? os.userInfo().username})\n`,
-      );
-      return `postgres://postgres@127.0.0.1:${port}/postgres`;
-    }
-    let log = '';
-    try {
-      log = fs.readFileSync(logFile, 'utf8');
-    } catch {
-      // no log written
-    }
-    if (attempt >= 3) throw new Error(`pg_ctl start failed:\n${r.output}\n--- server log ---\n${log}`);
-  }
+  await cluster.start();
+  checkAborted();
+  process.stderr.write(
+    `latchkey test runner: ${cluster.version} on 127.0.0.1:${cluster.port} (data in ${cluster.dir}, run as ${cluster.user ?? os.userInfo().username})\n`,
+  );
+  return cluster.url();
 }
 
 // ---------------------------------------------------------------------------

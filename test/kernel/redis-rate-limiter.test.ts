@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import net from 'node:net';
+import { freeLoopbackPort } from '../../scripts/free-port.js';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -122,12 +122,7 @@ describe('RedisRateLimiter (real redis-server)', () => {
 
   it('falls back to per-process limits at once when Redis is unreachable, logging once', async () => {
     // A port nobody listens on.
-    const closedPort = await new Promise<number>((resolve) => {
-      const server = net.createServer().listen(0, '127.0.0.1', () => {
-        const { port } = server.address() as net.AddressInfo;
-        server.close(() => resolve(port));
-      });
-    });
+    const closedPort = await freeLoopbackPort();
     const down = limiter(`redis://127.0.0.1:${closedPort}`);
     const limit = { max: 2, windowMs: 60_000 };
     const started = Date.now();

@@ -21,7 +21,7 @@ import { sha256 } from '../../src/kernel/crypto.js';
 import { openStore, type Store } from '../../src/store/db.js';
 import { seedAccount, startTestApp } from '../support/app.js';
 import { createTestDatabase } from '../support/pg.js';
-import { freePort } from '../support/pg-cluster.js';
+import { freeLoopbackPort } from '../../scripts/free-port.js';
 import { waitUntil } from '../support/wait.js';
 import { MailSink, tokenIn, type SunkMail } from './helpers/mail-sink.js';
 
@@ -91,7 +91,7 @@ describe('server killed with SIGKILL while letters are queued, restarted on the 
     for (let i = 0; i < LETTERS; i += 1) await seedAccount(seeder.deps, { login: login(i), email: email(i), password: undefined });
     await seeder.close();
     store = openStore(db.url);
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     baseUrl = `http://127.0.0.1:${port}`;
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-crash-'));
     server = new ServerProcess({

@@ -1,5 +1,5 @@
 // Issue 6, fault c: PostgreSQL stops (pg_ctl stop -m fast) and starts again while requests flow.
-// The app runs on its own throwaway cluster (test/support/pg-cluster.ts), so stopping it disturbs no one.
+// The app runs on its own throwaway cluster (scripts/pg-cluster.js), so stopping it disturbs no one.
 // While the database is gone: /readyz is 503, API calls and forms answer 503 `unavailable` (never a 500),
 // the process does not crash (an idle or checked-out pg client losing its server emits 'error').
 // Once it is back: the app recovers by itself, and letters queued before the outage are all delivered,
@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { sql } from 'kysely';
 import { PASSWORD, seedAccount, startTestApp, type TestApp } from '../support/app.js';
-import { PgCluster } from '../support/pg-cluster.js';
+import { PgCluster } from '../../scripts/pg-cluster.js';
 import { waitUntil } from '../support/wait.js';
 import { MailSink } from './helpers/mail-sink.js';
 
@@ -38,7 +38,7 @@ describe('PostgreSQL stopped and started under load', () => {
     sink = new MailSink();
     t = await startTestApp({
       dialect: 'sqlite', // the env below points the app at the private cluster instead
-      env: { LATCHKEY_DATABASE_URL: cluster.url, LATCHKEY_SMTP_URL: await sink.start(), LATCHKEY_RATE_LIMITS: 'off' },
+      env: { LATCHKEY_DATABASE_URL: cluster.url(), LATCHKEY_SMTP_URL: await sink.start(), LATCHKEY_RATE_LIMITS: 'off' },
       workerOptions: { pollMs: 50, backoffBaseMs: 100, backoffMaxMs: 1000, lockMs: 5000 },
     });
     await seedAccount(t.deps, { login: 'ivan', email: 'ivan@example.com' });
@@ -49,7 +49,7 @@ describe('PostgreSQL stopped and started under load', () => {
     process.off('uncaughtException', onUncaught);
     await t?.close();
     await sink?.stop();
-    await cluster?.destroy();
+    cluster?.destroy();
   });
 
   test('503 unavailable while it is down, recovery by itself, queued letters all delivered once', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
+import { freeLoopbackPort } from '../../scripts/free-port.js';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -46,18 +46,6 @@ interface Reply {
   body: Record<string, unknown>;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /**
  * One HTTP request to a node. `from` picks the loopback source address (127.0.0.0/8 is all ours), so
  * tests can act as different clients without touching the per-IP limits of the others.
@@ -90,7 +78,7 @@ function call(node: Node, method: string, urlPath: string, options: { body?: unk
 }
 
 async function startNode(name: string, env: Record<string, string>): Promise<Node> {
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `latchkey-${name}-`));
   const childEnv: Record<string, string | undefined> = { ...process.env, ...env, LATCHKEY_PORT: String(port), LATCHKEY_HOST: '127.0.0.1', LATCHKEY_DATA_DIR: dataDir };
   delete childEnv.NODE_ENV;

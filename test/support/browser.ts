@@ -1,4 +1,4 @@
-import net from 'node:net';
+import { freeLoopbackPort } from '../../scripts/free-port.js';
 import { chromium, type Browser } from 'playwright-core';
 import { startTestApp, type TestApp, type TestAppOptions } from './app.js';
 
@@ -21,22 +21,7 @@ export async function launchBrowser(): Promise<Browser> {
 }
 
 /** A free TCP port on the loopback interface (there is a small window in which someone else may take it). */
-export async function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      if (address === null || typeof address === 'string') {
-        server.close();
-        reject(new Error('no port from listen'));
-        return;
-      }
-      server.close(() => resolve(address.port));
-    });
-  });
-}
+export { freeLoopbackPort };
 
 export interface ServedAppOptions extends Omit<TestAppOptions, 'env'> {
   /** Where letters go (`smtp://…`); unset = the development outbox. */

@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import { freeLoopbackPort } from '../../scripts/free-port.js';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -28,18 +29,6 @@ function findRedisServer(): string {
     }
   }
   throw new Error('redis-server not found on PATH: install the Debian package `redis-server` (.ci/run does) to run the shared rate-limit tests');
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** One PING over a raw socket; true on +PONG. */
@@ -73,7 +62,7 @@ export async function startRedis(): Promise<TestRedis> {
   let lastOutput = '';
   // The port is free when we look; if someone takes it first, the server exits and we try another.
   for (let attempt = 1; attempt <= 3; attempt++) {
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning'], {
       cwd: dir,
       stdio: ['ignore', 'pipe', 'pipe'],
