@@ -1,9 +1,8 @@
 import { iso } from '../kernel/clock.js';
-import { newId } from '../kernel/crypto.js';
 import { AppError } from '../kernel/errors.js';
 import type { Limit } from '../kernel/rate-limiter.js';
 import { findAccountById } from '../store/accounts.repo.js';
-import { insertAuditEvent } from '../store/audit.repo.js';
+import { recordAudit } from './audit.js';
 import type { Executor } from '../store/db.js';
 import type { Account } from '../store/schema.js';
 import { adminLinkLetter, adminLinkSms, type AdminLinkKind } from '../ui/admin-letters.js';
@@ -71,16 +70,15 @@ export async function sendAdminRecovery(ctx: FlowContext, actor: AdminActor, tar
   if (!account || account.status !== 'active') throw new AppError('not_found');
   const sentAt = await ctx.store.db.transaction().execute(async (tx) => {
     const at = await issueAdminLink(ctx, tx, { account, portalId: actor.portal.id, portalTitle: actor.portal.title, channel, kind: 'admin' });
-    await insertAuditEvent(tx, {
-      id: newId(ctx.random),
-      at: iso(at),
-      actor_account_id: actor.account.id,
-      actor_kind: 'admin',
+    await recordAudit(ctx, tx, {
       action: 'admin.recovery_link.sent',
-      target_account_id: account.id,
-      portal_id: actor.portal.id,
+      actorKind: 'admin',
+      actorAccountId: actor.account.id,
+      targetAccountId: account.id,
+      portalId: actor.portal.id,
       ip: actor.ip,
       detail: channel,
+      at,
     });
     return at;
   });

@@ -1,8 +1,6 @@
-import { iso } from '../kernel/clock.js';
-import { newId } from '../kernel/crypto.js';
 import { AppError } from '../kernel/errors.js';
 import { findAccountById, setMustChangePassword } from '../store/accounts.repo.js';
-import { insertAuditEvent } from '../store/audit.repo.js';
+import { recordAudit } from './audit.js';
 import type { AdminActor } from './admin-access.js';
 import { requireMember } from './admin-access.js';
 import type { FlowContext } from './context.js';
@@ -30,14 +28,12 @@ export async function setPasswordByAdmin(
   await ctx.store.db.transaction().execute(async (tx) => {
     await applyPasswordChange(ctx, tx, { account, hash, actorKind: 'admin', actorAccountId: actor.account.id, ip: actor.ip, portalId: actor.portal.id });
     await setMustChangePassword(tx, account.id, input.mustChange === true);
-    await insertAuditEvent(tx, {
-      id: newId(ctx.random),
-      at: iso(ctx.clock.now()),
-      actor_account_id: actor.account.id,
-      actor_kind: 'admin',
+    await recordAudit(ctx, tx, {
       action: 'admin.password.set',
-      target_account_id: account.id,
-      portal_id: actor.portal.id,
+      actorKind: 'admin',
+      actorAccountId: actor.account.id,
+      targetAccountId: account.id,
+      portalId: actor.portal.id,
       ip: actor.ip,
       detail: input.mustChange ? 'must_change' : null,
     });

@@ -1,10 +1,9 @@
 import { isValidLogin, loginKey } from '../domain/identifiers.js';
 import { limits } from '../domain/limits.js';
 import { iso } from '../kernel/clock.js';
-import { newId } from '../kernel/crypto.js';
 import { AppError } from '../kernel/errors.js';
 import { findAccountById, findAccountByIdentifier, lockAccount, setLogin } from '../store/accounts.repo.js';
-import { insertAuditEvent } from '../store/audit.repo.js';
+import { recordAudit } from './audit.js';
 import type { Account } from '../store/schema.js';
 import type { FlowContext, RequestMeta } from './context.js';
 import { enforce } from './limits.js';
@@ -36,17 +35,7 @@ export async function createLoginAndPassword(
       const at = iso(ctx.clock.now());
       if (renaming) {
         await setLogin(tx, account.id, wanted, at);
-        await insertAuditEvent(tx, {
-          id: newId(ctx.random),
-          at,
-          actor_account_id: account.id,
-          actor_kind: 'self',
-          action: 'login.changed',
-          target_account_id: account.id,
-          portal_id: null,
-          ip: meta.ip,
-          detail: null,
-        });
+        await recordAudit(ctx, tx, { action: 'login.changed', actorKind: 'self', actorAccountId: account.id, targetAccountId: account.id, ip: meta.ip });
       }
       // Kills outstanding tokens (a login change is a contact change, SPEC §7 rule 5), keeps this session, sends the notice.
       await applyPasswordChange(ctx, tx, { account: { ...account, login: wanted }, hash, actorKind: 'self', actorAccountId: account.id, ip: meta.ip, keepSessionHash: input.sessionHash });

@@ -3,7 +3,7 @@ import { iso } from '../kernel/clock.js';
 import { newId } from '../kernel/crypto.js';
 import { AppError } from '../kernel/errors.js';
 import { findAccountByIdentifier, findFreeLogin, insertAccount } from '../store/accounts.repo.js';
-import { insertAuditEvent } from '../store/audit.repo.js';
+import { recordAudit } from './audit.js';
 import { findMember, type MemberRow } from '../store/admin.repo.js';
 import { upsertMembership } from '../store/portals.repo.js';
 import type { Locale } from '../domain/locale.js';
@@ -54,7 +54,7 @@ export async function inviteEmployee(ctx: FlowContext, actor: AdminActor, input:
 
   await ctx.store.db.transaction().execute(async (tx) => {
     const audit = (action: string, target: string) =>
-      insertAuditEvent(tx, { id: newId(ctx.random), at, actor_account_id: actor.account.id, actor_kind: 'admin', action, target_account_id: target, portal_id: actor.portal.id, ip: actor.ip, detail: role });
+      recordAudit(ctx, tx, { action, actorKind: 'admin', actorAccountId: actor.account.id, targetAccountId: target, portalId: actor.portal.id, ip: actor.ip, detail: role, at: now });
     if (existing && existingMember?.membership === 'invited') {
       // Invited before and never came: a fresh link, the older one dies.
       await issueAdminLink(ctx, tx, { account: existing, portalId: actor.portal.id, portalTitle: actor.portal.title, channel: email ? 'email' : 'phone', kind: 'invite' });

@@ -4,7 +4,7 @@ import { iso } from '../kernel/clock.js';
 import { newId } from '../kernel/crypto.js';
 import { AppError } from '../kernel/errors.js';
 import { findAccountByIdentifier, insertAccount } from '../store/accounts.repo.js';
-import { insertAuditEvent } from '../store/audit.repo.js';
+import { recordAudit } from './audit.js';
 import { findPortalBySlug, insertPortal, upsertMembership } from '../store/portals.repo.js';
 import type { Account, Portal, SocialIdentity } from '../store/schema.js';
 import { listSocialIdentities } from '../store/social-identities.repo.js';
@@ -96,17 +96,7 @@ export async function addUser(ctx: FlowContext, input: NewUserInput): Promise<Ac
     for (const [i, portal] of portals.entries()) {
       await upsertMembership(tx, { account_id: account.id, portal_id: portal.id, role: input.portals?.[i]?.role ?? 'employee', status: 'active', created_at: at });
     }
-    await insertAuditEvent(tx, {
-      id: newId(ctx.random),
-      at,
-      actor_account_id: null,
-      actor_kind: 'operator',
-      action: 'account.created',
-      target_account_id: account.id,
-      portal_id: null,
-      ip: null,
-      detail: null,
-    });
+    await recordAudit(ctx, tx, { action: 'account.created', actorKind: 'operator', targetAccountId: account.id });
   });
   return account;
 }

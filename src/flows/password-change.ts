@@ -1,9 +1,8 @@
 import { checkPassword, normalizePassword } from '../domain/password-policy.js';
 import { iso } from '../kernel/clock.js';
-import { newId } from '../kernel/crypto.js';
 import { AppError } from '../kernel/errors.js';
 import { setPasswordHash } from '../store/accounts.repo.js';
-import { insertAuditEvent } from '../store/audit.repo.js';
+import { recordAudit } from './audit.js';
 import type { Executor } from '../store/db.js';
 import { revokeAccountTokens } from '../store/recovery-tokens.repo.js';
 import type { Account } from '../store/schema.js';
@@ -55,15 +54,13 @@ export async function applyPasswordChange(ctx: Pick<FlowContext, 'clock' | 'rand
       ...passwordChangedLetter(account.locale, account.login, now, recoverUrl),
     });
   }
-  await insertAuditEvent(tx, {
-    id: newId(ctx.random),
-    at,
-    actor_account_id: change.actorAccountId,
-    actor_kind: change.actorKind,
+  await recordAudit(ctx, tx, {
     action: 'password.changed',
-    target_account_id: account.id,
-    portal_id: change.portalId ?? null,
+    actorKind: change.actorKind,
+    actorAccountId: change.actorAccountId,
+    targetAccountId: account.id,
+    portalId: change.portalId,
     ip: change.ip,
-    detail: null,
+    at: now,
   });
 }

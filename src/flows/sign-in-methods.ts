@@ -1,8 +1,6 @@
-import { iso } from '../kernel/clock.js';
-import { newId } from '../kernel/crypto.js';
 import { AppError } from '../kernel/errors.js';
 import { findAccountById, lockAccount } from '../store/accounts.repo.js';
-import { insertAuditEvent } from '../store/audit.repo.js';
+import { recordAudit } from './audit.js';
 import type { Executor } from '../store/db.js';
 import type { Account } from '../store/schema.js';
 import { deleteSocialIdentity, listSocialIdentities } from '../store/social-identities.repo.js';
@@ -61,15 +59,12 @@ export async function unlinkSocialIdentity(
     if (!target) throw new AppError('not_found');
     if (account.password_hash === null && identities.length === 1) throw new AppError('last_sign_in_method');
     await deleteSocialIdentity(tx, account.id, target.id);
-    await insertAuditEvent(tx, {
-      id: newId(ctx.random),
-      at: iso(ctx.clock.now()),
-      actor_account_id: operator ? null : account.id,
-      actor_kind: operator ? 'operator' : 'self',
+    await recordAudit(ctx, tx, {
       action: 'social.unlinked',
-      target_account_id: account.id,
-      portal_id: null,
-      ip: meta?.ip ?? null,
+      actorKind: operator ? 'operator' : 'self',
+      actorAccountId: operator ? null : account.id,
+      targetAccountId: account.id,
+      ip: meta?.ip,
       detail: target.provider,
     });
   });

@@ -1,10 +1,10 @@
-import { emailKey, isValidEmail, normalizePhone } from '../domain/identifiers.js';
+import { emailKey, isValidEmail, loginKey, normalizePhone } from '../domain/identifiers.js';
 import { limits } from '../domain/limits.js';
 import type { Locale } from '../domain/locale.js';
 import { iso } from '../kernel/clock.js';
 import { Sealer, newId, safeEqual } from '../kernel/crypto.js';
 import { findAccountById, findAccountByIdentifier, findFreeLogin, insertAccount } from '../store/accounts.repo.js';
-import { insertAuditEvent } from '../store/audit.repo.js';
+import { recordAudit } from './audit.js';
 import type { Executor } from '../store/db.js';
 import { findSocialIdentity, insertSocialIdentity, touchSocialIdentity } from '../store/social-identities.repo.js';
 import type { Account, SocialIdentity } from '../store/schema.js';
@@ -93,7 +93,7 @@ export async function finishSocial(
     if (!known) {
       await ctx.store.db.transaction().execute(async (tx) => {
         await insertSocialIdentity(tx, newIdentity(ctx, account.id, provider, profile));
-        await audit(ctx, tx, account.id, 'social.linked', provider.id, meta);
+        await auditSelf(ctx, tx, account.id, 'social.linked', provider.id, meta);
       });
     }
     return { kind: 'linked', account };
@@ -129,7 +129,7 @@ async function signInWith(ctx: FlowContext, identity: SocialIdentity, provider: 
   const at = iso(ctx.clock.now());
   const session = await ctx.store.db.transaction().execute(async (tx) => {
     await touchSocialIdentity(tx, identity.id, at);
-    await audit(ctx, tx, account.id, 'social.signed_in', provider.id, meta);
+    await auditSelf(ctx, tx, account.id, 'social.signed_in', provider.id, meta);
     return openSession(ctx, tx, account.id, meta);
   });
   return { kind: 'signed_in', account, session, created };
@@ -156,7 +156,7 @@ async function createPassport(ctx: FlowContext, provider: SocialProvider, profil
     await insertAccount(tx, {
       id: accountId,
       login,
-      login_key: login.normalize('NFKC').toLowerCase(),
+      login_key: loginKey(login),
       name: profile.name?.slice(0, 200) ?? null,
       email: keepEmail ? email : null,
       email_key: keepEmail ? emailKey(email) : null,
@@ -172,7 +172,7 @@ async function createPassport(ctx: FlowContext, provider: SocialProvider, profil
     });
     const identity = newIdentity(ctx, accountId, provider, profile);
     await insertSocialIdentity(tx, identity);
-    await audit(ctx, tx, accountId, 'account.created', `social:${provider.id}`, meta);
+    await auditSelf(ctx, tx, accountId, 'account.created', `social:${provider.id}`, meta);
     return identity;
   });
 }
@@ -191,16 +191,7 @@ function newIdentity(ctx: Pick<FlowContext, 'clock' | 'random'>, accountId: stri
   };
 }
 
-async function audit(ctx: Pick<FlowContext, 'clock' | 'random'>, tx: Executor, accountId: string, action: string, detail: string, meta: RequestMeta): Promise<void> {
-  await insertAuditEvent(tx, {
-    id: newId(ctx.random),
-    at: iso(ctx.clock.now()),
-    actor_account_id: accountId,
-    actor_kind: 'self',
-    action,
-    target_account_id: accountId,
-    portal_id: null,
-    ip: meta.ip,
-    detail,
-  });
+/** A person's own sign-in event, audited as `self`. */
+function auditSelf(ctx: Pick<FlowContext, 'clock' | 'random'>, tx: Executor, accountId: string, action: string, detail: string, meta: RequestMeta): Promise<void> {
+  return recordAudit(ctx, tx, { action, actorKind: 'self', actorAccountId: accountId, targetAccountId: accountId, ip: meta.ip, detail });
 }
