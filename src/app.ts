@@ -7,6 +7,7 @@ import { adminPageRoutes } from './http/admin-pages.js';
 import { apiRoutes } from './http/api.js';
 import { boxRoutes } from './http/box.js';
 import { devOutboxRoutes } from './http/dev-outbox.js';
+import { loadDeviceCookie } from './http/device-cookie.js';
 import { clientErrorHandler, sendError } from './http/errors.js';
 import { opsRoutes } from './http/ops.js';
 import { pageRoutes } from './http/pages.js';
@@ -37,7 +38,10 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
   });
   app.decorateRequest('auth', null);
+  // Filled by the onRequest hook below; a getter default would be shared between requests.
+  app.decorateRequest('knownAccounts', null as unknown as ReadonlySet<string>);
   await app.register(cookie);
+  app.addHook('onRequest', loadDeviceCookie(deps.secretKey));
   await app.register(formbody, { bodyLimit: BODY_LIMIT });
 
   app.addHook('onSend', securityHeaders(deps.config.publicUrl.protocol === 'https:'));

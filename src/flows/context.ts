@@ -38,4 +38,6 @@ export interface FlowContext {
 export interface RequestMeta {
   ip: string;
   userAgent?: string | undefined;
+  /** Accounts this browser signed in to before (a valid device cookie, SPEC §7 rule 20); none when absent. */
+  knownAccounts?: ReadonlySet<string> | undefined;
 }
