@@ -67,7 +67,7 @@ export function bulkLogin(n: number): string {
  * The environment of the seed and server children: the given database (PostgreSQL for the bench), the
  * data folder for anything else, no SMTP, texts to the development outbox (never a gateway), no rate limits.
  */
-export function childEnv(dataDir: string, port: number, databaseUrl = `sqlite:${path.join(dataDir, 'latchkey.db')}`): NodeJS.ProcessEnv {
+export function childEnv(dataDir: string, port: number, databaseUrl = `sqlite:${path.join(dataDir, 'latchkey.db')}`, managementPort = 0): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (key.startsWith('LATCHKEY_') || key === 'NODE_ENV' || key === 'NODE_OPTIONS') continue;
@@ -77,6 +77,7 @@ export function childEnv(dataDir: string, port: number, databaseUrl = `sqlite:${
     ...env,
     LATCHKEY_HOST: '127.0.0.1',
     LATCHKEY_PORT: String(port),
+    LATCHKEY_MANAGEMENT_PORT: String(managementPort),
     LATCHKEY_DATA_DIR: dataDir,
     UV_THREADPOOL_SIZE: String(THREADPOOL),
     LATCHKEY_DATABASE_URL: databaseUrl,

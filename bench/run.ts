@@ -255,8 +255,8 @@ interface ServerCounters {
 }
 
 /** The outbox depth and the delivery counters, from the app's own /metrics. */
-async function readMetrics(port: number): Promise<ServerCounters> {
-  const reply = await send(controlAgent, port, { method: 'GET', path: '/metrics' }, true);
+async function readMetrics(managementPort: number): Promise<ServerCounters> {
+  const reply = await send(controlAgent, managementPort, { method: 'GET', path: '/metrics' }, true);
   const depth = /^latchkey_outbox_depth (\d+)/m.exec(reply.body);
   if (reply.status !== 200 || !depth) throw new Error(`/metrics answered ${reply.status} without latchkey_outbox_depth`);
   // A labelled counter nothing has counted yet has no line at all.
@@ -593,7 +593,7 @@ interface InterleavedResult {
  * left over from the other); the delivery counters are read after each drain, so each phase knows what
  * it sent.
  */
-async function runInterleaved(spec: InterleavedSpec, context: { port: number; signal: AbortSignal; meterPids: MeterPids }): Promise<InterleavedResult> {
+async function runInterleaved(spec: InterleavedSpec, context: { port: number; managementPort?: number; signal: AbortSignal; meterPids: MeterPids }): Promise<InterleavedResult> {
   const { port, meterPids } = context;
   const base = { port, concurrency: RECOVERY_CONCURRENCY, expectStatus: spec.expectStatus, signal: context.signal };
   const letter = (kind: Kind) => spec.names[kind][0]?.toUpperCase();
@@ -601,7 +601,7 @@ async function runInterleaved(spec: InterleavedSpec, context: { port: number; si
   const noDrain = async (): Promise<Drain & { counters: ServerCounters }> => ({ backlog: 0, drainMs: 0, counters: { depth: 0, sent: { email: 0, sms: 0 }, smsBudgetExhausted: 0 } });
   const drain = spec.outbox
     ? async () => {
-        const drained = await drainOutbox(port);
+        const drained = await drainOutbox(context.managementPort ?? port);
         await spec.tidy?.();
         return drained;
       }
@@ -709,7 +709,9 @@ async function main(): Promise<void> {
   const latchkeyDb = postgres.url('latchkey');
   const betterAuthDb = postgres.url('betterauth');
   const port = await freeLoopbackPort();
-  const env = childEnv(dataDir, port, latchkeyDb);
+  // /metrics (the outbox depth and delivery counters) is served only on the management listener.
+  const managementPort = await freeLoopbackPort();
+  const env = childEnv(dataDir, port, latchkeyDb, managementPort);
   const baPort = await freeLoopbackPort();
   const baEnv: NodeJS.ProcessEnv = { ...childEnv(dataDir, baPort, latchkeyDb), BENCH_DATABASE_URL: betterAuthDb, BENCH_PORT: String(baPort), BENCH_PASSWORD };
   const baScript = path.join(BETTER_AUTH_DIR, 'server.mjs');
@@ -761,11 +763,11 @@ async function main(): Promise<void> {
     COMPLETION_MS,
     meterPids,
   );
-  const completionDrain = await drainOutbox(port);
+  const completionDrain = await drainOutbox(managementPort);
   const rssCompletion = rss.take();
 
   // 5. Reset requests, e-mail then phone: each warms up on a mix, then alternates existing/unknown.
-  const interleaved = { port, signal: died.signal, meterPids };
+  const interleaved = { port, managementPort, signal: died.signal, meterPids };
   const tidy = () => vacuumHotTables(latchkeyDb);
   const recovery = await runInterleaved(
     { label: 'recovery', names: { existing: 'existing', unknown: 'unknown' }, request: recoveryRequest, expectStatus: 202, outbox: true, order: RECOVERY_ORDER, tidy },
@@ -806,7 +808,7 @@ async function main(): Promise<void> {
   const rawForeign = meanOf([rawBefore.cpu?.foreign ?? Number.NaN, rawAfter.cpu?.foreign ?? Number.NaN]);
 
   // 7. Better Auth, while Latchkey idles.
-  const signInSettle = await drainOutbox(port);
+  const signInSettle = await drainOutbox(managementPort);
   log(`starting Better Auth ${betterAuthVersion} on ${HOST}:${baPort}`);
   const betterAuth = await startServerChild('better-auth', [baScript, 'serve'], baEnv, baPort, '/api/auth/ok');
   const baDied = new AbortController();
@@ -837,14 +839,14 @@ async function main(): Promise<void> {
   const scaleBase = { port, concurrency: RECOVERY_CONCURRENCY, expectStatus: 202, signal: died.signal, tag: (i: number) => (i % 2 === 0 ? 'existing' : 'unknown') };
   log(`reset requests (half existing, half unknown) at ${ACCOUNT_COUNT} accounts, ${RECOVERY_CONCURRENCY} connections, ${SCALE_MS} ms (+${SCALE_WARMUP_MS} ms warm-up)`);
   const scaleSmall = await warmAndMeasure({ ...scaleBase, label: `reset requests at ${ACCOUNT_COUNT} accounts`, request: scaleRequest('small') }, SCALE_WARMUP_MS, SCALE_MS, meterPids);
-  const scaleSmallDrain = await drainOutbox(port);
+  const scaleSmallDrain = await drainOutbox(managementPort);
   const rssScaleSmall = rss.take();
   log(`bulk-loading accounts up to ${BULK_TOTAL}`);
   const bulk = await bulkLoadAccounts(latchkeyDb);
   log(`  ${bulk.rows} rows in ${fmt(bulk.ms / 1000)} s (with VACUUM ANALYZE and CHECKPOINT)`);
-  await drainOutbox(port);
+  await drainOutbox(managementPort);
   const scaleLarge = await warmAndMeasure({ ...scaleBase, label: `reset requests at ${BULK_TOTAL} accounts`, request: scaleRequest('large') }, SCALE_WARMUP_MS, SCALE_MS, meterPids);
-  const scaleLargeDrain = await drainOutbox(port);
+  const scaleLargeDrain = await drainOutbox(managementPort);
   const rssScaleLarge = rss.take();
   rss.stop();
 

@@ -36,6 +36,9 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     clientErrorHandler,
     // One access line per request, written by our onResponse hook with secrets cut out of the URL.
     logController: new LogController({ disableRequestLogging: true }),
+    // The client's address comes from X-Forwarded-For only when the connection is from a trusted proxy
+    // (SPEC §7 rule 21); otherwise every client behind a TLS proxy would share one set of per-IP limits.
+    trustProxy: deps.config.trustedProxies.length > 0 ? deps.config.trustedProxies : false,
   });
   app.decorateRequest('auth', null);
   // Filled by the onRequest hook below; a getter default would be shared between requests.
@@ -54,7 +57,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   app.setErrorHandler((error, request, reply) => sendError(error, request, reply));
   app.setNotFoundHandler((request, reply) => sendError(new AppError('not_found'), request, reply));
 
-  await app.register(opsRoutes, { deps });
+  await app.register(opsRoutes, { deps, metrics: false });
   await app.register(apiRoutes, { deps, prefix: '/api/v1' });
   await app.register(adminApiRoutes, { deps, prefix: '/api/v1' });
   await app.register(pageRoutes, { deps });
@@ -62,5 +65,14 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(socialRoutes, { deps });
   await app.register(adminPageRoutes, { deps });
   if (deps.config.dev) await app.register(devOutboxRoutes, { deps });
+  return app;
+}
+
+/** The management listener's app (SPEC §3 LATCHKEY_MANAGEMENT_*): /metrics, /healthz, /readyz, nothing else. */
+export async function buildManagementApp(deps: Deps): Promise<FastifyInstance> {
+  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) });
+  app.setErrorHandler((error, request, reply) => sendError(error, request, reply));
+  app.setNotFoundHandler((request, reply) => sendError(new AppError('not_found'), request, reply));
+  await app.register(opsRoutes, { deps, metrics: true });
   return app;
 }

@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+
 /**
  * Settings (SPEC §3), read from the environment (and `.env` when present), validated once at start.
  * Every bad value is reported on its own line naming the variable; nothing is silently ignored.
@@ -40,6 +42,13 @@ export interface Config {
   boxPortal: { slug: string; title: string };
   /** LATCHKEY_CHECKWORD_TTL_MINUTES: lifetime of a box checkword; 60 by default, at most 1440. */
   checkwordTtlMinutes: number;
+  /**
+   * LATCHKEY_TRUSTED_PROXIES: addresses or CIDR ranges whose X-Forwarded-For / X-Forwarded-Proto are believed
+   * (SPEC §7 rule 21); from anyone else those headers are ignored. Empty by default.
+   */
+  trustedProxies: string[];
+  /** LATCHKEY_MANAGEMENT_HOST / LATCHKEY_MANAGEMENT_PORT: the listener for /metrics, /healthz, /readyz (0 = any free port). */
+  management: { host: string; port: number };
   /** LATCHKEY_HOST: interface the HTTP server listens on; 127.0.0.1 by default. */
   host: string;
   /** LATCHKEY_PORT: TCP port; 3000 by default. */
@@ -85,7 +94,7 @@ export interface Config {
   rateLimits: boolean;
   /** LATCHKEY_SECRET: key for cookies, CSRF tokens and sealed outbox payloads; generated once into the data folder when unset. */
   secret: string | undefined;
-  /** LATCHKEY_DEV: enables /dev/outbox; defaults to 1 when no SMTP is configured outside production. */
+  /** LATCHKEY_DEV: enables /dev/outbox; 1 by default only when neither SMTP nor an SMS gateway is configured, outside production. */
   dev: boolean;
   /** LATCHKEY_DATA_DIR: folder for the embedded database and the generated secret; `./data` by default. */
   dataDir: string;
@@ -170,8 +179,9 @@ export function loadConfig(env: Env = process.env): Config {
   const smtpUrl = url('LATCHKEY_SMTP_URL', undefined, ['smtp:', 'smtps:']);
   const smsWebhookUrl = url('LATCHKEY_SMS_WEBHOOK_URL', undefined, ['http:', 'https:']);
   const edition = oneOf('LATCHKEY_EDITION', ['cloud', 'box'] as const, 'cloud');
-  // The box edition has no phone recovery unless a gateway is configured on purpose (issue 4).
-  const smsProvider = oneOf('LATCHKEY_SMS_PROVIDER', ['webhook', 'smsru', 'twilio', 'dev', 'none'] as const, smsWebhookUrl ? 'webhook' : edition === 'box' ? 'none' : 'dev');
+  // The box edition has no phone recovery unless a gateway is configured on purpose (issue 4); with real SMTP
+  // but no SMS gateway phone recovery is simply off: texts never fall back to the development outbox then.
+  const smsProvider = oneOf('LATCHKEY_SMS_PROVIDER', ['webhook', 'smsru', 'twilio', 'dev', 'none'] as const, smsWebhookUrl ? 'webhook' : edition === 'box' || smtpUrl ? 'none' : 'dev');
   const required = (name: string): string => {
     const value = get(name);
     if (value === undefined) problems.push(`${name}: required when LATCHKEY_SMS_PROVIDER=${smsProvider}`);
@@ -200,12 +210,20 @@ export function loadConfig(env: Env = process.env): Config {
   if (!/^[A-Z]{2}$/.test(region)) problems.push(`LATCHKEY_SMS_DEFAULT_REGION: "${region}" must be a two-letter country code`);
   const rateLimits = flag('LATCHKEY_RATE_LIMITS', true);
   const secret = get('LATCHKEY_SECRET');
+  const trustedProxies = addressList('LATCHKEY_TRUSTED_PROXIES', get('LATCHKEY_TRUSTED_PROXIES'), problems);
+  // A real transport is one that reaches people; the development outbox shows live links, so never both.
+  const realTransport = smtpUrl !== undefined || ['webhook', 'smsru', 'twilio'].includes(smsProvider);
+  if (realTransport && smsProvider === 'dev') problems.push('LATCHKEY_SMS_PROVIDER: dev (texts kept for /dev/outbox) is refused while LATCHKEY_SMTP_URL is set');
+  const dev = flag('LATCHKEY_DEV', !realTransport && !production);
+  if (dev && realTransport) problems.push('LATCHKEY_DEV: the development outbox is refused while a real mail or SMS transport is configured');
   if (secret !== undefined && secret.length < 32) problems.push('LATCHKEY_SECRET: must be at least 32 characters');
 
   const config: Config = {
     edition,
     boxPortal: { slug: get('LATCHKEY_BOX_PORTAL_SLUG') ?? 'company', title: get('LATCHKEY_BOX_PORTAL_TITLE') ?? 'Company portal' },
     checkwordTtlMinutes: integer('LATCHKEY_CHECKWORD_TTL_MINUTES', 60, 1, MAX_TOKEN_MINUTES),
+    trustedProxies,
+    management: { host: get('LATCHKEY_MANAGEMENT_HOST') ?? '127.0.0.1', port: integer('LATCHKEY_MANAGEMENT_PORT', 9464, 0, 65535) },
     host: get('LATCHKEY_HOST') ?? '127.0.0.1',
     port: integer('LATCHKEY_PORT', 3000, 0, 65535),
     publicUrl,
@@ -224,7 +242,7 @@ export function loadConfig(env: Env = process.env): Config {
     supportContact: get('LATCHKEY_SUPPORT_CONTACT'),
     rateLimits,
     secret,
-    dev: flag('LATCHKEY_DEV', (smtpUrl === undefined || smsProvider === 'dev') && !production),
+    dev,
     dataDir: get('LATCHKEY_DATA_DIR') ?? './data',
     emailLinkTtlMinutes: integer('LATCHKEY_EMAIL_LINK_TTL_MINUTES', 60, 1, MAX_TOKEN_MINUTES),
     sessionTtlHours: integer('LATCHKEY_SESSION_TTL_HOURS', 720, 1, 24 * 365),
@@ -242,6 +260,19 @@ export function loadConfig(env: Env = process.env): Config {
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** A comma-separated list of IP addresses and CIDR ranges (v4 or v6); each bad entry is a problem. */
+function addressList(name: string, value: string | undefined, problems: string[]): string[] {
+  const entries = value?.split(',').map((entry) => entry.trim()).filter(Boolean) ?? [];
+  for (const entry of entries) {
+    const [address = '', prefix, extra] = entry.split('/');
+    const family = isIP(address);
+    const bits = family === 4 ? 32 : 128;
+    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits);
+    if (family === 0 || !prefixOk || extra !== undefined) problems.push(`${name}: "${entry}" is not an IP address or CIDR range`);
+  }
+  return entries;
 }
 
 const SOCIAL_VARIABLE = /^LATCHKEY_SOCIAL_([A-Z0-9]+)_(CLIENT_ID|CLIENT_SECRET|ISSUER|TITLE)$/;

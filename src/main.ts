@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { buildApp } from './app.js';
+import { buildApp, buildManagementApp } from './app.js';
 import type { Config } from './config.js';
 import { buildDeps } from './deps.js';
 
@@ -7,6 +7,7 @@ import { buildDeps } from './deps.js';
 export async function startServer(config: Config): Promise<void> {
   const deps = await buildDeps(config);
   const app = await buildApp(deps);
+  const management = await buildManagementApp(deps);
   // Requests being answered right now; the outbox worker in this process defers to them (outbox.worker.ts).
   let inFlight = 0;
   app.server.on('request', (_request, response: ServerResponse) => {
@@ -14,10 +15,28 @@ export async function startServer(config: Config): Promise<void> {
     response.once('close', () => (inFlight -= 1));
   });
   deps.worker.yieldWhile(() => inFlight > 0);
-  await app.listen({ host: config.host, port: config.port });
+  try {
+    await management.listen({ host: config.management.host, port: config.management.port });
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    // Nothing may keep the process alive after a failed start: close what opened, then say which setting.
+    const managementUp = management.server.listening;
+    await management.close();
+    await app.close();
+    await deps.close();
+    const busy = (error as { code?: string }).code === 'EADDRINUSE';
+    const which = managementUp ? `LATCHKEY_HOST/LATCHKEY_PORT (${config.host}:${config.port})` : `LATCHKEY_MANAGEMENT_HOST/LATCHKEY_MANAGEMENT_PORT (${config.management.host}:${config.management.port})`;
+    throw new Error(busy ? `${which}: the address is in use by another process` : `${which}: ${(error as Error).message}`);
+  }
+  const managementAddress = management.server.address();
   deps.worker.start();
   deps.logger.info(
-    { url: config.publicUrl.toString(), edition: config.edition, database: config.databaseUrl.startsWith('sqlite:') ? 'sqlite' : 'postgres', devOutbox: config.dev },
+    {
+      url: config.publicUrl.toString(),
+      management: typeof managementAddress === 'object' && managementAddress ? `${managementAddress.address}:${managementAddress.port}` : config.management.port,
+      edition: config.edition,
+      database: config.databaseUrl.startsWith('sqlite:') ? 'sqlite' : 'postgres', devOutbox: config.dev,
+    },
     'latchkey ready',
   );
   let stopping = false;
@@ -26,6 +45,7 @@ export async function startServer(config: Config): Promise<void> {
     stopping = true;
     deps.logger.info({ signal }, 'shutting down');
     await app.close();
+    await management.close();
     await deps.close();
     process.exit(0);
   };

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, isAppError } from '../kernel/errors.js';
+import { redactSecrets } from '../kernel/logger.js';
 import { translator } from '../ui/i18n.js';
 import { errorPage } from '../ui/pages.js';
 import { requestLang } from './request.js';
@@ -70,7 +71,8 @@ export function toAppError(error: unknown): AppError {
     const field = missing ?? first?.instancePath?.replace(/^\//, '').replace(/\//g, '.') ?? undefined;
     return new AppError('invalid_request', field ? { field } : {}, e.message, { cause: error });
   }
-  if (typeof e.code === 'string' && Object.hasOwn(FRAMEWORK_CODES, e.code)) return new AppError(FRAMEWORK_CODES[e.code] ?? 'invalid_request', {}, e.message);
+  // Their messages quote the raw URL, token and all (SPEC §7 rule 14): only the code is kept.
+  if (typeof e.code === 'string' && Object.hasOwn(FRAMEWORK_CODES, e.code)) return new AppError(FRAMEWORK_CODES[e.code] ?? 'invalid_request', {}, e.code);
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new AppError('payload_too_large', {}, e.message);
   if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new AppError('unsupported_media_type', {}, e.message);
   // PostgreSQL refusing a character it cannot store (NUL, bad encoding) is the input's fault.
@@ -114,7 +116,7 @@ export function sendError(error: unknown, request: FastifyRequest, reply: Fastif
   const clientGone = request.raw.destroyed && !request.raw.complete;
   const appError = clientGone ? new AppError('invalid_request', {}, 'the client closed the request', { cause: error }) : toAppError(error);
   if (appError.status >= 500) request.log.error({ err: error, code: appError.code }, 'request failed');
-  else request.log.info({ code: appError.code, detail: appError.detail }, 'request refused');
+  else request.log.info({ code: appError.code, detail: appError.detail === undefined ? undefined : redactSecrets(appError.detail) }, 'request refused');
   if (appError.extras.retryAfter !== undefined) reply.header('retry-after', String(appError.extras.retryAfter));
   reply.status(appError.status);
   if (wantsJson(request)) return reply.type('application/problem+json').send(problemBody(appError));

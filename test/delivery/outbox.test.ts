@@ -40,7 +40,7 @@ for (const dialect of DIALECTS) {
         const rows = (await sql<{ n: number }>`select count(*) as n from outbox where channel = 'email' and attempts >= 2 and status != 'sent'`.execute(t.deps.store.db)).rows;
         return Number(rows[0]?.n) === 10;
       }, 10_000);
-      const failedBefore = await t.app.inject({ method: 'GET', url: '/metrics' });
+      const failedBefore = await t.management.inject({ method: 'GET', url: '/metrics' });
       assert.match(failedBefore.body, /latchkey_messages_failed_total\{channel="email"\} [1-9]/);
       assert.equal(smtp.mails.length, 0);
       smtp.refuse = false;

@@ -117,7 +117,7 @@ for (const dialect of DIALECTS) {
     it('health, readiness and metrics', async () => {
       assert.equal((await t.app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200);
       assert.deepEqual((await t.app.inject({ method: 'GET', url: '/readyz' })).json(), { status: 'ready' });
-      const metrics = await t.app.inject({ method: 'GET', url: '/metrics' });
+      const metrics = await t.management.inject({ method: 'GET', url: '/metrics' });
       assert.match(metrics.body, /latchkey_http_requests_total\{method="GET",route="\/healthz",status="200"\}/);
     });
   });

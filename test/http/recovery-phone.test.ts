@@ -193,7 +193,7 @@ describe('phone recovery caps, budget, countries and a gateway that is down', ()
       await waitUntil(async () => (await outboxDepth(t.deps.store.db)) === 0);
       const sms = (await sql<{ n: number }>`select count(*) as n from outbox where channel = 'sms'`.execute(t.deps.store.db)).rows[0];
       assert.equal(Number(sms?.n), 1, 'one text, then the budget stops the rest');
-      const metrics = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+      const metrics = (await t.management.inject({ method: 'GET', url: '/metrics' })).body;
       assert.match(metrics, /latchkey_sms_budget_exhausted_total 2/);
       assert.ok(t.logs.some((line) => line.includes('"level":50') && line.includes('daily SMS budget')));
     } finally {

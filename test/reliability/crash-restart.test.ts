@@ -98,6 +98,7 @@ describe('server killed with SIGKILL while letters are queued, restarted on the 
       LATCHKEY_DATABASE_URL: db.url,
       LATCHKEY_HOST: '127.0.0.1',
       LATCHKEY_PORT: String(port),
+      LATCHKEY_MANAGEMENT_PORT: '0',
       LATCHKEY_PUBLIC_URL: 'http://localhost:3000',
       LATCHKEY_SMTP_URL: sink.url,
       LATCHKEY_SECRET: SECRET,

@@ -36,6 +36,8 @@ const PASSWORD = 'correct-horse-battery-staple';
 interface Node {
   name: string;
   port: number;
+  /** The management listener (/metrics). */
+  managementPort: number;
   child: ChildProcess;
   output: string[];
 }
@@ -79,11 +81,12 @@ function call(node: Node, method: string, urlPath: string, options: { body?: unk
 
 async function startNode(name: string, env: Record<string, string>): Promise<Node> {
   const port = await freeLoopbackPort();
+  const managementPort = await freeLoopbackPort();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `latchkey-${name}-`));
-  const childEnv: Record<string, string | undefined> = { ...process.env, ...env, LATCHKEY_PORT: String(port), LATCHKEY_HOST: '127.0.0.1', LATCHKEY_DATA_DIR: dataDir };
+  const childEnv: Record<string, string | undefined> = { ...process.env, ...env, LATCHKEY_PORT: String(port), LATCHKEY_MANAGEMENT_PORT: String(managementPort), LATCHKEY_HOST: '127.0.0.1', LATCHKEY_DATA_DIR: dataDir };
   delete childEnv.NODE_ENV;
   const child = spawn(process.execPath, [BIN, 'start'], { env: childEnv, cwd: dataDir, stdio: ['ignore', 'pipe', 'pipe'] });
-  const node: Node = { name, port, child, output: [] };
+  const node: Node = { name, port, managementPort, child, output: [] };
   const keep = (chunk: Buffer) => node.output.push(...chunk.toString('utf8').split('\n').filter(Boolean));
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
@@ -118,7 +121,7 @@ async function stopNode(node: Node): Promise<void> {
 
 /** latchkey_messages_sent_total{channel} of one node. */
 async function sentBy(node: Node, channel: 'email' | 'sms'): Promise<number> {
-  const response = await fetch(`http://127.0.0.1:${node.port}/metrics`);
+  const response = await fetch(`http://127.0.0.1:${node.managementPort}/metrics`);
   const text = await response.text();
   const match = new RegExp(`^latchkey_messages_sent_total\\{channel="${channel}"\\} (\\d+)`, 'm').exec(text);
   return match ? Number(match[1]) : 0;
@@ -325,7 +328,7 @@ describe('two nodes on one PostgreSQL and one Redis', { timeout: 170_000 }, () =
       assert.deepEqual(statuses, [202, 202, 202, 202, 202, 202, 202, 202]);
       assert.ok(Date.now() - started < 20_000, 'a hung Redis costs a bounded wait, not a hang');
       for (const node of [a, b]) {
-        const metrics = await (await fetch(`http://127.0.0.1:${node.port}/metrics`)).text();
+        const metrics = await (await fetch(`http://127.0.0.1:${node.managementPort}/metrics`)).text();
         const fallbacks = Number(/^latchkey_rate_limit_fallbacks_total (\d+)/m.exec(metrics)?.[1] ?? 0);
         assert.ok(fallbacks > 0, `node ${node.name} counted its fallbacks`);
         assert.match(metrics, /^latchkey_rate_limit_redis_up 0$/m);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
-import { buildApp } from '../../src/app.js';
+import { buildApp, buildManagementApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { buildDeps, type Deps, type DepsOverrides } from '../../src/deps.js';
 import { addPortal, addUser, type NewUserInput } from '../../src/flows/operator.js';
@@ -16,6 +16,8 @@ export const DIALECTS: TestDialect[] = ['sqlite', 'postgres'];
 
 export interface TestApp {
   app: FastifyInstance;
+  /** The management listener's app (/metrics, /healthz, /readyz). */
+  management: FastifyInstance;
   deps: Deps;
   /** Every log line the app wrote, for the "no secrets in logs" rule. */
   logs: string[];
@@ -54,13 +56,16 @@ export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
   const deps = await buildDeps(config, { workerOptions: { pollMs: 50, backoffBaseMs: 100, backoffMaxMs: 1000 }, ...options, logger });
   const app = await buildApp(deps);
   await app.ready();
+  const management = await buildManagementApp(deps);
   if (options.worker !== false) deps.worker.start();
   return {
     app,
+    management,
     deps,
     logs,
     async close() {
       await app.close();
+      await management.close();
       await deps.close();
       await pgDb?.drop();
       fs.rmSync(dir, { recursive: true, force: true });
