@@ -44,3 +44,21 @@ export function parseIdentifier(input: string, defaultRegion: string): Identifie
   }
   return { kind: 'login', key: loginKey(text) };
 }
+
+/** Cyrillic and Greek letters that look like Latin ones (lower case, after loginKey). */
+const LOOKALIKES: Record<string, string> = {
+  а: 'a', в: 'b', е: 'e', ё: 'e', к: 'k', м: 'm', н: 'h', о: 'o', р: 'p', с: 'c', т: 't', у: 'y', х: 'x', і: 'i', ї: 'i', ј: 'j', ѕ: 's', ԁ: 'd', ԛ: 'q', ԝ: 'w',
+  α: 'a', β: 'b', ε: 'e', ι: 'i', κ: 'k', ν: 'v', ο: 'o', ρ: 'p', τ: 't', υ: 'u', χ: 'x',
+};
+
+/** The Latin login a login would pass for, once its look-alike letters are read as Latin ones. */
+export function loginSkeleton(login: string): string {
+  return [...loginKey(login)].map((ch) => LOOKALIKES[ch] ?? ch).join('');
+}
+
+/** True when a login mixes letters of several scripts (Latin with Cyrillic, say): a classic impersonation. */
+export function isMixedScript(login: string): boolean {
+  const text = login.normalize('NFKC');
+  const scripts = [/\p{Script=Latin}/u, /\p{Script=Cyrillic}/u, /\p{Script=Greek}/u].filter((script) => script.test(text));
+  return scripts.length > 1;
+}

@@ -22,6 +22,9 @@ export const limits = {
   phonePerIp: { max: 10, windowMs: HOUR },
   phoneGlobal: { max: 1000, windowMs: HOUR },
   phoneVerifyPerIp: { max: 60, windowMs: 15 * MINUTE },
+  /** A social-only account choosing its login: each try says whether a login is free, so few of them. */
+  loginChoicePerAccount: { max: 5, windowMs: HOUR },
+  loginChoicePerIp: { max: 20, windowMs: HOUR },
   /** Social sign-in callbacks (each one spends a code at the provider), per IP. */
   socialPerIp: { max: 30, windowMs: 15 * MINUTE },
 } satisfies Record<string, Limit>;

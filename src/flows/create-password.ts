@@ -1,4 +1,4 @@
-import { isValidLogin, loginKey } from '../domain/identifiers.js';
+import { isMixedScript, isValidLogin, loginKey, loginSkeleton } from '../domain/identifiers.js';
 import { limits } from '../domain/limits.js';
 import { iso } from '../kernel/clock.js';
 import { AppError } from '../kernel/errors.js';
@@ -24,7 +24,15 @@ export async function createLoginAndPassword(
   const wanted = input.login?.normalize('NFKC').trim() || input.account.login;
   if (!isValidLogin(wanted)) throw new AppError('invalid_request', { field: 'login' }, 'not a valid login');
   const renaming = loginKey(wanted) !== input.account.login_key;
-  if (renaming && (await findAccountByIdentifier(ctx.store.db, { kind: 'login', key: loginKey(wanted) }))) throw new AppError('login_taken', { field: 'login' });
+  if (renaming) {
+    // Each try tells whether a login is free: a hard cap per account and per client keeps that from being a
+    // directory of who is here (issue 10, item 11), and taken or confusable logins get one answer.
+    await enforce(ctx, [
+      ['login-choice:account', input.account.id, limits.loginChoicePerAccount],
+      ['login-choice:ip', meta.ip, limits.loginChoicePerIp],
+    ]);
+    if (!(await isLoginAvailable(ctx, wanted))) throw new AppError('login_unavailable', { field: 'login' });
+  }
   const hash = await hashNewPassword(ctx, input.newPassword, { ...input.account, login: wanted });
   try {
     await ctx.store.db.transaction().execute(async (tx) => {
@@ -42,10 +50,18 @@ export async function createLoginAndPassword(
     });
   } catch (error) {
     // The login was free a moment ago and taken since: the unique key refused it.
-    if (renaming && !(error instanceof AppError) && (await findAccountByIdentifier(ctx.store.db, { kind: 'login', key: loginKey(wanted) }))) {
-      throw new AppError('login_taken', { field: 'login' });
+    if (renaming && !(error instanceof AppError) && !(await isLoginAvailable(ctx, wanted))) {
+      throw new AppError('login_unavailable', { field: 'login' });
     }
     throw error;
   }
   ctx.outbox.kick();
+}
+
+/** Free, in one script, and not passing for a taken Latin login through look-alike letters. */
+async function isLoginAvailable(ctx: Pick<FlowContext, 'store'>, login: string): Promise<boolean> {
+  if (isMixedScript(login)) return false;
+  const keys = new Set([loginKey(login), loginSkeleton(login)]);
+  for (const key of keys) if (await findAccountByIdentifier(ctx.store.db, { kind: 'login', key })) return false;
+  return true;
 }

@@ -136,20 +136,21 @@ async function signInWith(ctx: FlowContext, identity: SocialIdentity, provider: 
 }
 
 /**
- * A first sign-in with an unknown identity makes a passport without a password. The provider's contacts
- * are kept, verified only when the provider asserts it. A verified e-mail that is already another
- * passport's is refused (that person should sign in and link); an unproven one, or a taken phone, is
- * simply not copied, so the answer tells nobody whose contact it is.
+ * A first sign-in with an unknown identity makes a passport without a password. Only the contacts the
+ * provider asserts are copied to the passport, verified; an unproven one stays on the identity row alone,
+ * so nobody can squat another person's address through a provider that does not check it (issue 10, item 9).
+ * A verified e-mail that is already another passport's is refused (that person should sign in and link);
+ * a verified phone that is taken is simply not copied, so the answer tells nobody whose contact it is.
  */
 async function createPassport(ctx: FlowContext, provider: SocialProvider, profile: SocialProfile, lang: Locale, meta: RequestMeta): Promise<SocialIdentity> {
   const now = ctx.clock.now();
   const at = iso(now);
-  const email = profile.email && isValidEmail(profile.email) ? profile.email.normalize('NFKC').trim() : undefined;
-  const phone = profile.phone ? normalizePhone(profile.phone, ctx.settings.smsDefaultRegion) : undefined;
+  const email = profile.emailVerified && profile.email && isValidEmail(profile.email) ? profile.email.normalize('NFKC').trim() : undefined;
+  const phone = profile.phoneVerified && profile.phone ? normalizePhone(profile.phone, ctx.settings.smsDefaultRegion) : undefined;
   return ctx.store.db.transaction().execute(async (tx) => {
     const emailOwner = email ? await findAccountByIdentifier(tx, { kind: 'email', key: emailKey(email) }) : undefined;
-    if (emailOwner && profile.emailVerified) throw new SocialError('email_taken');
-    const keepEmail = email !== undefined && !emailOwner;
+    if (emailOwner) throw new SocialError('email_taken');
+    const keepEmail = email !== undefined;
     const keepPhone = phone !== undefined && !(await findAccountByIdentifier(tx, { kind: 'phone', key: phone }));
     const accountId = newId(ctx.random);
     const login = await findFreeLogin(tx, keepEmail ? (email.split('@')[0] ?? provider.id) : `${provider.id}-${ctx.random.bytes(3).toString('hex')}`);
@@ -160,9 +161,9 @@ async function createPassport(ctx: FlowContext, provider: SocialProvider, profil
       name: profile.name?.slice(0, 200) ?? null,
       email: keepEmail ? email : null,
       email_key: keepEmail ? emailKey(email) : null,
-      email_verified_at: keepEmail && profile.emailVerified ? at : null,
+      email_verified_at: keepEmail ? at : null,
       phone: keepPhone ? phone : null,
-      phone_verified_at: keepPhone && profile.phoneVerified ? at : null,
+      phone_verified_at: keepPhone ? at : null,
       password_hash: null,
       password_changed_at: null,
       status: 'active',

@@ -19,7 +19,7 @@ const TITLES: Record<string, string> = {
   unauthorized: 'Sign in first',
   not_found: 'Not found',
   last_sign_in_method: 'This is the only way left to sign in',
-  login_taken: 'This login is taken',
+  login_unavailable: 'This login cannot be used; choose another',
   edition_mismatch: 'Not available in this edition',
   request_timeout: 'The request took too long to arrive',
   payload_too_large: 'The request body is too large',

@@ -323,7 +323,7 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
           await createLoginAndPassword(deps, { account: auth.account, sessionHash: auth.idHash, login: request.body.login, newPassword: request.body.newPassword }, requestMeta(request));
         } catch (error) {
           const wantedLogin = request.body.login;
-          if (isAppError(error) && error.code === 'login_taken') return showAccount(request, reply, { errors: [t('account.loginTaken')], wantedLogin }, 409);
+          if (isAppError(error) && error.code === 'login_unavailable') return showAccount(request, reply, { errors: [t('account.loginUnavailable')], wantedLogin }, 409);
           if (isAppError(error) && error.code === 'invalid_request' && error.extras.field === 'login') return showAccount(request, reply, { errors: [t('account.invalidLogin')], wantedLogin }, 400);
           if (isAppError(error) && error.code === 'invalid_request' && error.extras.field === 'currentPassword') return reply.redirect('/account#password', 303);
           const { status, messages } = formError(request, error);

@@ -13,8 +13,8 @@ export const errorStatus = {
   not_found: 404,
   /** Unlinking the only way left to sign in (no password, one social identity). */
   last_sign_in_method: 409,
-  /** A login someone else already has. */
-  login_taken: 409,
+  /** A login that is taken, or that would pass for a taken one: one answer for both (issue 10, item 11). */
+  login_unavailable: 409,
   edition_mismatch: 404,
   request_timeout: 408,
   payload_too_large: 413,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DIALECTS, PASSWORD, seedAccount, startTestApp, type TestApp } from '../support/app.js';
+import { addUser } from '../../src/flows/operator.js';
 import { freeLoopbackPort } from '../support/browser.js';
 import { Browserless, csrfOf, type Hop } from '../support/browserless.js';
 import { startVkIdStub, startYandexIdStub, type VkIdStub, type YandexIdStub } from '../support/oauth-stubs.js';
@@ -60,16 +61,22 @@ for (const dialect of DIALECTS) {
     const reasonOf = (hop: Hop) => /data-reason="([a-z_]+)"/.exec(hop.body)?.[1];
     const accountRow = (id: string) => t.deps.store.db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 
-    it('VK ID and Yandex ID sign people in through their own endpoints; their contacts are kept unverified', async () => {
+    it('VK ID and Yandex ID sign people in through their own endpoints; contacts they do not vouch for stay off the passport', async () => {
       assert.match((await new Browserless().request(`${base}/login?lang=ru`)).body, /Войти через VK ID[\s\S]*Войти через Yandex ID[\s\S]*Войти через Test ID/);
       vk.nextUser = { user_id: 777001, first_name: 'Иван', last_name: 'Петров', email: 'ivan.vk@example.ru', phone: '79991230001' };
       const viaVk = await through('vk');
       assert.equal(viaVk.last.url.pathname, '/portals', `${viaVk.last.status} ${reasonOf(viaVk.last) ?? ''}`);
       const vkAccount = await accountRow((await me(viaVk.browser)).account.id);
-      assert.equal(vkAccount.email, 'ivan.vk@example.ru');
-      assert.equal(vkAccount.email_verified_at, null, 'VK does not assert the e-mail');
-      assert.equal(vkAccount.phone, '+79991230001');
-      assert.equal(vkAccount.phone_verified_at, null);
+      // VK does not assert them: kept on the identity only, so they squat nobody's address (issue 10, item 9).
+      assert.equal(vkAccount.email, null);
+      assert.equal(vkAccount.email_key, null);
+      assert.equal(vkAccount.phone, null);
+      assert.doesNotMatch(vkAccount.login, /ivan\.vk/);
+      const vkIdentity = await t.deps.store.db.selectFrom('social_identities').selectAll().where('account_id', '=', vkAccount.id).executeTakeFirstOrThrow();
+      assert.equal(vkIdentity.email, 'ivan.vk@example.ru');
+      // The real owner of that address and that number can still be added.
+      const owner = await addUser(t.deps, { login: 'ivan-real', email: 'ivan.vk@example.ru', phone: '+79991230001', locale: 'en' });
+      assert.equal(owner.email, 'ivan.vk@example.ru');
       assert.equal(vkAccount.name, 'Иван Петров');
 
       yandex.nextUser = { id: '5550001', login: 'olga', default_email: 'olga@yandex.ru', real_name: 'Olga' };
@@ -111,7 +118,7 @@ for (const dialect of DIALECTS) {
 
       const taken = await browser.request(`${base}/account/password/create?lang=en`, { form: { _csrf: csrf, login: 'PETR', newPassword: NEW_PASSWORD } });
       assert.equal(taken.status, 409);
-      assert.match(taken.body, /This login is taken/);
+      assert.match(taken.body, /This login cannot be used/);
       const bad = await browser.request(`${base}/account/password/create?lang=en`, { form: { _csrf: csrf, login: '1abc', newPassword: NEW_PASSWORD } });
       assert.equal(bad.status, 400);
       const weak = await browser.request(`${base}/account/password/create?lang=en`, { form: { _csrf: csrf, login: 'createpw', newPassword: 'password' } });

@@ -18,7 +18,7 @@ export const enSocial = {
   'account.createPassword.login': 'Login',
   'account.createPassword.save': 'Create',
   'account.createPassword.done': 'Your login and password are set. You can sign in with them now.',
-  'account.loginTaken': 'This login is taken; choose another.',
+  'account.loginUnavailable': 'This login cannot be used; choose another.',
   'account.invalidLogin': 'A login starts with a letter and has 2 to 64 letters, digits, dots, hyphens or underscores.',
 
   'social.error.title': 'Sign-in through {provider} did not work',

@@ -20,7 +20,7 @@ export const ruSocial: Record<keyof typeof enSocial, string> = {
   'account.createPassword.login': 'Логин',
   'account.createPassword.save': 'Создать',
   'account.createPassword.done': 'Логин и пароль заданы. Теперь можно входить с ними.',
-  'account.loginTaken': 'Этот логин занят, выберите другой.',
+  'account.loginUnavailable': 'Этот логин выбрать нельзя, придумайте другой.',
   'account.invalidLogin': 'Логин начинается с буквы и содержит от 2 до 64 букв, цифр, точек, дефисов или подчёркиваний.',
 
   'social.error.title': 'Не удалось войти через {provider}',
