@@ -81,6 +81,11 @@ for (const dialect of DIALECTS) {
         assert.deepEqual(gateway.received.slice(-1).map((m) => m.to), ['+79161112233']);
         assert.equal(gateway.requests, sentBefore + 1, 'only the Russian number got a text');
         assert.ok((await c.refusals()).includes('country_not_allowed'), 'the refusal is in the audit log');
+        const profile = await c.t.app.inject({ method: 'GET', url: `/admin/acme/users/${c.member.id}`, cookies: { lk_session: c.adminSession } });
+        const csrf = /name="_csrf" value="([^"]+)"/.exec(profile.body)?.[1] ?? '';
+        const page = await c.t.app.inject({ method: 'POST', url: `/admin/acme/users/${c.member.id}/recovery`, headers: { origin: ORIGIN }, cookies: { lk_session: c.adminSession }, payload: { channel: 'phone', _csrf: csrf } });
+        assert.equal(page.statusCode, 400);
+        assert.match(page.body, /Texts are not sent to numbers in this country/, 'the console page tells the admin');
         const metrics = (await c.t.app.inject({ method: 'GET', url: '/metrics' })).body;
         assert.match(metrics, /latchkey_sms_refused_total\{reason="country_not_allowed"\} [1-9]/);
       } finally {
