@@ -36,7 +36,8 @@ export interface PasswordChange {
 
 /**
  * Everything a password change implies, inside the caller's transaction: the new hash, every outstanding
- * token and open phone flow killed (rule 5), sessions revoked (rule 10), a "your password was changed" notice, an audit event.
+ * token and open phone flow killed (rule 5), sessions revoked (rule 10), a "your password was changed"
+ * notice, an audit event.
  */
 export async function applyPasswordChange(ctx: Pick<FlowContext, 'clock' | 'random' | 'outbox' | 'settings'>, tx: Executor, change: PasswordChange): Promise<void> {
   const now = ctx.clock.now();

@@ -18,8 +18,8 @@ export async function killAccountSecrets(tx: Executor, accountId: string, now: s
 
 /**
  * Issues a fresh single-use secret for an account, inside the caller's transaction: every outstanding secret
- * of the account (tokens and open phone flows) dies first (SPEC §7 rule 5) and only the new one's sha256 is stored (rule 1). The returned secret goes
- * into exactly one message and nowhere else.
+ * of the account (tokens and open phone flows) dies first (SPEC §7 rule 5) and only the new one's sha256 is
+ * stored (rule 1). The returned secret goes into exactly one message and nowhere else.
  */
 export async function issueToken(
   ctx: Pick<FlowContext, 'clock' | 'random'>,
