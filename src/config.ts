@@ -4,6 +4,8 @@ import { isIP } from 'node:net';
  * Settings (SPEC §3), read from the environment (and `.env` when present), validated once at start.
  * Every bad value is reported on its own line naming the variable; nothing is silently ignored.
  */
+import type { Limit } from './kernel/rate-limiter.js';
+
 export type Edition = 'cloud' | 'box';
 
 /** Which SMS gateway delivers texts, with its credentials (SPEC §3). */
@@ -72,6 +74,12 @@ export interface Config {
   smsCountries: string[] | undefined;
   /** LATCHKEY_SMS_DAILY_BUDGET: texts per UTC day; when reached, sending stops and an error is logged. */
   smsDailyBudget: number;
+  /**
+   * LATCHKEY_SMS_CAPS: rule 19's caps on texts, e.g. `number=5/h,sender=30/h,ip=10/h,global=500/h` (the
+   * default): per number, per admin sending, per client IP asking for itself, and overall; windows `/m`,
+   * `/h` or `/d`. Named caps replace their default, the others keep it.
+   */
+  smsCaps: SmsCaps;
   /** LATCHKEY_SMS_CODE_TTL_SECONDS: lifetime of an SMS code; 60 by default (seed C4). */
   smsCodeTtlSeconds: number;
   /** LATCHKEY_PHONE_FLOW_TTL_MINUTES: lifetime of a phone recovery flow, resends included; 15 by default. */
@@ -106,6 +114,41 @@ export interface Config {
   logLevel: string;
   /** NODE_ENV=production turns on the production refusals. */
   production: boolean;
+}
+
+/** Rule 19's caps on texts (LATCHKEY_SMS_CAPS). */
+export interface SmsCaps {
+  number: Limit;
+  sender: Limit;
+  ip: Limit;
+  global: Limit;
+}
+
+const SMS_CAPS_DEFAULT = 'number=5/h,sender=30/h,ip=10/h,global=500/h';
+const CAP_WINDOWS = { m: 60_000, h: 3600_000, d: 24 * 3600_000 } as const;
+const CAP_ITEM = /^\s*(number|sender|ip|global)\s*=\s*(\d{1,7})\s*\/\s*([mhd])\s*$/;
+
+/** Parses `name=count/window,…` strictly: an unknown or repeated name, or a malformed cap, is a problem. */
+export function parseSmsCaps(text: string | undefined, problems: string[]): SmsCaps {
+  const caps: SmsCaps = {
+    number: { max: 5, windowMs: CAP_WINDOWS.h },
+    sender: { max: 30, windowMs: CAP_WINDOWS.h },
+    ip: { max: 10, windowMs: CAP_WINDOWS.h },
+    global: { max: 500, windowMs: CAP_WINDOWS.h },
+  };
+  if (text === undefined) return caps;
+  const seen = new Set<string>();
+  for (const item of text.split(',')) {
+    const match = CAP_ITEM.exec(item);
+    const name = match?.[1] as keyof SmsCaps | undefined;
+    if (!match || !name || seen.has(name)) {
+      problems.push(`LATCHKEY_SMS_CAPS: "${item.trim()}" must be number=, sender=, ip= or global= a count per m, h or d, each once (e.g. ${SMS_CAPS_DEFAULT})`);
+      continue;
+    }
+    seen.add(name);
+    caps[name] = { max: Number(match[2]), windowMs: CAP_WINDOWS[match[3] as keyof typeof CAP_WINDOWS] };
+  }
+  return caps;
 }
 
 export class ConfigError extends Error {
@@ -233,6 +276,7 @@ export function loadConfig(env: Env = process.env): Config {
     sms,
     smsCountries: countries,
     smsDailyBudget: integer('LATCHKEY_SMS_DAILY_BUDGET', 1000, 0, 10_000_000),
+    smsCaps: parseSmsCaps(get('LATCHKEY_SMS_CAPS'), problems),
     smsCodeTtlSeconds: integer('LATCHKEY_SMS_CODE_TTL_SECONDS', 60, 30, 600),
     phoneFlowTtlMinutes: integer('LATCHKEY_PHONE_FLOW_TTL_MINUTES', 15, 5, MAX_TOKEN_MINUTES),
     social,

@@ -95,9 +95,11 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       phoneFlowTtlMinutes: config.phoneFlowTtlMinutes,
       smsCountries: config.smsCountries,
       smsDailyBudget: config.smsDailyBudget,
+      smsCaps: config.smsCaps,
       smsEnabled: config.sms.provider !== 'none',
     },
     secretKey,
+    smsRefusals: metrics.smsRefused,
     social: createSocialProviders(config.social, config.socialTimeoutMs),
   };
   // The box edition's one portal (seed B1–B3), created at first start; safe when two processes start together.

@@ -94,6 +94,25 @@ describe('settings (SPEC §3)', () => {
     assert.deepEqual(loadConfig({ LATCHKEY_SMS_COUNTRIES: 'ru, kz' }).smsCountries, ['RU', 'KZ']);
   });
 
+  it('reads LATCHKEY_SMS_CAPS strictly: named caps replace their default, anything else names the variable', () => {
+    const hour = 3600_000;
+    assert.deepEqual(loadConfig({}).smsCaps, {
+      number: { max: 5, windowMs: hour },
+      sender: { max: 30, windowMs: hour },
+      ip: { max: 10, windowMs: hour },
+      global: { max: 500, windowMs: hour },
+    });
+    const caps = loadConfig({ LATCHKEY_SMS_CAPS: 'number=3/d, global = 2000/h,ip=1/m' }).smsCaps;
+    assert.deepEqual(caps.number, { max: 3, windowMs: 24 * hour });
+    assert.deepEqual(caps.global, { max: 2000, windowMs: hour });
+    assert.deepEqual(caps.ip, { max: 1, windowMs: 60_000 });
+    assert.deepEqual(caps.sender, { max: 30, windowMs: hour }, 'an unnamed cap keeps its default');
+    for (const bad of ['number=5', 'number=5/w', 'numbr=5/h', 'number=-1/h', 'number=5/h,number=6/h', 'number=five/h', ',']) {
+      const lines = problems({ LATCHKEY_SMS_CAPS: bad });
+      assert.ok(lines.length > 0 && lines.every((l) => l.startsWith('LATCHKEY_SMS_CAPS: ')), `${bad}: ${lines.join(' | ')}`);
+    }
+  });
+
   it('has no development SMS outbox in production', () => {
     const config = loadConfig({ NODE_ENV: 'production', LATCHKEY_PUBLIC_URL: 'https://id.example.com', LATCHKEY_SMTP_URL: 'smtp://m:25', LATCHKEY_SECRET: 's'.repeat(40) });
     assert.deepEqual(config.sms, { provider: 'none' });

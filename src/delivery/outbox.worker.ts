@@ -37,7 +37,7 @@ export const defaultWorkerOptions: WorkerOptions = {
   backoffMaxMs: 10 * 60_000,
 };
 
-export type WorkerContext = Pick<FlowContext, 'store' | 'clock' | 'random' | 'outbox' | 'settings' | 'social'> & {
+export type WorkerContext = Pick<FlowContext, 'store' | 'clock' | 'random' | 'outbox' | 'settings' | 'social' | 'limiter' | 'smsRefusals'> & {
   mail: MailTransport;
   /** Undefined when no SMS gateway is configured. */
   sms: SmsTransport | undefined;

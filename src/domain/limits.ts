@@ -17,10 +17,7 @@ export const limits = {
   /** Box checkword (B2): attempts to set a password with a checkword, per account (login and e-mail share it); windowed. */
   checkwordAttemptsPerLogin: { max: 10, windowMs: 15 * MINUTE },
   changePasswordPerAccount: { max: 10, windowMs: 15 * MINUTE },
-  /** Texts cost money and invite SMS pumping: hourly caps per number, per IP and overall (SPEC §7 rule 7). */
-  phonePerNumber: { max: 6, windowMs: HOUR },
-  phonePerIp: { max: 10, windowMs: HOUR },
-  phoneGlobal: { max: 1000, windowMs: HOUR },
+  /** Texts' caps per number, sender and overall are LATCHKEY_SMS_CAPS (flows/text-guard.ts, SPEC §7 rule 19). */
   phoneVerifyPerIp: { max: 60, windowMs: 15 * MINUTE },
   /** A social-only account choosing its login: each try says whether a login is free, so few of them. */
   loginChoicePerAccount: { max: 5, windowMs: HOUR },

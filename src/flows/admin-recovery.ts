@@ -11,6 +11,7 @@ import { requireMember } from './admin-access.js';
 import type { FlowContext } from './context.js';
 import { assertEdition } from './edition.js';
 import { enforce } from './limits.js';
+import { guardText, sendTextOrThrow } from './text-guard.js';
 import { issueToken } from './tokens.js';
 
 export const ADMIN_LINK_HOURS = 24;
@@ -27,10 +28,10 @@ export function adminLink(publicUrl: URL, token: string): string {
 /**
  * Issues a 24-hour single-use link for `account` and queues it by e-mail or SMS with the registration data
  * (seed C7). Kills the account's older links first (rule 5). Returns when it was queued; the admin never
- * sees the link.
+ * sees the link. A text must have passed `guardText` in the admin's request first (rule 19).
  */
 export async function issueAdminLink(
-  ctx: Pick<FlowContext, 'clock' | 'random' | 'outbox' | 'settings'>,
+  ctx: Pick<FlowContext, 'clock' | 'random' | 'outbox' | 'settings' | 'store' | 'limiter' | 'smsRefusals'>,
   tx: Executor,
   input: { account: Account; portalId: string; portalTitle: string; channel: Channel; kind: AdminLinkKind },
 ): Promise<Date> {
@@ -47,7 +48,8 @@ export async function issueAdminLink(
   if (channel === 'email' && account.email) {
     await ctx.outbox.enqueueEmail(tx, `admin.${input.kind}.email`, { to: account.email, ...adminLinkLetter(account.locale, input.kind, account.login, input.portalTitle, link) });
   } else if (channel === 'phone' && account.phone) {
-    await ctx.outbox.enqueueSms(tx, `admin.${input.kind}.sms`, { to: account.phone, text: adminLinkSms(account.locale, input.kind, input.portalTitle, link) });
+    // The caller passed `guardText` for this text before its transaction (rule 19).
+    await sendTextOrThrow(ctx, tx, { kind: `admin.${input.kind}.sms`, to: account.phone, text: adminLinkSms(account.locale, input.kind, input.portalTitle, link), targetAccountId: account.id });
   } else {
     throw new AppError('invalid_request', { field: 'channel' }, `no ${channel} on the account`);
   }
@@ -68,6 +70,9 @@ export async function sendAdminRecovery(ctx: FlowContext, actor: AdminActor, tar
   ]);
   const account = await findAccountById(ctx.store.db, member.id);
   if (!account || account.status !== 'active') throw new AppError('not_found');
+  if (channel === 'phone' && account.phone) {
+    await guardText(ctx, { to: account.phone, sender: { kind: 'admin', accountId: actor.account.id, ip: actor.ip, portalId: actor.portal.id }, targetAccountId: account.id });
+  }
   const sentAt = await ctx.store.db.transaction().execute(async (tx) => {
     const at = await issueAdminLink(ctx, tx, { account, portalId: actor.portal.id, portalTitle: actor.portal.title, channel, kind: 'admin' });
     await recordAudit(ctx, tx, {

@@ -1,3 +1,5 @@
+import type { Counter } from 'prom-client';
+import type { SmsCaps } from '../config.js';
 import type { Outbox } from '../delivery/outbox.js';
 import type { Clock } from '../kernel/clock.js';
 import type { PasswordHasher } from '../kernel/password-hasher.js';
@@ -16,6 +18,8 @@ export interface FlowContext {
   limiter: RateLimiter;
   /** Enabled social sign-in providers (SPEC §3 LATCHKEY_SOCIAL_*), by id. */
   social: SocialProviders;
+  /** Texts refused by the SMS guard, by reason (flows/text-guard.ts); absent where nothing reads metrics. */
+  smsRefusals?: Counter<'reason'>;
   /** Server secret: keys the HMAC of SMS codes. */
   secretKey: Buffer;
   settings: {
@@ -29,6 +33,8 @@ export interface FlowContext {
     phoneFlowTtlMinutes: number;
     smsCountries: string[] | undefined;
     smsDailyBudget: number;
+    /** Rule 19's caps on texts (LATCHKEY_SMS_CAPS). */
+    smsCaps: SmsCaps;
     /** False when no SMS gateway is configured: phone recovery is then off. */
     smsEnabled: boolean;
   };

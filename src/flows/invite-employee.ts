@@ -12,6 +12,7 @@ import { addedToPortalLetter } from '../ui/admin-letters.js';
 import type { AdminActor } from './admin-access.js';
 import { issueAdminLink } from './admin-recovery.js';
 import type { FlowContext } from './context.js';
+import { guardText } from './text-guard.js';
 
 export interface InviteInput {
   email?: string | undefined;
@@ -52,6 +53,10 @@ export async function inviteEmployee(ctx: FlowContext, actor: AdminActor, input:
   }
   if (existing && existingMember?.membership === 'active') return existingMember;
 
+  // Rule 19: an invitation by text passes the SMS guard in the admin's request, so the admin sees a refusal.
+  if (!email && phone && (!existing || existingMember?.membership === 'invited')) {
+    await guardText(ctx, { to: phone, sender: { kind: 'admin', accountId: actor.account.id, ip: actor.ip, portalId: actor.portal.id }, ...(existing ? { targetAccountId: existing.id } : {}) });
+  }
   await ctx.store.db.transaction().execute(async (tx) => {
     const audit = (action: string, target: string) =>
       recordAudit(ctx, tx, { action, actorKind: 'admin', actorAccountId: actor.account.id, targetAccountId: target, portalId: actor.portal.id, ip: actor.ip, detail: role, at: now });

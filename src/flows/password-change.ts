@@ -4,11 +4,11 @@ import { AppError } from '../kernel/errors.js';
 import { setPasswordHash } from '../store/accounts.repo.js';
 import { recordAudit } from './audit.js';
 import type { Executor } from '../store/db.js';
-import { revokeAccountTokens } from '../store/recovery-tokens.repo.js';
 import type { Account } from '../store/schema.js';
 import { revokeAccountSessions } from '../store/sessions.repo.js';
 import { passwordChangedLetter } from '../ui/letters.js';
 import type { FlowContext } from './context.js';
+import { killAccountSecrets } from './tokens.js';
 
 /** Checks a new password against the policy for this account; throws `weak_password` with the reasons. */
 export function assertStrongPassword(password: string, account: Pick<Account, 'login' | 'email' | 'name'>): void {
@@ -36,7 +36,8 @@ export interface PasswordChange {
 
 /**
  * Everything a password change implies, inside the caller's transaction: the new hash, every outstanding
- * token killed (rule 5), sessions revoked (rule 10), a "your password was changed" notice, an audit event.
+ * token and open phone flow killed (rule 5), sessions revoked (rule 10), a "your password was changed"
+ * notice, an audit event.
  */
 export async function applyPasswordChange(ctx: Pick<FlowContext, 'clock' | 'random' | 'outbox' | 'settings'>, tx: Executor, change: PasswordChange): Promise<void> {
   const now = ctx.clock.now();
@@ -45,7 +46,7 @@ export async function applyPasswordChange(ctx: Pick<FlowContext, 'clock' | 'rand
   // A password the person chose themselves satisfies "must change at next sign-in" (one statement: each
   // round trip to the database is a large part of what a completion costs beyond its hash).
   await setPasswordHash(tx, account.id, change.hash, at, change.actorKind !== 'admin');
-  await revokeAccountTokens(tx, account.id, at);
+  await killAccountSecrets(tx, account.id, at);
   await revokeAccountSessions(tx, account.id, at, change.keepSessionHash);
   if (account.email && account.email_verified_at) {
     const recoverUrl = new URL('/recover', ctx.settings.publicUrl).toString();

@@ -1,4 +1,3 @@
-import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { normalizePhone } from '../domain/identifiers.js';
 import { limits } from '../domain/limits.js';
 import type { PhoneCodeJob } from '../delivery/outbox.js';
@@ -12,19 +11,18 @@ import {
   MAX_RESENDS,
   attachAccount,
   closeFlow,
-  closeOpenFlowsForPhone,
   countAttempt,
-  countSmsSince,
   findPhoneFlow,
   insertPhoneFlow,
   markVerified,
   rotateCode,
   type PhoneFlow,
 } from '../store/phone-flows.repo.js';
-import { insertRecoveryToken } from '../store/recovery-tokens.repo.js';
 import { codeSms } from '../ui/sms.js';
 import type { FlowContext, RequestMeta } from './context.js';
 import { enforce } from './limits.js';
+import { guardText, sendText, type TextRefusal } from './text-guard.js';
+import { issueToken } from './tokens.js';
 
 /** Seed C4/C5 as a state machine on one `phone_flows` row: open → (code rotated ≤ 3×) → verified | closed. */
 
@@ -67,18 +65,27 @@ function assertEnabled(ctx: FlowContext): void {
 }
 
 /**
+ * Whether this browser's device cookie vouches for the account that owns `phone` (rule 20). Looked up only
+ * for a browser that holds such a cookie, so for everyone else the work does not depend on the number (rule 6).
+ */
+async function ownerAsks(ctx: FlowContext, phone: string, meta: RequestMeta): Promise<boolean> {
+  if (!meta.knownAccounts || meta.knownAccounts.size === 0) return false;
+  const account = await findAccountByIdentifier(ctx.store.db, { kind: 'phone', key: phone });
+  return account !== undefined && meta.knownAccounts.has(account.id);
+}
+
+/**
  * "Send me a code". Every well-formed number gets the same work and the same answer: a flow row and a
- * queued job; the worker texts only numbers on an account (SPEC §7 rules 6 and 7).
+ * queued job; the worker texts only numbers on an account (SPEC §7 rules 6 and 7). The request counts
+ * against the SMS guard's caps (rule 19), the owner's own browser against a budget of its own (rule 20).
+ * Each flow lives on its own: a request never closes another flow for the number, so a stranger asking
+ * for the owner's number cannot end the owner's flow (rule 20); attempt limits per flow still bound guessing.
  */
 export async function requestPhoneRecovery(ctx: FlowContext, input: { phone: string }, meta: RequestMeta): Promise<PhoneFlowState> {
   assertEnabled(ctx);
   const phone = normalizePhone(input.phone, ctx.settings.smsDefaultRegion);
   if (!phone) throw new AppError('invalid_request', { field: 'phone' }, 'not a phone number');
-  await enforce(ctx, [
-    ['phone:ip', meta.ip, limits.phonePerIp],
-    ['phone:number', phone, limits.phonePerNumber],
-    ['phone:global', '*', limits.phoneGlobal],
-  ]);
+  await guardText(ctx, { to: phone, sender: { kind: 'ip', ip: meta.ip, owner: await ownerAsks(ctx, phone, meta) } });
   const now = ctx.clock.now();
   const flow = newSecretToken(ctx.random);
   const flowHash = sha256(flow);
@@ -98,7 +105,6 @@ export async function requestPhoneRecovery(ctx: FlowContext, input: { phone: str
     closed_at: null,
   };
   await ctx.store.db.transaction().execute(async (tx) => {
-    await closeOpenFlowsForPhone(tx, phone, iso(now));
     await insertPhoneFlow(tx, row);
     await ctx.outbox.enqueueJob(tx, 'recovery.phone.code', { flowHash, phone, code });
   });
@@ -116,11 +122,8 @@ export async function resendPhoneCode(ctx: FlowContext, input: { flow: string },
   if (current.resends >= MAX_RESENDS) throw new AppError('too_many_attempts', {}, 'no resends left');
   const readyAt = Date.parse(current.code_sent_at) + RESEND_COOLDOWN_SECONDS * 1000;
   if (now.getTime() < readyAt) throw new AppError('rate_limited', { retryAfter: Math.ceil((readyAt - now.getTime()) / 1000) });
-  await enforce(ctx, [
-    ['phone:ip', meta.ip, limits.phonePerIp],
-    ['phone:number', current.phone, limits.phonePerNumber],
-    ['phone:global', '*', limits.phoneGlobal],
-  ]);
+  const owner = current.account_id !== null && meta.knownAccounts?.has(current.account_id) === true;
+  await guardText(ctx, { to: current.phone, sender: { kind: 'ip', ip: meta.ip, owner } });
   const code = newCode(ctx);
   const rotated = await ctx.store.db.transaction().execute(async (tx) => {
     const row = await rotateCode(tx, flowHash, {
@@ -165,38 +168,30 @@ export async function verifyPhoneCode(ctx: FlowContext, input: { flow: string; c
   if (counted.code_expires_at <= iso(now)) throw new AppError('code_expired');
   const accountId = counted.account_id;
   if (accountId === null) throw new AppError('invalid_code');
-  const token = newSecretToken(ctx.random);
-  await ctx.store.db.transaction().execute(async (tx) => {
+  // Through the one issueToken: the account's outstanding links and other open flows die (rule 5).
+  const token = await ctx.store.db.transaction().execute(async (tx) => {
     if (!(await markVerified(tx, flowHash, iso(now)))) throw new AppError('invalid_token');
-    await insertRecoveryToken(tx, {
-      token_hash: sha256(token),
-      account_id: accountId,
-      purpose: 'phone_reset',
-      created_at: iso(now),
-      expires_at: iso(addMs(now, PHONE_RESET_TOKEN_MINUTES * 60_000)),
-      consumed_at: null,
-      revoked_at: null,
-    });
+    return issueToken(ctx, tx, { accountId, purpose: 'phone_reset', lifetimeMs: PHONE_RESET_TOKEN_MINUTES * 60_000 });
   });
   return { token };
 }
 
-export type SmsSkipReason = 'unknown_number' | 'country_not_allowed' | 'budget_exhausted';
+export type SmsSkipReason = 'unknown_number' | 'flow_closed' | TextRefusal;
 
 /**
- * Worker side: texts the code if the number is a verified phone of an active account, in an allowed
- * country, within today's SMS budget. Returns why it did not, for logs and metrics.
+ * Worker side: texts the code if the number is a verified phone of an active account and the flow is still
+ * open, through the SMS guard's `sendText` (country, daily budget; the caps were counted at request time).
+ * Returns why it did not, for logs and metrics.
  */
-export async function sendPhoneCode(ctx: Pick<FlowContext, 'clock' | 'outbox' | 'settings'>, tx: Executor, job: PhoneCodeJob): Promise<SmsSkipReason | undefined> {
+export async function sendPhoneCode(
+  ctx: Pick<FlowContext, 'clock' | 'random' | 'outbox' | 'settings' | 'store' | 'limiter' | 'smsRefusals'>,
+  tx: Executor,
+  job: PhoneCodeJob,
+): Promise<SmsSkipReason | undefined> {
   const account = await findAccountByIdentifier(tx, { kind: 'phone', key: job.phone });
   if (!account || account.status !== 'active' || !account.phone_verified_at) return 'unknown_number';
-  const country = parsePhoneNumberFromString(job.phone)?.country;
-  if (ctx.settings.smsCountries && (!country || !ctx.settings.smsCountries.includes(country))) return 'country_not_allowed';
-  const now = ctx.clock.now();
-  const dayStart = `${iso(now).slice(0, 10)}T00:00:00.000Z`;
-  if ((await countSmsSince(tx, dayStart, ctx.settings.smsDailyBudget)) >= ctx.settings.smsDailyBudget) return 'budget_exhausted';
-  await attachAccount(tx, job.flowHash, account.id);
+  // Closed meanwhile (a password change, a new token): its code would be of no use to anyone.
+  if (!(await attachAccount(tx, job.flowHash, account.id))) return 'flow_closed';
   const text = codeSms(account.locale, job.code, ctx.settings.smsCodeTtlSeconds, ctx.settings.publicUrl.host);
-  await ctx.outbox.enqueueSms(tx, 'recovery.sms.code', { to: job.phone, text });
-  return undefined;
+  return sendText(ctx, tx, { kind: 'recovery.sms.code', to: job.phone, text, targetAccountId: account.id });
 }

@@ -84,6 +84,10 @@ export async function adminPageRoutes(app: FastifyInstance, opts: { deps: Deps }
           reply.header('retry-after', String(error.extras.retryAfter ?? 60));
           return profile(request, reply, { errors: [translator(requestLang(request))('error.rate_limited', { seconds: error.extras.retryAfter ?? 60 })] }, 429);
         }
+        // The SMS guard's country list (rule 19): the admin is told rather than shown an error page.
+        if (isAppError(error) && error.code === 'invalid_request' && error.extras.field === 'phone') {
+          return profile(request, reply, { errors: [translator(requestLang(request))('admin.smsCountry')] }, 400);
+        }
         throw error;
       }
     },

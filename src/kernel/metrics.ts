@@ -9,6 +9,8 @@ export interface Metrics {
   messagesFailed: Counter<'channel'>;
   outboxDepth: Gauge;
   smsBudgetExhausted: Counter;
+  /** Texts the SMS guard refused (rule 19), by reason: a cap, the country list or the daily budget. */
+  smsRefused: Counter<'reason'>;
   /** Social sign-in callbacks by outcome: signed_in, created, linked, or a failure reason. */
   socialSignIns: Counter<'provider' | 'outcome'>;
 }
@@ -23,6 +25,7 @@ export function createMetrics(readDepth: () => Promise<number>): Metrics {
     messagesSent: new Counter({ name: 'latchkey_messages_sent_total', help: 'Messages handed to a transport', labelNames: ['channel'], registers: [registry] }),
     messagesFailed: new Counter({ name: 'latchkey_messages_failed_total', help: 'Failed delivery attempts', labelNames: ['channel'], registers: [registry] }),
     smsBudgetExhausted: new Counter({ name: 'latchkey_sms_budget_exhausted_total', help: 'Codes not sent because the daily SMS budget was reached', registers: [registry] }),
+    smsRefused: new Counter({ name: 'latchkey_sms_refused_total', help: 'Texts refused by the SMS guard, by reason', labelNames: ['reason'], registers: [registry] }),
     socialSignIns: new Counter({ name: 'latchkey_social_sign_ins_total', help: 'Social sign-in callbacks by provider and outcome', labelNames: ['provider', 'outcome'], registers: [registry] }),
     outboxDepth: new Gauge({
       name: 'latchkey_outbox_depth',

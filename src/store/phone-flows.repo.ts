@@ -16,13 +16,24 @@ export async function findPhoneFlow(db: Executor, idHash: string): Promise<Phone
   return db.selectFrom('phone_flows').selectAll().where('id_hash', '=', idHash).executeTakeFirst();
 }
 
-/** A new request for a number closes its older open flows (SPEC §7 rule 5). */
-export async function closeOpenFlowsForPhone(db: Executor, phone: string, now: string): Promise<void> {
-  await db.updateTable('phone_flows').set({ closed_at: now }).where('phone', '=', phone).where('closed_at', 'is', null).where('verified_at', 'is', null).execute();
+/**
+ * Closes every open flow of an account, found by the account it was attached to or by the account's phone
+ * (a flow whose code the worker has not sent yet has no account): part of killing an account's secrets
+ * (SPEC §7 rule 5). A new request for a number closes nothing: a stranger's request must not end the
+ * owner's flow (rule 20).
+ */
+export async function closeOpenFlowsOfAccount(db: Executor, accountId: string, now: string): Promise<void> {
+  const open = () => db.updateTable('phone_flows').set({ closed_at: now }).where('closed_at', 'is', null).where('verified_at', 'is', null);
+  await open().where('account_id', '=', accountId).execute();
+  await open()
+    .where('phone', '=', (eb) => eb.selectFrom('accounts').select('phone').where('id', '=', accountId).$castTo<string>())
+    .execute();
 }
 
-export async function attachAccount(db: Executor, idHash: string, accountId: string): Promise<void> {
-  await db.updateTable('phone_flows').set({ account_id: accountId }).where('id_hash', '=', idHash).execute();
+/** Ties an open flow to the account whose number it is; false when the flow was closed meanwhile. */
+export async function attachAccount(db: Executor, idHash: string, accountId: string): Promise<boolean> {
+  const result = await db.updateTable('phone_flows').set({ account_id: accountId }).where('id_hash', '=', idHash).where('closed_at', 'is', null).executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
 }
 
 /**

@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { outboxDepth } from '../../src/store/outbox.repo.js';
-import { DIALECTS, cookieFrom, seedAccount, startTestApp, type TestApp } from '../support/app.js';
+import { DEVICE_COOKIE, deviceCookieValue } from '../../src/http/device-cookie.js';
+import { DIALECTS, PASSWORD, cookieFrom, seedAccount, startTestApp, type TestApp } from '../support/app.js';
 import { FakeClock } from '../support/clock.js';
 import { TestSmsGateway } from '../support/sms-gateway.js';
+import { TestSmtpServer } from '../support/smtp.js';
 import { waitUntil } from '../support/wait.js';
 
 const json = { 'content-type': 'application/json' };
@@ -178,8 +180,8 @@ describe('phone recovery caps, budget, countries and a gateway that is down', ()
     try {
       await seedAccount(t.deps, { phone: PHONE });
       const codes: number[] = [];
-      for (let i = 0; i < 7; i += 1) codes.push((await t.app.inject({ method: 'POST', url: '/api/v1/recovery/phone', headers: json, payload: { phone: PHONE } })).statusCode);
-      assert.deepEqual(codes, [202, 202, 202, 202, 202, 202, 429]);
+      for (let i = 0; i < 6; i += 1) codes.push((await t.app.inject({ method: 'POST', url: '/api/v1/recovery/phone', headers: json, payload: { phone: PHONE } })).statusCode);
+      assert.deepEqual(codes, [202, 202, 202, 202, 202, 429], 'LATCHKEY_SMS_CAPS number=5/h by default');
     } finally {
       await t.close();
     }
@@ -234,3 +236,93 @@ describe('phone recovery caps, budget, countries and a gateway that is down', ()
     }
   });
 });
+
+for (const dialect of DIALECTS) {
+  describe(`phone flows die with the account's other secrets and outlive strangers' requests (${dialect})`, () => {
+    const gateway = new TestSmsGateway();
+    const smtp = new TestSmtpServer();
+    let t: TestApp;
+
+    before(async () => {
+      t = await startTestApp({ dialect, env: { LATCHKEY_SMS_WEBHOOK_URL: await gateway.start(), LATCHKEY_SMTP_URL: await smtp.start() } });
+    });
+    after(async () => {
+      await t.close();
+      await gateway.stop();
+      await smtp.stop();
+    });
+
+    const post = (url: string, payload: object, options: { ip?: string; device?: string } = {}) =>
+      t.app.inject({
+        method: 'POST',
+        url: `/api/v1/recovery${url}`,
+        headers: json,
+        payload,
+        ...(options.ip ? { remoteAddress: options.ip } : {}),
+        ...(options.device ? { cookies: { [DEVICE_COOKIE]: options.device } } : {}),
+      });
+    /** Opens a flow for `phone` and waits for its own text; returns the handle and the code. */
+    const openFlow = async (phone: string, options: { ip?: string; device?: string } = {}) => {
+      const before = gateway.received.length;
+      const answer = await post('/phone', { phone }, options);
+      assert.equal(answer.statusCode, 202, answer.body);
+      await waitUntil(() => gateway.received.length > before);
+      const code = gateway.lastCode(phone);
+      assert.ok(code);
+      return { flow: answer.json().flow as string, code };
+    };
+
+    it('a flow opened before a password change yields no reset token after it (rule 5)', async () => {
+      const phone = '+79161230001';
+      await seedAccount(t.deps, { login: 'pchange', email: 'pchange@example.com', phone });
+      const { flow, code } = await openFlow(phone, { ip: '10.5.0.1' });
+      const signIn = await t.app.inject({ method: 'POST', url: '/api/v1/session', headers: json, payload: { login: 'pchange', password: PASSWORD } });
+      const session = cookieFrom(signIn.headers['set-cookie'], 'lk_session') ?? '';
+      const change = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/me/password',
+        headers: { ...json, origin: 'http://localhost:3000' },
+        cookies: { lk_session: session },
+        payload: { currentPassword: PASSWORD, newPassword: NEW_PASSWORD },
+      });
+      assert.equal(change.statusCode, 204, change.body);
+      const verified = await post('/phone/verify', { flow, code });
+      assert.equal(verified.statusCode, 400, verified.body);
+      assert.equal(verified.json().code, 'invalid_token');
+      assert.equal(verified.json().token, undefined);
+    });
+
+    it('verifying a phone flow kills an outstanding e-mail link (one issueToken)', async () => {
+      const phone = '+79161230002';
+      await seedAccount(t.deps, { login: 'both', email: 'both@example.com', phone });
+      assert.equal((await post('/email', { login: 'both' })).statusCode, 202);
+      const [mail] = await smtp.waitFor((m) => m.to === 'both@example.com');
+      const emailToken = /\/recover\/email\/([A-Za-z0-9_-]+)/.exec(mail?.text ?? '')?.[1];
+      assert.ok(emailToken);
+      const { flow, code } = await openFlow(phone, { ip: '10.5.0.2' });
+      const verified = await post('/phone/verify', { flow, code });
+      assert.equal(verified.statusCode, 200, verified.body);
+      const viaEmail = await post('/complete', { token: emailToken, password: NEW_PASSWORD });
+      assert.equal(viaEmail.statusCode, 400, viaEmail.body);
+      assert.equal(viaEmail.json().code, 'invalid_token', 'the e-mail link died when the phone flow issued its token');
+      const viaPhone = await post('/complete', { token: verified.json().token, password: NEW_PASSWORD });
+      assert.equal(viaPhone.statusCode, 200, viaPhone.body);
+    });
+
+    it("strangers' requests neither close the owner's flow nor use up the owner's browser's budget (rule 20)", async () => {
+      const phone = '+79161230003';
+      const owner = await seedAccount(t.deps, { login: 'owner', email: 'owner@example.com', phone });
+      const device = deviceCookieValue(t.deps.secretKey, [owner.id]);
+      const first = await openFlow(phone, { ip: '10.6.0.1', device });
+      const strangers: number[] = [];
+      for (let i = 1; i <= 8; i += 1) strangers.push((await post('/phone', { phone }, { ip: `10.7.0.${i}` })).statusCode);
+      assert.deepEqual(strangers, [202, 202, 202, 202, 202, 429, 429, 429], 'the shared per-number cap (number=5/h) stops strangers');
+      await waitUntil(async () => (await outboxDepth(t.deps.store.db)) === 0);
+      const verified = await post('/phone/verify', { flow: first.flow, code: first.code }, { ip: '10.6.0.1', device });
+      assert.equal(verified.statusCode, 200, `the owner's flow is still open: ${verified.body}`);
+      const again = await openFlow(phone, { ip: '10.6.0.1', device });
+      const second = await post('/phone/verify', { flow: again.flow, code: again.code }, { ip: '10.6.0.1', device });
+      assert.equal(second.statusCode, 200, second.body);
+    });
+  });
+}

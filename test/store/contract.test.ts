@@ -6,6 +6,7 @@ import { migrateToLatest } from '../../src/store/migrations/index.js';
 import { insertAccount } from '../../src/store/accounts.repo.js';
 import { claimDueMessages, enqueueMessage, markRetry, markSent, outboxDepth } from '../../src/store/outbox.repo.js';
 import { consumeRecoveryToken, insertRecoveryToken, peekRecoveryToken, revokeAccountTokens } from '../../src/store/recovery-tokens.repo.js';
+import { attachAccount, closeOpenFlowsOfAccount, findPhoneFlow, insertPhoneFlow, type PhoneFlow } from '../../src/store/phone-flows.repo.js';
 import { findLiveSession, insertSession, revokeAccountSessions } from '../../src/store/sessions.repo.js';
 import { createTestDatabase } from '../support/pg.js';
 import fs from 'node:fs';
@@ -32,7 +33,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         store = openStore(`sqlite:${path.join(dir, 'db.sqlite')}`);
         cleanup = async () => fs.rmSync(dir, { recursive: true, force: true });
       }
-      assert.deepEqual(await migrateToLatest(store), ['001_initial', '002_phone_flows', '003_admin_and_box', '004_outbox_sms_count', '005_social_identities']);
+      assert.deepEqual(await migrateToLatest(store), ['001_initial', '002_phone_flows', '003_admin_and_box', '004_outbox_sms_count', '005_social_identities', '007_phone_flows_account', '009_unsquat_social_contacts']);
       assert.deepEqual(await migrateToLatest(store), [], 'migrating again is a no-op');
       await insertAccount(store.db, {
         id: 'a1', login: 'ivan', login_key: 'ivan', name: null, email: 'i@example.com', email_key: 'i@example.com', email_verified_at: T0,
@@ -90,6 +91,29 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(await revokeAccountSessions(store.db, 'a1', T1, 's2'), 1);
       assert.equal(await findLiveSession(store.db, 's1', T1), undefined);
       assert.ok(await findLiveSession(store.db, 's2', T1));
+    });
+
+    it("phone flows: an account's open flows close by account and by its number; verified and other numbers' flows stay", async () => {
+      await insertAccount(store.db, {
+        id: 'a3', login: 'olga', login_key: 'olga', name: null, email: null, email_key: null, email_verified_at: null,
+        phone: '+79160000003', phone_verified_at: T0, password_hash: null, password_changed_at: null, status: 'active', locale: 'ru', created_at: T0, updated_at: T0,
+      });
+      const flow = (id: string, phone: string, change: Partial<PhoneFlow> = {}): PhoneFlow => ({
+        id_hash: id, phone, account_id: null, created_at: T0, expires_at: T2, code_hash: 'h', code_expires_at: T1, code_sent_at: T0,
+        resends: 0, attempts: 0, verified_at: null, closed_at: null, ...change,
+      });
+      await insertPhoneFlow(store.db, flow('f-attached', '+79160000003', { account_id: 'a3' }));
+      await insertPhoneFlow(store.db, flow('f-queued', '+79160000003'));
+      await insertPhoneFlow(store.db, flow('f-verified', '+79160000003', { account_id: 'a3', verified_at: T0 }));
+      await insertPhoneFlow(store.db, flow('f-other', '+79160000099'));
+      await closeOpenFlowsOfAccount(store.db, 'a3', T1);
+      const closed = async (id: string) => (await findPhoneFlow(store.db, id))?.closed_at ?? null;
+      assert.equal(await closed('f-attached'), T1);
+      assert.equal(await closed('f-queued'), T1, 'a flow whose code is not sent yet is found by the number');
+      assert.equal(await closed('f-verified'), null);
+      assert.equal(await closed('f-other'), null);
+      assert.equal(await attachAccount(store.db, 'f-queued', 'a3'), false, 'a closed flow takes no account (and gets no text)');
+      assert.equal(await attachAccount(store.db, 'f-other', 'a3'), true);
     });
 
     it('outbox: due messages are claimed by one worker at a time, retried later, and sent once', async () => {

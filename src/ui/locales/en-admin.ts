@@ -33,6 +33,7 @@ export const enAdmin = {
   'admin.mustChange': 'Must change the password at next sign-in',
   'admin.save': 'Save',
   'admin.passwordSet': 'The password was set. The employee was signed out everywhere.',
+  'admin.smsCountry': 'Texts are not sent to numbers in this country.',
   'admin.mismatch': 'The passwords do not match.',
   'admin.invite.intro': 'The employee receives a link to set their first password and join {portal}. Someone who already has an account is added without a new password.',
   'admin.invite.email': 'E-mail',

@@ -35,6 +35,7 @@ export const ruAdmin: Record<keyof typeof enAdmin, string> = {
   'admin.mustChange': 'Сменить пароль при следующем входе',
   'admin.save': 'Сохранить',
   'admin.passwordSet': 'Пароль задан. Все сеансы сотрудника завершены.',
+  'admin.smsCountry': 'На номера этой страны SMS не отправляются.',
   'admin.mismatch': 'Пароли не совпадают.',
   'admin.invite.intro': 'Сотрудник получит ссылку, чтобы задать пароль и войти в портал «{portal}». Тот, у кого уже есть учётная запись, будет добавлен без нового пароля.',
   'admin.invite.email': 'E-mail',
