@@ -86,7 +86,7 @@ for (const dialect of DIALECTS) {
         const page = await c.t.app.inject({ method: 'POST', url: `/admin/acme/users/${c.member.id}/recovery`, headers: { origin: ORIGIN }, cookies: { lk_session: c.adminSession }, payload: { channel: 'phone', _csrf: csrf } });
         assert.equal(page.statusCode, 400);
         assert.match(page.body, /Texts are not sent to numbers in this country/, 'the console page tells the admin');
-        const metrics = (await c.t.app.inject({ method: 'GET', url: '/metrics' })).body;
+        const metrics = (await c.t.management.inject({ method: 'GET', url: '/metrics' })).body;
         assert.match(metrics, /latchkey_sms_refused_total\{reason="country_not_allowed"\} [1-9]/);
       } finally {
         await c.t.close();
