@@ -5,6 +5,7 @@ import * as m002 from './002_phone_flows.js';
 import * as m003 from './003_admin_and_box.js';
 import * as m004 from './004_outbox_sms_count.js';
 import * as m005 from './005_social_identities.js';
+import * as m006 from './006_invitations.js';
 
 /** The explicit, ordered list of migrations; each is given the dialect, one set for both databases. */
 const migrations: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> }> = {
@@ -13,6 +14,7 @@ const migrations: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Pr
   '003_admin_and_box': m003,
   '004_outbox_sms_count': m004,
   '005_social_identities': m005,
+  '006_invitations': m006,
 };
 
 export async function migrateToLatest(store: Store): Promise<string[]> {
