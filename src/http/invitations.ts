@@ -11,7 +11,7 @@ const INVITATION_COOKIE = 'lk_invitation';
 
 /**
  * The invitation link (SPEC §5, rule 22). Opening it changes nothing: the token moves into a cookie scoped
- * to /invitations and off the address bar (rule 11), and the page says who invites where. Only the
+ * to /invitations and off the address bar (rule 11); every page here is `no-store`, and the page says who invites where. Only the
  * passport that proved the invited contact, signed in, may accept or decline, by a form with a CSRF token.
  */
 export async function invitationPageRoutes(app: FastifyInstance, opts: { deps: Deps }): Promise<void> {
@@ -22,7 +22,6 @@ export async function invitationPageRoutes(app: FastifyInstance, opts: { deps: D
   app.addHook('preValidation', loadSession(deps));
   app.addHook('preValidation', async (request, reply) => {
     rememberLang(request, reply);
-    tokenPageHeaders(reply);
     if (request.method === 'POST') {
       assertSameOrigin(request, publicOrigin, false);
       if (request.auth) assertCsrfToken(deps.secretKey, request.auth.idHash, (request.body as Record<string, unknown> | undefined)?._csrf);
@@ -37,7 +36,10 @@ export async function invitationPageRoutes(app: FastifyInstance, opts: { deps: D
     return send(reply, invalidInvitationPage(requestLang(request), navOf(request)), 400);
   };
 
+  // Only this address holds the token: no Referer from it. The page it leads to keeps the default policy,
+  // under which browsers still send our Origin with its forms (no-referrer would make it `null`).
   app.get<{ Params: { token: string } }>(`${INVITATION_PATH}/:token`, async (request, reply) => {
+    tokenPageHeaders(reply);
     const open = await inspectInvitation(deps, request.params.token);
     if (!open) return invalid(request, reply);
     const maxAge = Math.max(1, Math.floor((Date.parse(open.invitation.expires_at) - deps.clock.now().getTime()) / 1000));

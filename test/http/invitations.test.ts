@@ -137,7 +137,8 @@ for (const dialect of DIALECTS) {
       assert.equal(anonymous.page?.statusCode, 200);
       assert.match(anonymous.page?.body ?? '', /Anna Admin invites you to join Acme Corp/);
       assert.match(anonymous.page?.body ?? '', /href="\/login\?next=%2Finvitations"/);
-      assert.equal(anonymous.page?.headers['referrer-policy'], 'no-referrer');
+      assert.equal(anonymous.page?.headers['cache-control'], 'no-store');
+      assert.ok(!String(anonymous.page?.body).includes(token), 'the token is off the address bar and the page');
       assert.deepEqual(await myPortals(veraSession), ['globex']);
       const signInPage = await t.app.inject({ method: 'GET', url: '/login?next=%2Finvitations' });
       assert.match(signInPage.body, /name="next" value="\/invitations"/);
