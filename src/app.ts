@@ -7,6 +7,7 @@ import { adminPageRoutes } from './http/admin-pages.js';
 import { apiRoutes } from './http/api.js';
 import { boxRoutes } from './http/box.js';
 import { devOutboxRoutes } from './http/dev-outbox.js';
+import { invitationApiRoutes, invitationPageRoutes } from './http/invitations.js';
 import { loadDeviceCookie } from './http/device-cookie.js';
 import { clientErrorHandler, sendError } from './http/errors.js';
 import { opsRoutes } from './http/ops.js';
@@ -64,6 +65,8 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(boxRoutes, { deps });
   await app.register(socialRoutes, { deps });
   await app.register(adminPageRoutes, { deps });
+  await app.register(invitationApiRoutes, { deps, prefix: '/api/v1' });
+  await app.register(invitationPageRoutes, { deps });
   if (deps.config.dev) await app.register(devOutboxRoutes, { deps });
   return app;
 }

@@ -33,6 +33,13 @@ export interface PhoneCodeJob {
   code: string;
 }
 
+/** An invitation the worker resolves later (SPEC §5, rule 22): the request does the same work for every contact. */
+export interface InvitationJob {
+  invitationId: string;
+  /** The language of a letter to a contact nobody has yet (the inviting admin's); a passport's own otherwise. */
+  locale: 'ru' | 'en';
+}
+
 /**
  * The write side of the durable outbox. Services enqueue inside the transaction that changed the data;
  * only the worker talks to SMTP. Payloads are sealed because a queued letter holds a live link.
@@ -42,6 +49,7 @@ export interface OutboxJobs {
   'recovery.email.request': RecoveryRequestJob;
   'recovery.checkword.request': CheckwordRequestJob;
   'recovery.phone.code': PhoneCodeJob;
+  'invitation.deliver': InvitationJob;
 }
 
 export class Outbox {

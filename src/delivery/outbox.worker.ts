@@ -4,13 +4,14 @@ import { sha256 } from '../kernel/crypto.js';
 import type { Metrics } from '../kernel/metrics.js';
 import type { FlowContext } from '../flows/context.js';
 import { issueCheckword } from '../flows/checkword.js';
+import { deliverInvitation } from '../flows/deliver-invitation.js';
 import { issueRecoveryLink } from '../flows/recover-by-email.js';
 import { sendPhoneCode } from '../flows/recover-by-phone.js';
 import { claimDueMessages, markAbandoned, markRetry, markSent, renewLocks } from '../store/outbox.repo.js';
 import type { OutboxMessage } from '../store/schema.js';
 import { PermanentDeliveryError } from './errors.js';
 import type { MailTransport } from './mail-transport.js';
-import type { CheckwordRequestJob, EmailPayload, PhoneCodeJob, RecoveryRequestJob, SmsPayload } from './outbox.js';
+import type { CheckwordRequestJob, EmailPayload, InvitationJob, PhoneCodeJob, RecoveryRequestJob, SmsPayload } from './outbox.js';
 import type { SmsTransport } from './sms-transport.js';
 
 export interface WorkerOptions {
@@ -202,6 +203,8 @@ export class OutboxWorker {
             await issueRecoveryLink(this.ctx, tx, this.ctx.outbox.open<RecoveryRequestJob>(message.payload));
           } else if (message.kind === 'recovery.checkword.request') {
             await issueCheckword(this.ctx, tx, this.ctx.outbox.open<CheckwordRequestJob>(message.payload));
+          } else if (message.kind === 'invitation.deliver') {
+            await deliverInvitation(this.ctx, tx, this.ctx.outbox.open<InvitationJob>(message.payload));
           } else if (message.kind === 'recovery.phone.code') {
             const skipped = await sendPhoneCode(this.ctx, tx, this.ctx.outbox.open<PhoneCodeJob>(message.payload));
             if (skipped === 'budget_exhausted') {

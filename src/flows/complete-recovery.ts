@@ -4,8 +4,10 @@ import { sha256 } from '../kernel/crypto.js';
 import { AppError } from '../kernel/errors.js';
 import { findAccountById, markEmailVerified, markPhoneVerified } from '../store/accounts.repo.js';
 import { activateMembership } from '../store/admin.repo.js';
+import { acceptInvitationsOf } from '../store/invitations.repo.js';
 import { consumeRecoveryToken, peekRecoveryToken } from '../store/recovery-tokens.repo.js';
 import type { Account } from '../store/schema.js';
+import { recordAudit } from './audit.js';
 import type { FlowContext, RequestMeta } from './context.js';
 import { enforce } from './limits.js';
 import { applyPasswordChange, hashNewPassword } from './password-change.js';
@@ -43,7 +45,13 @@ export async function completeRecovery(ctx: FlowContext, input: { token: string;
     const at = iso(ctx.clock.now());
     if (consumed.purpose === 'email_link' || consumed.channel === 'email') await markEmailVerified(tx, account.id, at);
     if (consumed.channel === 'phone') await markPhoneVerified(tx, account.id, at);
-    if (consumed.purpose === 'invitation' && consumed.portal_id) await activateMembership(tx, account.id, consumed.portal_id);
+    if (consumed.purpose === 'invitation' && consumed.portal_id) {
+      // Setting the first password is how someone without an account accepts an invitation (rule 22).
+      await activateMembership(tx, account.id, consumed.portal_id);
+      for (const invitation of await acceptInvitationsOf(tx, consumed.portal_id, account.id, at)) {
+        await recordAudit(ctx, tx, { action: 'member.joined', actorKind: 'self', actorAccountId: account.id, targetAccountId: account.id, portalId: consumed.portal_id, ip: meta.ip, detail: invitation.id });
+      }
+    }
     await applyPasswordChange(ctx, tx, { account, hash, actorKind: 'recovery', actorAccountId: account.id, ip: meta.ip });
     return openSession(ctx, tx, account.id, meta);
   });

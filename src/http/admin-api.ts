@@ -3,7 +3,7 @@ import type { Deps } from '../deps.js';
 import { requireMember, requirePortalAdmin } from '../flows/admin-access.js';
 import { sendAdminRecovery } from '../flows/admin-recovery.js';
 import { setPasswordByAdmin } from '../flows/admin-set-password.js';
-import { inviteEmployee } from '../flows/invite-employee.js';
+import { inviteEmployee, listInvitations, revokeInvitation } from '../flows/invite-employee.js';
 import { AppError } from '../kernel/errors.js';
 import { listAuditEvents, searchMembers, type MemberRow } from '../store/admin.repo.js';
 import { authOf, loadSession } from './auth.js';
@@ -61,22 +61,34 @@ export async function adminApiRoutes(app: FastifyInstance, opts: { deps: Deps })
     return { user: memberView(await requireMember(deps, actor, request.params.id)) };
   });
 
-  app.post<{ Params: { slug: string }; Body: { email?: string; phone?: string; name?: string; login?: string; role?: 'admin' | 'employee' } }>(
+  // The same 202 and the same body for every contact, known or not (SPEC §5, rule 22).
+  app.post<{ Params: { slug: string }; Body: { email?: string; phone?: string; name?: string; role?: 'admin' | 'employee' } }>(
     '/portals/:slug/users',
     {
       schema: {
         body: {
           type: 'object',
-          properties: { email: text(254), phone: text(40), name: text(200), login: text(64), role: { type: 'string', enum: ['admin', 'employee'] } },
+          properties: { email: text(254), phone: text(40), name: text(200), role: { type: 'string', enum: ['admin', 'employee'] } },
         },
       },
     },
     async (request, reply) => {
       const actor = await admin(request);
-      const member = await inviteEmployee(deps, actor, request.body);
-      return reply.status(201).send({ user: memberView(member) });
+      const invitation = await inviteEmployee(deps, actor, request.body);
+      return reply.status(202).send({ invitation });
     },
   );
+
+  app.get<{ Params: { slug: string } }>('/portals/:slug/invitations', async (request) => {
+    const actor = await admin(request);
+    return { invitations: await listInvitations(deps, actor) };
+  });
+
+  app.delete<{ Params: { slug: string; id: string } }>('/portals/:slug/invitations/:id', async (request, reply) => {
+    const actor = await admin(request);
+    await revokeInvitation(deps, actor, request.params.id);
+    return reply.status(204).send();
+  });
 
   app.post<{ Params: { slug: string; id: string }; Body: { channel: 'email' | 'phone' } }>(
     '/portals/:slug/users/:id/recovery',

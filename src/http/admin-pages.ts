@@ -3,7 +3,7 @@ import type { Deps } from '../deps.js';
 import { requireMember, requirePortalAdmin } from '../flows/admin-access.js';
 import { sendAdminRecovery } from '../flows/admin-recovery.js';
 import { setPasswordByAdmin } from '../flows/admin-set-password.js';
-import { inviteEmployee } from '../flows/invite-employee.js';
+import { inviteEmployee, listInvitations, revokeInvitation } from '../flows/invite-employee.js';
 import { isAppError } from '../kernel/errors.js';
 import { listAdminPortals, listAuditEvents, searchMembers } from '../store/admin.repo.js';
 import * as adminPages from '../ui/admin-pages.js';
@@ -111,27 +111,51 @@ export async function adminPageRoutes(app: FastifyInstance, opts: { deps: Deps }
     },
   );
 
-  app.get<{ Params: { slug: string } }>('/admin/:slug/invite', async (request, reply) => {
+  const invitePage = async (request: FastifyRequest<{ Params: { slug: string } }>, reply: FastifyReply, state: adminPages.InvitePageState = {}, status = 200) => {
     const actor = await actorOf(request);
-    return send(reply, adminPages.invitePage(requestLang(request), nav(request), actor.portal));
-  });
+    return send(reply, adminPages.invitePage(requestLang(request), nav(request), actor.portal, { ...state, invitations: await listInvitations(deps, actor) }), status);
+  };
+
+  app.get<{ Params: { slug: string } }>('/admin/:slug/invite', async (request, reply) => invitePage(request, reply));
 
   app.post<{ Params: { slug: string }; Body: Record<string, string> }>(
     '/admin/:slug/invite',
-    { schema: { body: { type: 'object', properties: { email: field(254), phone: field(40), name: field(200), login: field(64), role: field(10), _csrf: field(200) } } } },
+    { schema: { body: { type: 'object', properties: { email: field(254), phone: field(40), name: field(200), role: field(10), _csrf: field(200) } } } },
     async (request, reply) => {
       const actor = await actorOf(request);
       const lang = requestLang(request);
       const t = translator(lang);
-      const { email, phone, name, login, role } = request.body;
+      const { email, phone, name, role } = request.body;
       try {
-        const member = await inviteEmployee(deps, actor, { email, phone, name, login, role: role === 'admin' ? 'admin' : 'employee', locale: lang });
-        return send(reply, adminPages.invitePage(lang, nav(request), actor.portal, { done: member.login }));
+        // The same page for every contact: "sent to what you typed" (SPEC §5, rule 22).
+        const invitation = await inviteEmployee(deps, actor, { email, phone, name, role: role === 'admin' ? 'admin' : 'employee', locale: lang });
+        return await invitePage(request, reply, { sent: invitation.contact });
       } catch (error) {
-        if (!isAppError(error) || error.code !== 'invalid_request') throw error;
-        const message = !email && !phone ? t('admin.invite.needContact') : error.extras.field === 'login' ? t('admin.invite.taken') : t('error.invalid_request');
-        return send(reply, adminPages.invitePage(lang, nav(request), actor.portal, { errors: [message], values: request.body }), 400);
+        if (!isAppError(error)) throw error;
+        if (error.code === 'rate_limited') {
+          reply.header('retry-after', String(error.extras.retryAfter ?? 60));
+          return invitePage(request, reply, { errors: [t('error.rate_limited', { seconds: error.extras.retryAfter ?? 60 })], values: request.body }, 429);
+        }
+        if (error.code !== 'invalid_request') throw error;
+        const message = !email?.trim() && !phone?.trim()
+          ? t('admin.invite.needContact')
+          : email?.trim() && phone?.trim()
+            ? t('admin.invite.oneContact')
+            : error.detail === 'no SMS gateway'
+              ? t('admin.invite.noSms')
+              : t('error.invalid_request');
+        return invitePage(request, reply, { errors: [message], values: request.body }, 400);
       }
+    },
+  );
+
+  app.post<{ Params: { slug: string; id: string } }>(
+    '/admin/:slug/invitations/:id/revoke',
+    { schema: { body: { type: 'object', properties: { _csrf: field(200) } } } },
+    async (request, reply) => {
+      const actor = await actorOf(request);
+      const revoked = await revokeInvitation(deps, actor, request.params.id);
+      return invitePage(request, reply, { revoked: revoked.contact });
     },
   );
 

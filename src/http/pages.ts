@@ -17,6 +17,7 @@ import { listActivePortals } from '../store/portals.repo.js';
 import { translator } from '../ui/i18n.js';
 import * as pages from '../ui/pages.js';
 import { authOf, loadSession } from './auth.js';
+import { safeReturnPath } from './return-path.js';
 import { rememberLang, requestLang, requestMeta } from './request.js';
 import {
   SESSION_COOKIE,
@@ -86,21 +87,24 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
 
   app.get('/', async (request, reply) => reply.redirect(request.auth ? '/portals' : '/login', 303));
 
-  app.get('/login', async (request, reply) => {
-    if (request.auth) return reply.redirect('/portals', 303);
-    return htmlReply(reply, pages.loginPage(requestLang(request), { edition: deps.config.edition, providers }));
+  // `next`: where to go back after signing in (an invitation page), a path on this site only.
+  app.get<{ Querystring: { next?: string } }>('/login', async (request, reply) => {
+    const next = safeReturnPath(request.query.next);
+    if (request.auth) return reply.redirect(next ?? '/portals', 303);
+    return htmlReply(reply, pages.loginPage(requestLang(request), { edition: deps.config.edition, providers, ...(next ? { next } : {}) }));
   });
 
-  app.post<{ Body: { login: string; password: string } }>('/login', { schema: { body: form('login', 'password') } }, async (request, reply) => {
+  app.post<{ Body: { login: string; password: string; next?: string } }>('/login', { schema: { body: { ...form('login', 'password'), properties: { login: field, password: field, next: field } } } }, async (request, reply) => {
+    const next = safeReturnPath(request.body.next);
     try {
       const result = await signIn(deps, request.body, requestMeta(request));
       await closeSession(deps, request.cookies[SESSION_COOKIE]);
       setSessionCookie(reply, result.session, secure);
-      return reply.redirect(result.mustChangePassword ? '/account?mustChange=1#password' : '/portals', 303);
+      return reply.redirect(result.mustChangePassword ? '/account?mustChange=1#password' : (next ?? '/portals'), 303);
     } catch (error) {
       const { status, messages } = formError(request, error);
       if (status === 429) reply.header('retry-after', String((error as AppError).extras.retryAfter ?? 60));
-      return htmlReply(reply, pages.loginPage(requestLang(request), { login: request.body.login, errors: messages, edition: deps.config.edition, providers }), status);
+      return htmlReply(reply, pages.loginPage(requestLang(request), { login: request.body.login, errors: messages, edition: deps.config.edition, providers, ...(next ? { next } : {}) }), status);
     }
   });
 

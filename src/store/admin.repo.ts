@@ -55,13 +55,19 @@ export async function listAdminPortals(db: Executor, accountId: string): Promise
     .execute();
 }
 
-/** Members of a portal (invited and active), searched by name, login, e-mail or phone, a page at a time. */
+/**
+ * Who has joined a portal (SPEC §5, rule 22): people only invited are not members, so no admin list, search
+ * or action reaches them. (Fired members stay out of the console as before.)
+ */
+const JOINED: Array<Membership['status']> = ['active'];
+
+/** Members of a portal who have joined, searched by name, login, e-mail or phone, a page at a time. */
 export async function searchMembers(db: Executor, portalId: string, query: string, offset: number, limit: number): Promise<{ members: MemberRow[]; total: number }> {
   let base = db
     .selectFrom('memberships')
     .innerJoin('accounts', 'accounts.id', 'memberships.account_id')
     .where('memberships.portal_id', '=', portalId)
-    .where('memberships.status', '!=', 'fired');
+    .where('memberships.status', 'in', JOINED);
   const text = query.trim().toLowerCase();
   if (text !== '') {
     // Plain substring match (LIKE metacharacters escaped); lower() works alike on both databases.
@@ -88,7 +94,7 @@ export async function findMember(db: Executor, portalId: string, accountId: stri
     .select(memberColumns)
     .where('memberships.portal_id', '=', portalId)
     .where('memberships.account_id', '=', accountId)
-    .where('memberships.status', '!=', 'fired')
+    .where('memberships.status', 'in', JOINED)
     .executeTakeFirst();
 }
 

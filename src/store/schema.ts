@@ -135,6 +135,28 @@ export interface SocialIdentitiesTable {
   last_used_at: string | null;
 }
 
+/** An invitation to a portal (SPEC §5, rule 22); the admin sees only what they typed, never `account_id`. */
+export interface InvitationsTable {
+  id: string;
+  portal_id: string;
+  contact_kind: 'email' | 'phone';
+  /** What the admin typed, normalised: an e-mail key (NFKC, lower case) or an E.164 number. */
+  contact: string;
+  role: 'admin' | 'employee';
+  /** The name the admin typed, for an account the invitation creates. */
+  name: string | null;
+  invited_by: string | null;
+  /** Set by the worker: the passport the contact resolved to (existing, or created for the invitation). */
+  account_id: string | null;
+  /** sha256 of the `/invitations/<token>` secret, for an existing passport's accept link. */
+  token_hash: string | null;
+  created_at: string;
+  expires_at: string;
+  accepted_at: string | null;
+  declined_at: string | null;
+  revoked_at: string | null;
+}
+
 export interface Database {
   accounts: AccountsTable;
   portals: PortalsTable;
@@ -145,6 +167,7 @@ export interface Database {
   audit_events: AuditEventsTable;
   phone_flows: PhoneFlowsTable;
   social_identities: SocialIdentitiesTable;
+  invitations: InvitationsTable;
 }
 
 export type Account = Selectable<AccountsTable>;
@@ -153,3 +176,4 @@ export type Portal = Selectable<PortalsTable>;
 export type Membership = Selectable<MembershipsTable>;
 export type OutboxMessage = Selectable<OutboxTable>;
 export type SocialIdentity = Selectable<SocialIdentitiesTable>;
+export type Invitation = Selectable<InvitationsTable>;

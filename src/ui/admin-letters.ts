@@ -32,17 +32,6 @@ export function adminLinkLetter(lang: Locale, kind: AdminLinkKind, login: string
   return { subject, text, html: wrap(t, lang, htmlBody) };
 }
 
-/** An existing passport was added to a portal: nothing to set, just where to sign in. */
-export function addedToPortalLetter(lang: Locale, login: string, portal: string, signInUrl: string): Letter {
-  const t = translator(lang);
-  const lines = [t('mail.greeting', { login }), '', t('mail.added.body', { portal, url: signInUrl }), '', t('mail.signature', { product: PRODUCT })];
-  return {
-    subject: t('mail.added.subject', { portal }),
-    text: lines.join('\n'),
-    html: wrap(t, lang, html`<p>${t('mail.greeting', { login })}</p><p>${t('mail.added.body', { portal, url: signInUrl })}</p>`),
-  };
-}
-
 /** The admin-sent SMS (SPEC §6): short, with the link. */
 export function adminLinkSms(lang: Locale, kind: AdminLinkKind, portal: string, link: string): string {
   return translator(lang)(kind === 'admin' ? 'sms.admin' : 'sms.invite', { portal, link });

@@ -1,5 +1,6 @@
 import type { Locale } from '../domain/locale.js';
 import type { AuditRow, MemberRow } from '../store/admin.repo.js';
+import type { PendingInvitationView } from '../flows/invite-employee.js';
 import type { Portal } from '../store/schema.js';
 import { html, type SafeHtml } from './html.js';
 import { translator, type MessageKey } from './i18n.js';
@@ -95,29 +96,57 @@ ${canPhone ? html`<form method="post" action="${base}/recovery" class="inline">$
   );
 }
 
-export function invitePage(lang: Locale, nav: Nav, portal: Portal, state: { errors?: string[]; done?: string; values?: Record<string, string> } = {}): string {
+export interface InvitePageState {
+  errors?: string[];
+  /** The contact an invitation was just sent to (as typed, normalised): the same message for every contact. */
+  sent?: string;
+  revoked?: string;
+  values?: Record<string, string>;
+  invitations?: PendingInvitationView[];
+}
+
+export function invitePage(lang: Locale, nav: Nav, portal: Portal, state: InvitePageState = {}): string {
   const t = translator(lang);
   const v = state.values ?? {};
+  const csrf = html`<input type="hidden" name="_csrf" value="${nav.csrf}">`;
+  const invitations = state.invitations ?? [];
+  const stamp = (at: string) => at.slice(0, 16).replace('T', ' ');
   return layout(
     { lang, title: `${t('admin.invite')} · ${portal.title}`, path: `/admin/${portal.slug}/invite`, nav },
     html`<h1>${t('admin.invite')}</h1>
 ${adminNav(lang, portal)}
 <p>${t('admin.invite.intro', { portal: portal.title })}</p>
-${state.done ? html`<div class="notice" role="status" data-testid="flash">${t('admin.invite.done', { login: state.done })}</div>` : ''}
+${state.sent ? html`<div class="notice" role="status" data-testid="flash">${t('admin.invite.done', { contact: state.sent })}</div>` : ''}
+${state.revoked ? html`<div class="notice" role="status" data-testid="flash">${t('admin.invitations.revoked', { contact: state.revoked })}</div>` : ''}
 ${errorList(t, state.errors ?? [])}
 <form method="post" action="/admin/${portal.slug}/invite" novalidate>
-  <input type="hidden" name="_csrf" value="${nav.csrf}">
+  ${csrf}
   <label>${t('admin.invite.email')}<input name="email" type="email" autocomplete="off" maxlength="254" value="${v.email ?? ''}"></label>
   <label>${t('admin.invite.phone')}<input name="phone" type="tel" autocomplete="off" maxlength="40" value="${v.phone ?? ''}"></label>
   <label>${t('admin.invite.name')}<input name="name" autocomplete="off" maxlength="200" value="${v.name ?? ''}"></label>
-  <label>${t('admin.invite.login')}<input name="login" autocomplete="off" maxlength="64" value="${v.login ?? ''}"></label>
-  <label class="check"><input type="checkbox" name="role" value="admin"> ${t('admin.invite.role')}</label>
+  <label class="check"><input type="checkbox" name="role" value="admin"${v.role === 'admin' ? html` checked` : ''}> ${t('admin.invite.role')}</label>
   <button type="submit" data-testid="invite">${t('admin.invite.submit')}</button>
-</form>`,
+</form>
+<h2>${t('admin.invitations')}</h2>
+${invitations.length === 0
+  ? html`<p class="muted" data-testid="no-invitations">${t('admin.invitations.empty')}</p>`
+  : html`<ul class="methods pending" data-testid="invitations">${invitations.map(
+      (i) => html`<li data-contact="${i.contact}"><div><strong>${i.contact}</strong><br><span class="muted">${t('admin.invitations.role')}: ${t(`admin.role.${i.role}`)} · ${t('admin.invitations.sent')}: ${stamp(i.createdAt)} · ${t('admin.invitations.expires')}: ${stamp(i.expiresAt)}</span></div>
+<form method="post" action="/admin/${portal.slug}/invitations/${i.id}/revoke" class="inline">${csrf}<button type="submit" class="secondary" data-testid="revoke">${t('admin.invitations.revoke')}</button></form></li>`,
+    )}</ul>`}`,
   );
 }
 
-export const AUDIT_ACTIONS = ['admin.recovery_link.sent', 'admin.member.invited', 'admin.member.added', 'admin.password.set', 'password.changed'] as const;
+export const AUDIT_ACTIONS = [
+  'admin.recovery_link.sent',
+  'admin.member.invited',
+  'admin.invitation.revoked',
+  'member.joined',
+  'member.invitation_declined',
+  'admin.member.added',
+  'admin.password.set',
+  'password.changed',
+] as const;
 
 export function auditPage(lang: Locale, nav: Nav, portal: Portal, view: { action: string; login: string; events: AuditRow[] }): string {
   const t = translator(lang);

@@ -20,7 +20,7 @@ export function weakPasswordMessages(lang: Locale, reasons: readonly string[]): 
 /** `/login`; the box edition words the recovery link as its seed does (B1: «Забыли свой пароль?»). */
 export function loginPage(
   lang: Locale,
-  values: { login?: string; errors?: string[]; edition?: 'cloud' | 'box'; providers?: Array<{ id: string; title: string }> } = {},
+  values: { login?: string; errors?: string[]; edition?: 'cloud' | 'box'; providers?: Array<{ id: string; title: string }>; next?: string } = {},
 ): string {
   const t = translator(lang);
   const providers = values.providers ?? [];
@@ -29,6 +29,7 @@ export function loginPage(
     html`<h1>${t('login.title')}</h1>
 ${errorList(t, values.errors ?? [])}
 <form method="post" action="/login" novalidate>
+  ${values.next ? html`<input type="hidden" name="next" value="${values.next}">` : ''}
   <label>${t('login.identifier')}<input name="login" autocomplete="username" required maxlength="320" value="${values.login ?? ''}" autofocus></label>
   <label>${t('login.password')}<input name="password" type="password" autocomplete="current-password" required maxlength="1024"></label>
   <button type="submit">${t('login.submit')}</button>

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -27,6 +28,8 @@ const INVITEE_PASSWORD = 'Harbour-Compass-83-slowly';
 const ADMIN_SET_PASSWORD = 'Granite-Meadow-29-softly';
 const OWN_PASSWORD = 'Copper-Willow-61-brightly';
 const PORTAL = { slug: 'acme', title: 'Acme Corp' };
+const OTHER_PORTAL = { slug: 'globex', title: 'Globex' };
+const SHOTS = '/tmp/shots';
 const BOX_PORTAL_TITLE = 'Company portal';
 
 interface Person {
@@ -45,6 +48,8 @@ interface CloudJourney {
   /** What the admin types into the search: a part of the employee's name. */
   search: string;
   invitee: { email: string; name: string; login: string };
+  /** A passport of another portal the admin invites: it joins only by accepting while signed in. */
+  outsider: Person;
 }
 
 const cloudJourneys: CloudJourney[] = [
@@ -56,6 +61,7 @@ const cloudJourneys: CloudJourney[] = [
     // Upper-case Cyrillic on purpose: the search folds case in every script, on SQLite too.
     search: 'СИДОР',
     invitee: { email: 'nina.new@example.ru', name: 'Нина Орлова', login: 'nina.new' },
+    outsider: { login: 'zoya', email: 'zoya@example.ru' },
   },
   {
     lang: 'en',
@@ -64,6 +70,7 @@ const cloudJourneys: CloudJourney[] = [
     employee: { login: 'walter', name: 'Walter Bishop', email: 'walter@example.com', phone: '+447911123456' },
     search: 'Bish',
     invitee: { email: 'oscar.new@example.com', name: 'Oscar Lane', login: 'oscar.new' },
+    outsider: { login: 'quinn', email: 'quinn@example.com' },
   },
 ];
 
@@ -142,6 +149,18 @@ async function openLetterLink(page: Page, base: string, link: string, lang: Loca
   assert.ok(!page.url().includes(token), page.url());
 }
 
+/** Screenshots at a phone's and a desktop's width into /tmp/shots; at 390 px nothing scrolls sideways. */
+async function shoot(page: Page, name: string): Promise<void> {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  for (const width of [390, 1280]) {
+    await page.setViewportSize({ width, height: 800 });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `${name}: ${overflow} px of sideways scroll at ${width} px`);
+    await page.screenshot({ path: path.join(SHOTS, `${name}-${width}.png`), fullPage: true });
+  }
+  await page.setViewportSize({ width: 1000, height: 760 });
+}
+
 // ---------------------------------------------------------------------------------------------------
 
 describe('e2e: admin console, cloud edition (C7)', { timeout: 80_000 }, () => {
@@ -157,7 +176,9 @@ describe('e2e: admin console, cloud edition (C7)', { timeout: 80_000 }, () => {
     base = served.baseUrl;
     const { deps } = served.testApp;
     await addPortal(deps, PORTAL);
-    for (const { lang, admin, employee } of cloudJourneys) {
+    await addPortal(deps, OTHER_PORTAL);
+    for (const { lang, admin, employee, outsider } of cloudJourneys) {
+      await addUser(deps, { ...outsider, password: PASSWORD, locale: lang, portals: [{ slug: OTHER_PORTAL.slug, role: 'employee' }] });
       await addUser(deps, { ...admin, password: PASSWORD, locale: lang, portals: [{ slug: PORTAL.slug, role: 'admin' }] });
       await addUser(deps, { ...employee, password: PASSWORD, locale: lang, portals: [{ slug: PORTAL.slug, role: 'employee' }] });
     }
@@ -174,7 +195,7 @@ describe('e2e: admin console, cloud edition (C7)', { timeout: 80_000 }, () => {
   for (const journey of cloudJourneys) {
     it(`[${journey.lang}] search → profile → recovery link by e-mail → employee back in → audit; invitation`, { timeout: 40_000 }, async () => {
       assert.ok(browser);
-      const { lang, admin, employee, invitee } = journey;
+      const { lang, admin, employee, invitee, outsider } = journey;
       const t = translator(lang);
       const problems: string[] = [];
       const contexts: BrowserContext[] = [];
@@ -267,15 +288,16 @@ describe('e2e: admin console, cloud edition (C7)', { timeout: 80_000 }, () => {
         await page.getByLabel(t('admin.invite.email'), { exact: true }).fill(invitee.email);
         await page.getByLabel(t('admin.invite.name'), { exact: true }).fill(invitee.name);
         assert.equal(await submit(page, () => page.getByTestId('invite').click()), 200, await describePage(page));
-        assert.equal(await text(page, 'flash'), t('admin.invite.done', { login: invitee.login }));
+        assert.equal(await text(page, 'flash'), t('admin.invite.done', { contact: invitee.email }));
+        assert.equal(await page.locator(`[data-testid="invitations"] li[data-contact="${invitee.email}"]`).count(), 1, 'in the pending list');
         await navigate(page, (u) => u.pathname === '/admin/acme/users', () => page.locator('nav.tabs').getByRole('link', { name: t('admin.employees'), exact: true }).click());
-        assert.deepEqual((await listedRows(page)).get(invitee.login), [invitee.login, invitee.name, invitee.email, '', t('admin.status.invited')]);
+        assert.ok(!(await listedRows(page)).has(invitee.login), 'only invited: not in the list of employees');
 
         // The invitee: the letter (in the inviting admin's language) → the link → a first password → /portals.
         const [invitation] = await smtp.waitFor((mail) => mail.to === invitee.email);
         assert.ok(invitation);
-        assert.equal(invitation.subject, t('mail.invite.subject', { portal: PORTAL.title }));
-        assert.ok(invitation.text.includes(t('mail.registration', { login: invitee.login, portal: PORTAL.title })), invitation.text);
+        assert.equal(invitation.subject, t('mail.invitation.subject', { portal: PORTAL.title }));
+        assert.ok(invitation.text.includes(t('mail.invitation.new.howTo', { login: invitee.login })), invitation.text);
         const { context: inviteeContext, page: inviteePage } = await openPage(browser, journey.browserLocale, problems);
         contexts.push(inviteeContext);
         await openLetterLink(inviteePage, base, linkIn(invitation), lang);
@@ -294,7 +316,8 @@ describe('e2e: admin console, cloud edition (C7)', { timeout: 80_000 }, () => {
         await navigate(page, (u) => u.pathname === '/admin/acme/audit', () => page.locator('nav.tabs').getByRole('link', { name: t('admin.audit'), exact: true }).click());
         await assertPage(page, lang, t('admin.audit'));
         const all = await auditRows(page);
-        assert.ok(all.some((r) => r.action === 'admin.member.invited' && r.whom === invitee.login), JSON.stringify(all));
+        assert.ok(all.some((r) => r.action === 'admin.member.invited' && r.who === admin.login && r.whom === ''), JSON.stringify(all));
+        assert.ok(all.some((r) => r.action === 'member.joined' && r.whom === invitee.login), JSON.stringify(all));
         const actionFilter = page.locator('form.search select[name="action"]');
         assert.ok((await page.locator('form.search label').first().textContent())?.startsWith(t('admin.audit.action')));
         await actionFilter.selectOption('admin.recovery_link.sent');
@@ -310,7 +333,38 @@ describe('e2e: admin console, cloud edition (C7)', { timeout: 80_000 }, () => {
         await navigate(page, (u) => u.searchParams.get('action') === 'admin.member.invited', () => page.getByRole('button', { name: t('admin.audit.filter') }).click());
         const invited = await auditRows(page);
         assert.ok(invited.every((r) => r.action === 'admin.member.invited'), JSON.stringify(invited));
-        assert.ok(invited.some((r) => r.whom === invitee.login && r.who === admin.login && r.what.startsWith(t('action.admin.member.invited'))));
+        assert.ok(invited.some((r) => r.who === admin.login && r.what.startsWith(t('action.admin.member.invited'))));
+
+        // --- An existing passport of another portal: the same flash; it joins only by accepting, signed in ---
+        await page.goto(`${base}/admin/acme/invite`);
+        await page.getByLabel(t('admin.invite.email'), { exact: true }).fill(outsider.email);
+        assert.equal(await submit(page, () => page.getByTestId('invite').click()), 200, await describePage(page));
+        assert.equal(await text(page, 'flash'), t('admin.invite.done', { contact: outsider.email }));
+        if (lang === 'ru') await shoot(page, 'admin-invite-ru');
+        const [accept] = await smtp.waitFor((mail) => mail.to === outsider.email);
+        assert.ok(accept);
+        assert.equal(accept.subject, t('mail.invitation.subject', { portal: PORTAL.title }));
+        const acceptLink = /https?:\/\/\S+\/invitations\/[A-Za-z0-9_-]+/.exec(accept.text)?.[0] ?? '';
+        assert.ok(acceptLink.startsWith(`${base}/invitations/`), accept.text);
+        const { context: outsiderContext, page: outsiderPage } = await openPage(browser, journey.browserLocale, problems);
+        contexts.push(outsiderContext);
+        await outsiderPage.goto(`${acceptLink}?lang=${lang}`);
+        await outsiderPage.waitForURL(`${base}/invitations`);
+        await assertPage(outsiderPage, lang, t('invitation.title', { portal: PORTAL.title }));
+        assert.equal(await text(outsiderPage, 'invitation-from'), t('invitation.from', { inviter: admin.login, portal: PORTAL.title }));
+        await shoot(outsiderPage, `invitation-sign-in-${lang}`);
+        await navigate(outsiderPage, (u) => u.pathname === '/login', () => outsiderPage.getByTestId('sign-in').click());
+        assert.equal(await signIn(outsiderPage, t, outsider.login, PASSWORD), 303, await describePage(outsiderPage));
+        assert.equal(pathOf(outsiderPage), '/invitations');
+        await assertPage(outsiderPage, lang, t('invitation.title', { portal: PORTAL.title }));
+        await shoot(outsiderPage, `invitation-accept-${lang}`);
+        assert.equal(await submit(outsiderPage, () => outsiderPage.getByTestId('accept').click()), 303, await describePage(outsiderPage));
+        assert.equal(pathOf(outsiderPage), '/portals');
+        const joined = await outsiderPage.locator('ul.portals li').evaluateAll((items) => items.map((li) => li.getAttribute('data-portal')));
+        assert.deepEqual(joined.sort(), [PORTAL.slug, OTHER_PORTAL.slug]);
+        await outsiderContext.close();
+        await page.goto(`${base}/admin/acme/users`);
+        assert.equal((await listedRows(page)).get(outsider.login)?.[4], t('admin.status.active'));
         await signOut(page);
 
         assert.deepEqual(problems, []);

@@ -121,33 +121,39 @@ for (const dialect of DIALECTS) {
       assert.equal(set.json().code, 'edition_mismatch');
     });
 
-    it('invites a new employee by e-mail: invited, then active once the first password is set', async () => {
+    it('invites a new employee by e-mail: not listed until the first password is set, then active', async () => {
       const invited = await asAdmin('POST', '/acme/users', { email: 'olga.new@example.com', name: 'Olga' });
-      assert.equal(invited.statusCode, 201, invited.body);
-      assert.equal(invited.json().user.status, 'invited');
-      assert.equal(invited.json().user.login, 'olga.new');
+      assert.equal(invited.statusCode, 202, invited.body);
+      assert.deepEqual(Object.keys(invited.json().invitation), ['id', 'contact', 'role', 'status']);
+      assert.equal(invited.json().invitation.status, 'invited');
+      assert.equal(invited.json().invitation.contact, 'olga.new@example.com');
       const [mail] = await smtp.waitFor((m) => m.to === 'olga.new@example.com');
       assert.ok(mail);
+      assert.deepEqual((await asAdmin('GET', '/acme/users?query=olga')).json().users, [], 'only invited: not a member yet');
       const done = await complete(t, linkOf(mail.text), 'spring-river-password-8');
       assert.equal(done.statusCode, 200, done.body);
       assert.deepEqual(done.json().portals.map((p: { slug: string }) => p.slug), ['acme']);
       const listed = await asAdmin('GET', '/acme/users?query=olga');
+      assert.equal(listed.json().users[0].login, 'olga.new');
       assert.equal(listed.json().users[0].status, 'active');
       assert.equal(listed.json().users[0].emailVerified, true);
     });
 
-    it('adds an existing passport without touching its password', async () => {
-      const added = await asAdmin('POST', '/acme/users', { email: 'boris@example.com' });
-      assert.equal(added.statusCode, 201, added.body);
-      assert.equal(added.json().user.status, 'active');
+    it('an existing passport gets an invitation to accept, never a membership at once (rule 22)', async () => {
+      const invited = await asAdmin('POST', '/acme/users', { email: 'boris@example.com' });
+      assert.equal(invited.statusCode, 202, invited.body);
+      assert.deepEqual(invited.json().invitation, { id: invited.json().invitation.id, contact: 'boris@example.com', role: 'employee', status: 'invited' });
+      const [letter] = await smtp.waitFor((m) => m.to === 'boris@example.com' && m.subject.includes('Acme Corp'));
+      assert.match(letter?.text ?? '', /\/invitations\/[A-Za-z0-9_-]+/);
+      assert.deepEqual((await asAdmin('GET', '/acme/users?query=boris')).json().users, []);
+      assert.equal((await asAdmin('POST', `/acme/users/${boris.id}/recovery`, { channel: 'email' })).statusCode, 404);
       await signIn(t, 'boris');
-      await smtp.waitFor((m) => m.to === 'boris@example.com' && m.subject.includes('Acme Corp'));
     });
 
     it('every admin action is in the audit log, filterable by action and login', async () => {
       const all = await asAdmin('GET', '/acme/audit');
       const actions = all.json().events.map((e: { action: string }) => e.action);
-      for (const action of ['admin.recovery_link.sent', 'admin.member.invited', 'admin.member.added']) assert.ok(actions.includes(action), action);
+      for (const action of ['admin.recovery_link.sent', 'admin.member.invited', 'member.joined']) assert.ok(actions.includes(action), action);
       const sent = await asAdmin('GET', '/acme/audit?action=admin.recovery_link.sent&login=ivan');
       const events = sent.json().events as Array<{ actor_login: string; target_login: string; detail: string; ip: string }>;
       assert.equal(events.length, 2);

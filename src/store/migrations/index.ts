@@ -5,6 +5,7 @@ import * as m002 from './002_phone_flows.js';
 import * as m003 from './003_admin_and_box.js';
 import * as m004 from './004_outbox_sms_count.js';
 import * as m005 from './005_social_identities.js';
+import * as m006 from './006_invitations.js';
 import * as m007 from './007_phone_flows_account.js';
 import * as m009 from './009_unsquat_social_contacts.js';
 
@@ -15,6 +16,7 @@ const migrations: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Pr
   '003_admin_and_box': m003,
   '004_outbox_sms_count': m004,
   '005_social_identities': m005,
+  '006_invitations': m006,
   '007_phone_flows_account': m007,
   '009_unsquat_social_contacts': m009,
 };
