@@ -69,13 +69,13 @@ function contactOf(ctx: Pick<FlowContext, 'settings'>, input: InviteInput): { ki
  */
 export async function inviteEmployee(ctx: FlowContext, actor: AdminActor, input: InviteInput): Promise<InvitationView> {
   const { kind, contact } = contactOf(ctx, input);
+  // Rule 19: an invitation by text passes the SMS guard in the admin's request, so the admin is told at once;
+  // it counts the typed number, never whose it is (rule 22).
+  if (kind === 'phone') await guardText(ctx, { to: contact, sender: { kind: 'admin', accountId: actor.account.id, ip: actor.ip, portalId: actor.portal.id } });
   await enforce(ctx, [
     ['invite:contact', `${actor.portal.id}:${contact}`, perContact],
     ['invite:admin', actor.account.id, perAdmin],
   ]);
-  // Rule 19: an invitation by text passes the SMS guard in the admin's request, so the admin is told at once;
-  // it counts the typed number, never whose it is (rule 22).
-  if (kind === 'phone') await guardText(ctx, { to: contact, sender: { kind: 'admin', accountId: actor.account.id, ip: actor.ip, portalId: actor.portal.id } });
   const now = ctx.clock.now();
   const invitation: Invitation = {
     id: newId(ctx.random),
