@@ -121,10 +121,12 @@ for (const dialect of DIALECTS) {
       const signedIn = await signIn('anna', PASSWORD, '198.51.100.10');
       const session = cookieFrom(signedIn.headers['set-cookie'], 'lk_session') ?? '';
       const device = cookieFrom(signedIn.headers['set-cookie'], 'lk_device') ?? '';
+      assert.ok(session && device, signedIn.body);
       const out = await t.app.inject({ method: 'DELETE', url: '/api/v1/session', headers: { origin: ORIGIN }, cookies: { lk_session: session, lk_device: device } });
       assert.equal(out.statusCode, 204);
       assert.equal(cookieFrom(out.headers['set-cookie'], 'lk_device'), undefined, 'sign-out leaves the device cookie alone');
       const other = cookieFrom((await signIn('anna', PASSWORD, '198.51.100.10', device)).headers['set-cookie'], 'lk_session') ?? '';
+      assert.ok(other);
       const page = await t.app.inject({
         method: 'POST',
         url: '/logout',
