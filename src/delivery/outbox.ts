@@ -12,6 +12,8 @@ export interface EmailPayload extends Letter {
 /** A recovery request the worker resolves later, so the request itself does the same work for every login. */
 export interface RecoveryRequestJob {
   identifier: string;
+  /** Who asked, for the audit event the worker writes when the login names an account. */
+  ip?: string;
 }
 
 /** A box checkword request (seed B1): resolved by the worker like a recovery request; names the box portal. */
@@ -19,6 +21,8 @@ export interface CheckwordRequestJob {
   identifier: string;
   /** Slug of the box portal, whose title the letter names. */
   portal: string;
+  /** Who asked, for the audit event the worker writes when the login names an account. */
+  ip?: string;
 }
 
 export interface SmsPayload {

@@ -9,7 +9,12 @@ const HOUR = 60 * MINUTE;
  */
 export const limits = {
   signInPerIp: { max: 30, windowMs: 5 * MINUTE },
-  signInPerAccount: { max: 10, windowMs: 15 * MINUTE },
+  /** Wrong passwords for one login from all clients together; spent, it refuses only browsers without the account's device cookie. */
+  signInPerAccount: { max: 50, windowMs: 15 * MINUTE },
+  /** Wrong passwords for one login from one client (IP), so no single client spends the shared budget (SPEC §7 rule 20). */
+  signInPerAccountClient: { max: 10, windowMs: 15 * MINUTE },
+  /** Wrong passwords for one account from a browser that signed in to it before: its own budget (SPEC §7 rule 20). */
+  signInPerDevice: { max: 10, windowMs: 15 * MINUTE },
   recoveryPerIp: { max: 20, windowMs: HOUR },
   recoveryPerLogin: { max: 5, windowMs: HOUR },
   recoveryGlobal: { max: 5000, windowMs: HOUR },

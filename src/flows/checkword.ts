@@ -11,8 +11,9 @@ import { consumeRecoveryToken, peekRecoveryToken } from '../store/recovery-token
 import type { Account } from '../store/schema.js';
 import { checkwordLetter } from '../ui/box-letters.js';
 import type { FlowContext, RequestMeta } from './context.js';
+import { recordAudit } from './audit.js';
 import { assertEdition } from './edition.js';
-import { enforce, enforceRecoveryRequestLimits } from './limits.js';
+import { countFailure, enforceRecoveryRequestLimits } from './limits.js';
 import { canRecoverByEmail, issueToken } from './tokens.js';
 import { applyPasswordChange, hashNewPassword } from './password-change.js';
 import { accountView, openSession } from './session.js';
@@ -41,7 +42,7 @@ export async function requestCheckword(ctx: FlowContext & { config: { boxPortal:
   assertEdition(ctx, 'box');
   const identifier = parseIdentifier(input.login, ctx.settings.smsDefaultRegion);
   await enforceRecoveryRequestLimits(ctx, identifier.key, meta.ip);
-  await ctx.outbox.enqueueJob(ctx.store.db, 'recovery.checkword.request', { identifier: input.login, portal: ctx.config.boxPortal.slug });
+  await ctx.outbox.enqueueJob(ctx.store.db, 'recovery.checkword.request', { identifier: input.login, portal: ctx.config.boxPortal.slug, ip: meta.ip });
   ctx.outbox.kick();
 }
 
@@ -58,6 +59,8 @@ export function checkwordLink(publicUrl: URL, login: string, checkword: string):
  */
 export async function issueCheckword(ctx: Pick<FlowContext, 'clock' | 'random' | 'outbox' | 'settings'>, tx: Executor, job: CheckwordRequestJob): Promise<boolean> {
   const account = await findAccountByIdentifier(tx, parseIdentifier(job.identifier, ctx.settings.smsDefaultRegion));
+  // Written here, not at request time, so the request stays the same single insert for every login (rule 6).
+  if (account) await recordAudit(ctx, tx, { action: 'recovery.requested', actorKind: 'recovery', targetAccountId: account.id, ip: job.ip ?? null, detail: 'checkword' });
   if (!canRecoverByEmail(account)) return false;
   const checkword = await issueToken(ctx, tx, { accountId: account.id, purpose: 'checkword', lifetimeMs: ctx.settings.checkwordTtlMinutes * 60_000 });
   const portal = await findPortalBySlug(tx, job.portal);
@@ -97,22 +100,27 @@ export interface CompleteCheckwordInput extends CheckwordInput {
 
 /**
  * B2: sets the new password with a checkword. The confirmation must match (`invalid_request`,
- * field `passwordConfirm`); attempts are counted per account before the checkword is looked at, so
- * guessing stops at the limit; a changed, used, expired or other login's checkword is `invalid_token`;
- * a weak password is refused before the checkword is touched. The checkword is consumed in the
- * transaction that sets the password, so of N parallel calls exactly one succeeds (rule 2).
+ * field `passwordConfirm`); a changed, used, expired or other login's checkword is `invalid_token`;
+ * a weak password is refused before the checkword is touched. Only wrong checkwords are counted, per
+ * client and per account (SPEC §7 rule 20): past either budget they answer `rate_limited`, while a live
+ * one always passes, whatever others tried. The checkword is consumed in the transaction that sets the
+ * password, so of N parallel calls exactly one succeeds (rule 2).
  */
 export async function completeCheckword(ctx: FlowContext, input: CompleteCheckwordInput, meta: RequestMeta): Promise<SignInResult> {
   assertEdition(ctx, 'box');
   if (input.password !== input.passwordConfirm) throw new AppError('invalid_request', { field: 'passwordConfirm' }, 'password confirmation mismatch');
-  await enforce(ctx, [['complete:ip', meta.ip, limits.completePerIp]]);
   const owner = await accountOf(ctx, input.login);
-  // Counted per account (login and e-mail share one bucket), or per typed key when nobody has it.
-  const bucketKey = owner?.id ?? parseIdentifier(input.login, ctx.settings.smsDefaultRegion).key;
-  await enforce(ctx, [['checkword:account', bucketKey, limits.checkwordAttemptsPerLogin]]);
   // The checkword is looked up whether or not the login exists, so both cost the same.
   const live = await isLiveCheckwordOf(ctx, owner, input.checkword);
-  if (!live || !owner) throw new AppError('invalid_token');
+  if (!live || !owner) {
+    // Counted per account (login and e-mail share one bucket), or per typed key when nobody has it.
+    const accountKey = owner?.id ?? parseIdentifier(input.login, ctx.settings.smsDefaultRegion).key;
+    const refusal = await countFailure(ctx, [
+      ['complete:ip', meta.ip, limits.completePerIp],
+      ['checkword:account', accountKey, limits.checkwordAttemptsPerLogin],
+    ]);
+    throw refusal ?? new AppError('invalid_token');
+  }
   const account = owner;
   const hash = await hashNewPassword(ctx, input.password, account);
 

@@ -9,7 +9,7 @@ import { consumeRecoveryToken, peekRecoveryToken } from '../store/recovery-token
 import type { Account } from '../store/schema.js';
 import { recordAudit } from './audit.js';
 import type { FlowContext, RequestMeta } from './context.js';
-import { enforce } from './limits.js';
+import { countFailure } from './limits.js';
 import { applyPasswordChange, hashNewPassword } from './password-change.js';
 import { accountView, openSession } from './session.js';
 import type { SignInResult } from './sign-in.js';
@@ -30,12 +30,16 @@ export async function inspectRecoveryToken(ctx: Pick<FlowContext, 'store' | 'clo
 /**
  * Seed C2, second half: set the new password with a recovery token. The token is consumed atomically
  * in the same transaction that sets the password, so of N parallel calls exactly one succeeds (rule 2).
- * A weak password is refused before the token is touched, so the person can try again.
+ * A weak password is refused before the token is touched, so the person can try again. Only wrong
+ * tokens are counted (SPEC §7 rule 20); past the client's budget they answer `rate_limited`.
  */
 export async function completeRecovery(ctx: FlowContext, input: { token: string; password: string }, meta: RequestMeta): Promise<SignInResult> {
-  await enforce(ctx, [['complete:ip', meta.ip, limits.completePerIp]]);
   const account = await inspectRecoveryToken(ctx, input.token);
-  if (!account) throw new AppError('invalid_token');
+  if (!account) {
+    // Only wrong tokens count, per client (a wrong token names no account): a live link always works.
+    const refusal = await countFailure(ctx, [['complete:ip', meta.ip, limits.completePerIp]]);
+    throw refusal ?? new AppError('invalid_token');
+  }
   const hash = await hashNewPassword(ctx, input.password, account);
 
   const session = await ctx.store.db.transaction().execute(async (tx) => {

@@ -46,4 +46,6 @@ export interface RequestMeta {
   userAgent?: string | undefined;
   /** Accounts this browser signed in to before (a valid device cookie, SPEC §7 rule 20); none when absent. */
   knownAccounts?: ReadonlySet<string> | undefined;
+  /** That browser's own id (a hash of its valid device cookie), keying its per-account budget of failures. */
+  deviceId?: string | undefined;
 }

@@ -11,6 +11,30 @@ export async function enforce(ctx: Pick<FlowContext, 'limiter'>, checks: Array<[
   }
 }
 
+/**
+ * Secrets checked (SPEC §7 rule 20): refuses with `rate_limited` when one of these budgets of failures is
+ * already spent; counts nothing, so a right secret that passes never costs anyone a try.
+ */
+export async function assertBudgetsLeft(ctx: Pick<FlowContext, 'limiter'>, checks: Array<[bucket: string, key: string, limit: Limit]>): Promise<void> {
+  for (const [bucket, key, limit] of checks) {
+    const result = await ctx.limiter.peek(bucket, key, limit);
+    if (!result.ok) throw new AppError('rate_limited', { retryAfter: result.retryAfterSeconds });
+  }
+}
+
+/**
+ * Counts one failure (a wrong secret) in every bucket; returns the `rate_limited` refusal when one of them
+ * is now past its budget, so the caller can answer it instead of the plain failure.
+ */
+export async function countFailure(ctx: Pick<FlowContext, 'limiter'>, checks: Array<[bucket: string, key: string, limit: Limit]>): Promise<AppError | undefined> {
+  let refusal: AppError | undefined;
+  for (const [bucket, key, limit] of checks) {
+    const result = await ctx.limiter.hit(bucket, key, limit);
+    if (!result.ok && !refusal) refusal = new AppError('rate_limited', { retryAfter: result.retryAfterSeconds });
+  }
+  return refusal;
+}
+
 /** The caps every "send me a way back" request shares, whatever the channel (SPEC §7 rule 8). */
 export async function enforceRecoveryRequestLimits(ctx: Pick<FlowContext, 'limiter'>, identifierKey: string, ip: string): Promise<void> {
   await enforce(ctx, [

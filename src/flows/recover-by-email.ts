@@ -5,6 +5,7 @@ import type { Executor } from '../store/db.js';
 import { listLinkedProviders } from '../store/social-identities.repo.js';
 import { recoveryLetter, socialRecoveryLetter } from '../ui/letters.js';
 import type { FlowContext, RequestMeta } from './context.js';
+import { recordAudit } from './audit.js';
 import { assertEdition } from './edition.js';
 import { enforceRecoveryRequestLimits } from './limits.js';
 import { canRecoverByEmail, issueToken } from './tokens.js';
@@ -18,7 +19,7 @@ export async function requestEmailRecovery(ctx: FlowContext, input: { login: str
   assertEdition(ctx, 'cloud');
   const identifier = parseIdentifier(input.login, ctx.settings.smsDefaultRegion);
   await enforceRecoveryRequestLimits(ctx, identifier.key, meta.ip);
-  await ctx.outbox.enqueueJob(ctx.store.db, 'recovery.email.request', { identifier: input.login });
+  await ctx.outbox.enqueueJob(ctx.store.db, 'recovery.email.request', { identifier: input.login, ip: meta.ip });
   ctx.outbox.kick();
 }
 
@@ -28,11 +29,13 @@ export function recoveryLink(publicUrl: URL, token: string): string {
 }
 
 /**
- * Worker side: resolves the request and, for an active account with a verified e-mail, kills older
+ * Worker side: resolves the request (an audit event when the login names an account) and, for an active account with a verified e-mail, kills older
  * links (rule 5), stores a new token's hash and queues the letter, all in the worker's transaction.
  */
 export async function issueRecoveryLink(ctx: Pick<FlowContext, 'clock' | 'random' | 'outbox' | 'settings' | 'social'>, tx: Executor, job: RecoveryRequestJob): Promise<boolean> {
   const account = await findAccountByIdentifier(tx, parseIdentifier(job.identifier, ctx.settings.smsDefaultRegion));
+  // Written here, not at request time, so the request stays the same single insert for every login (rule 6).
+  if (account) await recordAudit(ctx, tx, { action: 'recovery.requested', actorKind: 'recovery', targetAccountId: account.id, ip: job.ip ?? null, detail: 'email' });
   if (!canRecoverByEmail(account)) return false;
   const token = await issueToken(ctx, tx, { accountId: account.id, purpose: 'email_link', lifetimeMs: ctx.settings.emailLinkTtlMinutes * 60_000 });
   const link = recoveryLink(ctx.settings.publicUrl, token);

@@ -12,6 +12,8 @@ export interface OpenedSession {
   token: string;
   idHash: string;
   expiresAt: Date;
+  /** Whose session it is (the browser's device cookie will vouch for this account). */
+  accountId: string;
 }
 
 /** A fresh session id at every sign-in, so a planted id can never be promoted (session fixation). */
@@ -29,7 +31,7 @@ export async function openSession(ctx: Pick<FlowContext, 'clock' | 'random' | 's
     ip: meta.ip,
     user_agent: meta.userAgent?.slice(0, 300) ?? null,
   });
-  return { token, idHash, expiresAt };
+  return { token, idHash, expiresAt, accountId };
 }
 
 export interface ActiveSession {

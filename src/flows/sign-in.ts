@@ -1,33 +1,68 @@
 import { parseIdentifier } from '../domain/identifiers.js';
 import { limits } from '../domain/limits.js';
 import { normalizePassword } from '../domain/password-policy.js';
-import { AppError } from '../kernel/errors.js';
+import { AppError, isAppError } from '../kernel/errors.js';
+import type { Limit } from '../kernel/rate-limiter.js';
 import { findAccountByIdentifier } from '../store/accounts.repo.js';
+import type { Account } from '../store/schema.js';
+import { recordAudit } from './audit.js';
 import type { FlowContext, RequestMeta } from './context.js';
-import { enforce } from './limits.js';
+import { assertBudgetsLeft, countFailure } from './limits.js';
 import { accountView, openSession, type AccountView, type OpenedSession } from './session.js';
 
 export interface SignInResult extends AccountView {
   session: OpenedSession;
 }
 
+type Budget = [bucket: string, key: string, limit: Limit];
+
 /**
  * Sign-in by login, e-mail or phone (seed C1). Unknown accounts, accounts without a password and
  * inactive accounts cost one argon2 verification too and answer the same `invalid_credentials`.
+ *
+ * Only failures are counted (SPEC §7 rule 20): per client, per typed login from that client, and per
+ * typed login from everywhere (a larger budget no single client can spend), known logins or not, so 429s
+ * say nothing about who exists either. A browser that signed in to the account before (its device cookie)
+ * is checked against its own budget for that account instead, so a flood of wrong passwords from
+ * elsewhere never refuses the owner's right one. A wrong password counts in every bucket that applies.
  */
 export async function signIn(ctx: FlowContext, input: { login: string; password: string }, meta: RequestMeta): Promise<SignInResult> {
   const identifier = parseIdentifier(input.login, ctx.settings.smsDefaultRegion);
-  await enforce(ctx, [
-    ['signin:ip', meta.ip, limits.signInPerIp],
-    ['signin:account', identifier.key, limits.signInPerAccount],
-  ]);
   const account = await findAccountByIdentifier(ctx.store.db, identifier);
+  // Per client, per login from that client, per login from everywhere; unknown logins alike.
+  const budgets: Budget[] = [
+    ['signin:ip', meta.ip, limits.signInPerIp],
+    ['signin:client', `${meta.ip} ${identifier.key}`, limits.signInPerAccountClient],
+    ['signin:account', identifier.key, limits.signInPerAccount],
+  ];
+  // The owner's browser is held to its own budget for the account instead.
+  const deviceBudget: Budget | undefined =
+    account && meta.deviceId && meta.knownAccounts?.has(account.id) ? ['signin:device', `${account.id}:${meta.deviceId}`, limits.signInPerDevice] : undefined;
+  try {
+    await assertBudgetsLeft(ctx, deviceBudget ? [deviceBudget] : budgets);
+  } catch (error) {
+    if (isAppError(error)) await auditFailure(ctx, account, meta, 'rate_limited');
+    throw error;
+  }
+
   const password = normalizePassword(input.password);
   const ok =
     account?.password_hash && account.status === 'active'
       ? await ctx.hasher.verify(account.password_hash, password)
       : await ctx.hasher.verifyDummy(password);
-  if (!ok || !account) throw new AppError('invalid_credentials');
-  const session = await openSession(ctx, ctx.store.db, account.id, meta);
+  if (!ok || !account) {
+    await countFailure(ctx, deviceBudget ? [...budgets, deviceBudget] : budgets);
+    await auditFailure(ctx, account, meta, 'wrong_password');
+    throw new AppError('invalid_credentials');
+  }
+  const session = await ctx.store.db.transaction().execute(async (tx) => {
+    await recordAudit(ctx, tx, { action: 'signin.succeeded', actorKind: 'self', actorAccountId: account.id, targetAccountId: account.id, ip: meta.ip, detail: 'password' });
+    return openSession(ctx, tx, account.id, meta);
+  });
   return { ...(await accountView(ctx.store.db, account)), session };
+}
+
+/** One audit row per refused sign-in: the account when the login names one, never the password. */
+async function auditFailure(ctx: FlowContext, account: Account | undefined, meta: RequestMeta, reason: 'wrong_password' | 'rate_limited'): Promise<void> {
+  await recordAudit(ctx, ctx.store.db, { action: 'signin.failed', actorKind: 'self', targetAccountId: account?.id ?? null, ip: meta.ip, detail: reason });
 }

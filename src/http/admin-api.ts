@@ -6,7 +6,7 @@ import { setPasswordByAdmin } from '../flows/admin-set-password.js';
 import { inviteEmployee, listInvitations, revokeInvitation } from '../flows/invite-employee.js';
 import { AppError } from '../kernel/errors.js';
 import { listAuditEvents, searchMembers, type MemberRow } from '../store/admin.repo.js';
-import { authOf, loadSession } from './auth.js';
+import { authOf, loadSession, requirePasswordCurrent } from './auth.js';
 import { assertSameOrigin, requireJsonBody } from './security.js';
 
 export const PAGE_SIZE = 25;
@@ -43,6 +43,7 @@ export async function adminApiRoutes(app: FastifyInstance, opts: { deps: Deps })
     if (!request.auth) throw new AppError('unauthorized');
     if (request.method !== 'GET' && request.method !== 'HEAD') assertSameOrigin(request, publicOrigin, true);
   });
+  app.addHook('preValidation', requirePasswordCurrent);
   const admin = (request: FastifyRequest<{ Params: { slug: string } }>) => requirePortalAdmin(deps, authOf(request).account, request.params.slug, request.ip);
 
   app.get<{ Params: { slug: string }; Querystring: { query?: string; page?: string } }>(

@@ -10,7 +10,7 @@ import * as adminPages from '../ui/admin-pages.js';
 import { translator } from '../ui/i18n.js';
 import { weakPasswordMessages } from '../ui/pages.js';
 import { PAGE_SIZE } from './admin-api.js';
-import { authOf, loadSession } from './auth.js';
+import { authOf, loadSession, requirePasswordCurrent } from './auth.js';
 import { rememberLang, requestLang } from './request.js';
 import { assertCsrfToken, assertSameOrigin, csrfToken } from './security.js';
 
@@ -30,6 +30,7 @@ export async function adminPageRoutes(app: FastifyInstance, opts: { deps: Deps }
       assertCsrfToken(deps.secretKey, request.auth.idHash, (request.body as Record<string, unknown> | undefined)?._csrf);
     }
   });
+  app.addHook('preValidation', requirePasswordCurrent);
 
   const nav = (request: FastifyRequest) => {
     const auth = authOf(request);

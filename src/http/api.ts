@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Deps } from '../deps.js';
 import { changeOwnPassword } from '../flows/change-password.js';
 import { createLoginAndPassword } from '../flows/create-password.js';
@@ -9,7 +9,7 @@ import { requestPhoneRecovery, resendPhoneCode, verifyPhoneCode, type PhoneFlowS
 import { accountView, closeSession } from '../flows/session.js';
 import { signIn, type SignInResult } from '../flows/sign-in.js';
 import { AppError } from '../kernel/errors.js';
-import { authOf, loadSession } from './auth.js';
+import { authOf, loadSession, requirePasswordCurrent } from './auth.js';
 import { requestMeta } from './request.js';
 import { SESSION_COOKIE, assertSameOrigin, clearSessionCookie, requireJsonBody, setSessionCookie } from './security.js';
 
@@ -36,8 +36,8 @@ export async function apiRoutes(app: FastifyInstance, opts: { deps: Deps }): Pro
   // Session and guard run before body validation, so a signed-out caller learns that first.
   app.addHook('preValidation', loadSession(deps));
 
-  const signedIn = (reply: FastifyReply, result: SignInResult) => {
-    setSessionCookie(reply, result.session, secure);
+  const signedIn = (request: FastifyRequest, reply: FastifyReply, result: SignInResult) => {
+    setSessionCookie(request, reply, result.session, { secretKey: deps.secretKey, secure });
     return { account: result.account, portals: result.portals, mustChangePassword: result.mustChangePassword };
   };
 
@@ -46,7 +46,7 @@ export async function apiRoutes(app: FastifyInstance, opts: { deps: Deps }): Pro
     const result = await signIn(deps, request.body, requestMeta(request));
     // A new id at every sign-in: whatever session this browser had before is ended.
     await closeSession(deps, request.cookies[SESSION_COOKIE]);
-    return signedIn(reply, result);
+    return signedIn(request, reply, result);
   });
 
   app.delete('/session', async (request, reply) => {
@@ -85,13 +85,14 @@ export async function apiRoutes(app: FastifyInstance, opts: { deps: Deps }): Pro
   app.post<{ Body: { token: string; password: string } }>('/recovery/complete', { schema: { body: body({ token, password }) } }, async (request, reply) => {
     assertSameOrigin(request, publicOrigin, false);
     const result = await completeRecovery(deps, request.body, requestMeta(request));
-    return signedIn(reply, result);
+    return signedIn(request, reply, result);
   });
 
   await app.register(async (guarded) => {
     guarded.addHook('preValidation', async (request) => {
       if (!request.auth) throw new AppError('unauthorized');
     });
+    guarded.addHook('preValidation', requirePasswordCurrent);
 
     guarded.get('/me', async (request) => accountView(deps.store.db, authOf(request).account));
 

@@ -56,7 +56,7 @@ async function checkwordApi(app: FastifyInstance, opts: { deps: Deps }): Promise
     async (request, reply) => {
       assertSameOrigin(request, publicOrigin, false);
       const result = await completeCheckword(deps, request.body, requestMeta(request));
-      setSessionCookie(reply, result.session, secure);
+      setSessionCookie(request, reply, result.session, { secretKey: deps.secretKey, secure });
       return { account: result.account, portals: result.portals };
     },
   );
@@ -148,7 +148,7 @@ async function checkwordPages(app: FastifyInstance, opts: { deps: Deps }): Promi
       try {
         const result = await completeCheckword(deps, input, requestMeta(request));
         reply.clearCookie(CHECKWORD_COOKIE, { path: CHECKWORD_PATH });
-        setSessionCookie(reply, result.session, secure);
+        setSessionCookie(request, reply, result.session, { secretKey: deps.secretKey, secure });
         return reply.redirect('/portals?changed=1', 303);
       } catch (error) {
         if (isAppError(error) && error.code === 'invalid_token') return htmlReply(reply, invalidCheckwordPage(lang), 400);

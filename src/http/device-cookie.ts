@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import '@fastify/cookie';
-import { hmac, safeEqual } from '../kernel/crypto.js';
+import { hmac, safeEqual, sha256 } from '../kernel/crypto.js';
 
 /**
  * The device cookie (SPEC §7 rule 20, OWASP "Slow down online guessing with device cookies"): a signed list
@@ -46,6 +46,15 @@ export function loadDeviceCookie(secretKey: Buffer) {
   return async (request: FastifyRequest) => {
     request.knownAccounts = readDeviceCookie(secretKey, request.cookies[DEVICE_COOKIE]);
   };
+}
+
+/**
+ * The browser's id for its own budgets of failures: a hash of its valid device cookie (the signed value
+ * cannot be made without signing in to those accounts), or undefined when it vouches for nobody.
+ */
+export function deviceIdOf(request: FastifyRequest): string | undefined {
+  const value = request.cookies[DEVICE_COOKIE];
+  return value && request.knownAccounts?.size ? sha256(value) : undefined;
 }
 
 /**

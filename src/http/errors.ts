@@ -16,6 +16,7 @@ const TITLES: Record<string, string> = {
   too_many_attempts: 'Too many attempts',
   rate_limited: 'Too many requests',
   forbidden: 'Forbidden',
+  password_change_required: 'Choose a new password first',
   unauthorized: 'Sign in first',
   not_found: 'Not found',
   last_sign_in_method: 'This is the only way left to sign in',
@@ -125,7 +126,7 @@ export function sendError(error: unknown, request: FastifyRequest, reply: Fastif
   const message =
     appError.code === 'rate_limited'
       ? t('error.rate_limited', { seconds: appError.extras.retryAfter ?? 60 })
-      : appError.code === 'forbidden' || appError.code === 'not_found' || appError.code === 'invalid_request' || appError.code === 'unavailable'
+      : appError.code === 'forbidden' || appError.code === 'password_change_required' || appError.code === 'not_found' || appError.code === 'invalid_request' || appError.code === 'unavailable'
         ? t(`error.${appError.code}`)
         : // Any other refusal (too large, too long, timed out) is the request's fault, not an "unexpected error".
           appError.status < 500

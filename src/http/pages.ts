@@ -16,7 +16,7 @@ import { AppError, isAppError } from '../kernel/errors.js';
 import { listActivePortals } from '../store/portals.repo.js';
 import { translator } from '../ui/i18n.js';
 import * as pages from '../ui/pages.js';
-import { authOf, loadSession } from './auth.js';
+import { PASSWORD_FORM, authOf, loadSession, requirePasswordCurrent } from './auth.js';
 import { safeReturnPath } from './return-path.js';
 import { rememberLang, requestLang, requestMeta } from './request.js';
 import {
@@ -99,8 +99,8 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
     try {
       const result = await signIn(deps, request.body, requestMeta(request));
       await closeSession(deps, request.cookies[SESSION_COOKIE]);
-      setSessionCookie(reply, result.session, secure);
-      return reply.redirect(result.mustChangePassword ? '/account?mustChange=1#password' : (next ?? '/portals'), 303);
+      setSessionCookie(request, reply, result.session, { secretKey: deps.secretKey, secure });
+      return reply.redirect(result.mustChangePassword ? PASSWORD_FORM : (next ?? '/portals'), 303);
     } catch (error) {
       const { status, messages } = formError(request, error);
       if (status === 429) reply.header('retry-after', String((error as AppError).extras.retryAfter ?? 60));
@@ -153,7 +153,7 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
     try {
       const result = await completeRecovery(deps, { token, password: request.body.password }, requestMeta(request));
       reply.clearCookie(RESET_COOKIE, { path: RESET_PATH });
-      setSessionCookie(reply, result.session, secure);
+      setSessionCookie(request, reply, result.session, { secretKey: deps.secretKey, secure });
       return reply.redirect('/portals?changed=1', 303);
     } catch (error) {
       if (isAppError(error) && error.code === 'invalid_token') return htmlReply(reply, pages.invalidLinkPage(lang), 400);
@@ -259,9 +259,9 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
       if (!request.auth) return reply.redirect('/login', 303);
       if (request.method === 'POST') assertCsrfToken(deps.secretKey, request.auth.idHash, (request.body as Record<string, unknown> | undefined)?._csrf);
     });
+    signedIn.addHook('preValidation', requirePasswordCurrent);
 
     signedIn.get<{ Querystring: { changed?: string } }>('/portals', async (request, reply) => {
-      if (authOf(request).account.must_change_password === 1) return reply.redirect('/account?mustChange=1#password', 303);
       const lang = requestLang(request);
       const portals = await listActivePortals(deps.store.db, authOf(request).account.id);
       const flash = request.query.changed === '1' ? translator(lang)('passwordChanged.flash') : undefined;

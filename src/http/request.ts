@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import '@fastify/cookie';
 import { isLocale, localeFromAcceptLanguage, type Locale } from '../domain/locale.js';
 import type { RequestMeta } from '../flows/context.js';
-import './device-cookie.js';
+import { deviceIdOf } from './device-cookie.js';
 
 export const LANG_COOKIE = 'lk_lang';
 
@@ -22,5 +22,5 @@ export function rememberLang(request: FastifyRequest, reply: FastifyReply): void
 }
 
 export function requestMeta(request: FastifyRequest): RequestMeta {
-  return { ip: request.ip, userAgent: request.headers['user-agent'], knownAccounts: request.knownAccounts ?? new Set() };
+  return { ip: request.ip, userAgent: request.headers['user-agent'], knownAccounts: request.knownAccounts ?? new Set(), deviceId: deviceIdOf(request) };
 }

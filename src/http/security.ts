@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { hmac, safeEqual } from '../kernel/crypto.js';
 import { AppError } from '../kernel/errors.js';
 import type { OpenedSession } from '../flows/session.js';
+import { rememberDevice } from './device-cookie.js';
 
 export const SESSION_COOKIE = 'lk_session';
 
@@ -52,8 +53,15 @@ export function assertCsrfToken(secretKey: Buffer, sessionHash: string, submitte
   }
 }
 
-export function setSessionCookie(reply: FastifyReply, session: OpenedSession, secure: boolean): void {
+/**
+ * Signs the browser in: the session cookie, and the device cookie that vouches for the account from now on
+ * (SPEC §7 rule 20; it outlives sign-out). Every route that opens a session goes through here, so none
+ * forgets the device.
+ */
+export function setSessionCookie(request: FastifyRequest, reply: FastifyReply, session: OpenedSession, options: { secretKey: Buffer; secure: boolean }): void {
+  const { secure } = options;
   reply.setCookie(SESSION_COOKIE, session.token, { path: '/', httpOnly: true, sameSite: 'lax', secure, expires: session.expiresAt });
+  rememberDevice(request, reply, options.secretKey, session.accountId, secure);
 }
 
 export function clearSessionCookie(reply: FastifyReply, secure: boolean): void {

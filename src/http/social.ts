@@ -5,7 +5,7 @@ import { closeSession } from '../flows/session.js';
 import { AppError } from '../kernel/errors.js';
 import { SocialError, type SocialFailure, type SocialProvider } from '../social/provider.js';
 import { socialErrorPage } from '../ui/pages.js';
-import { loadSession } from './auth.js';
+import { PASSWORD_FORM, loadSession, requirePasswordCurrent } from './auth.js';
 import { rememberLang, requestLang, requestMeta } from './request.js';
 import { SESSION_COOKIE, assertCsrfToken, assertSameOrigin, setSessionCookie } from './security.js';
 
@@ -41,6 +41,8 @@ export async function socialRoutes(app: FastifyInstance, opts: { deps: Deps }): 
     rememberLang(request, reply);
     if (request.method === 'POST') assertSameOrigin(request, publicOrigin, true);
   });
+  // A signed-in person who must change the password links nothing first.
+  app.addHook('preValidation', requirePasswordCurrent);
 
   const providerOf = (id: string): SocialProvider => {
     const provider = deps.social.get(id);
@@ -109,7 +111,7 @@ export async function socialRoutes(app: FastifyInstance, opts: { deps: Deps }): 
     }
     deps.metrics.socialSignIns.inc({ provider: provider.id, outcome: outcome.created ? 'created' : 'signed_in' });
     await closeSession(deps, request.cookies[SESSION_COOKIE]);
-    setSessionCookie(reply, outcome.session, secure);
-    return reply.redirect(outcome.account.must_change_password === 1 ? '/account?mustChange=1#password' : '/portals', 303);
+    setSessionCookie(request, reply, outcome.session, { secretKey: deps.secretKey, secure });
+    return reply.redirect(outcome.account.must_change_password === 1 ? PASSWORD_FORM : '/portals', 303);
   });
 }

@@ -9,6 +9,8 @@ export const errorStatus = {
   too_many_attempts: 429,
   rate_limited: 429,
   forbidden: 403,
+  /** Signed in, but an admin's "must change at next sign-in" stands: only the password change and sign-out work. */
+  password_change_required: 403,
   unauthorized: 401,
   not_found: 404,
   /** Unlinking the only way left to sign in (no password, one social identity). */

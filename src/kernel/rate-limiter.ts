@@ -8,12 +8,25 @@ export interface Limit {
 
 export type LimitResult = { ok: true } | { ok: false; retryAfterSeconds: number };
 
-/** Counts hits per key in fixed windows; windows end by themselves, so no victim is locked out for good. */
+/**
+ * Counts hits per key in fixed windows; windows end by themselves, so no victim is locked out for good.
+ * Two ways to use it: `hit` counts every request and refuses past the limit (messages sent); for secrets
+ * checked, `peek` asks whether the key's budget of failures is spent without counting, and `hit` counts
+ * one failure only once the secret proved wrong (SPEC §7 rule 20: a right secret never counts).
+ */
 export interface RateLimiter {
+  /** Counts one hit; refused once the window holds more than `max`. */
   hit(bucket: string, key: string, limit: Limit): Promise<LimitResult>;
+  /** Counts nothing; refused while the window already holds `max` hits or more (the budget is spent). */
+  peek(bucket: string, key: string, limit: Limit): Promise<LimitResult>;
 }
 
-export const noRateLimits: RateLimiter = { hit: async () => ({ ok: true }) };
+export const noRateLimits: RateLimiter = { hit: async () => ({ ok: true }), peek: async () => ({ ok: true }) };
+
+/** Whole seconds until a window ends, at least one (for `Retry-After`). */
+export function retryAfter(remainingMs: number): number {
+  return Math.max(1, Math.ceil(remainingMs / 1000));
+}
 
 /** One process's counters (a Redis-backed limiter shares them across nodes; see SPEC §8). */
 export class MemoryRateLimiter implements RateLimiter {
@@ -33,7 +46,14 @@ export class MemoryRateLimiter implements RateLimiter {
     }
     window.count += 1;
     if (window.count <= limit.max) return { ok: true };
-    return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((window.start + limit.windowMs - now) / 1000)) };
+    return { ok: false, retryAfterSeconds: retryAfter(window.start + limit.windowMs - now) };
+  }
+
+  async peek(bucket: string, key: string, limit: Limit): Promise<LimitResult> {
+    const now = this.clock.now().getTime();
+    const window = this.windows.get(`${bucket}\u0000${key}`);
+    if (!window || now - window.start >= limit.windowMs || window.count < limit.max) return { ok: true };
+    return { ok: false, retryAfterSeconds: retryAfter(window.start + limit.windowMs - now) };
   }
 
   /** Drops finished windows now and then, so memory stays bounded under a flood of distinct keys. */

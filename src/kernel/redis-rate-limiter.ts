@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { createClient } from 'redis';
 import { sha256 } from './crypto.js';
-import type { Limit, LimitResult, RateLimiter } from './rate-limiter.js';
+import { retryAfter, type Limit, type LimitResult, type RateLimiter } from './rate-limiter.js';
 
 /**
  * One fixed window per key, shared by every node: INCR, start the window's expiry on the first hit, and
@@ -16,6 +16,13 @@ if count == 1 or ttl < 0 then
   redis.call('PEXPIRE', KEYS[1], ARGV[1])
   ttl = tonumber(ARGV[1])
 end
+return {count, ttl}
+`;
+
+/** Reads a window without counting: its count (0 when absent) and what is left of it. */
+const PEEK_SCRIPT = `
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+local ttl = redis.call('PTTL', KEYS[1])
 return {count, ttl}
 `;
 
@@ -115,23 +122,41 @@ export class RedisRateLimiter implements RateLimiter {
   }
 
   async hit(bucket: string, key: string, limit: Limit): Promise<LimitResult> {
+    const shared = await this.ask(HIT_SCRIPT, bucket, key, limit);
+    if (shared) {
+      const [count, ttlMs] = shared;
+      return count <= limit.max ? { ok: true } : { ok: false, retryAfterSeconds: retryAfter(ttlMs) };
+    }
+    return this.fallback.hit(bucket, key, limit);
+  }
+
+  async peek(bucket: string, key: string, limit: Limit): Promise<LimitResult> {
+    const shared = await this.ask(PEEK_SCRIPT, bucket, key, limit);
+    if (shared) {
+      const [count, ttlMs] = shared;
+      // A key without an expiry (ttl < 0) is treated as a full window; the next hit gives it one again.
+      return count < limit.max ? { ok: true } : { ok: false, retryAfterSeconds: retryAfter(ttlMs < 0 ? limit.windowMs : ttlMs) };
+    }
+    return this.fallback.peek(bucket, key, limit);
+  }
+
+  /** Runs one script on the key in Redis: `[count, ttlMs]`, or undefined when the fallback must answer. */
+  private async ask(script: string, bucket: string, key: string, limit: Limit): Promise<[number, number] | undefined> {
     if (this.shared) {
       try {
         const reply = (await withTimeout(
-          this.client.eval(HIT_SCRIPT, { keys: [redisKey(bucket, key)], arguments: [String(limit.windowMs)] }),
+          this.client.eval(script, { keys: [redisKey(bucket, key)], arguments: [String(limit.windowMs)] }),
           this.commandTimeoutMs,
         )) as [number, number];
-        const [count, ttlMs] = reply;
         this.markUp();
-        if (count <= limit.max) return { ok: true };
-        return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(ttlMs / 1000)) };
+        return reply;
       } catch (error) {
         this.skipUntil = Date.now() + this.retryAfterFailureMs;
         this.markDown(error);
       }
     }
     this.fallbacks?.inc();
-    return this.fallback.hit(bucket, key, limit);
+    return undefined;
   }
 
   async close(): Promise<void> {

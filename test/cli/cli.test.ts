@@ -77,7 +77,8 @@ for (const dialect of DIALECTS) {
       assert.ok(await signInWorks('olga', 'second-secret-phrase-2'));
       const deps = await buildDeps(loadConfig(env), { logger: pino({ level: 'silent' }) });
       try {
-        const audit = (await sql<{ action: string; actor_kind: string }>`select action, actor_kind from audit_events order by at`.execute(deps.store.db)).rows;
+        // The sign-ins this test made are audited too; the CLI's own events are these.
+        const audit = (await sql<{ action: string; actor_kind: string }>`select action, actor_kind from audit_events where action not like 'signin.%' order by at`.execute(deps.store.db)).rows;
         assert.deepEqual(audit.map((a) => `${a.actor_kind}:${a.action}`), ['operator:account.created', 'operator:password.changed']);
       } finally {
         await deps.close();

@@ -42,4 +42,21 @@ describe('kernel', () => {
     clock.advance(30_000);
     assert.deepEqual(await limiter.hit('b', 'k', limit), { ok: true });
   });
+
+  it('rate limiter: peek says whether a budget of failures is spent without counting anything', async () => {
+    const clock = new FakeClock();
+    const limiter = new MemoryRateLimiter(clock);
+    const limit = { max: 2, windowMs: 60_000 };
+    for (let i = 0; i < 5; i++) assert.deepEqual(await limiter.peek('f', 'k', limit), { ok: true }, 'peeking never spends the budget');
+    await limiter.hit('f', 'k', limit);
+    assert.deepEqual(await limiter.peek('f', 'k', limit), { ok: true });
+    await limiter.hit('f', 'k', limit);
+    assert.deepEqual(await limiter.peek('f', 'k', limit), { ok: false, retryAfterSeconds: 60 }, 'max failures: spent');
+    assert.deepEqual(await limiter.peek('f', 'other', limit), { ok: true }, 'keys are separate');
+    clock.advance(45_000);
+    assert.deepEqual(await limiter.peek('f', 'k', limit), { ok: false, retryAfterSeconds: 15 });
+    clock.advance(15_000);
+    assert.deepEqual(await limiter.peek('f', 'k', limit), { ok: true }, 'the window ends by itself');
+    assert.deepEqual(await limiter.hit('f', 'k', limit), { ok: true }, 'a new window after it');
+  });
 });

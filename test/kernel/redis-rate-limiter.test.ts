@@ -94,6 +94,34 @@ describe('RedisRateLimiter (real redis-server)', () => {
     assert.equal(results.filter((r) => r.ok).length, 10);
   });
 
+  it('peek reads a shared window without counting: spent at max hits, on every node', async () => {
+    const a = await ready(redis.url);
+    const b = await ready(redis.url);
+    const b1 = bucket();
+    const limit = { max: 2, windowMs: 60_000 };
+    for (let i = 0; i < 4; i++) assert.deepEqual(await b.limiter.peek(b1, 'anna', limit), { ok: true });
+    assert.equal(await raw.exists(`latchkey:rl:${b1}:anna`), 0, 'peeking writes nothing');
+    await a.limiter.hit(b1, 'anna', limit);
+    assert.deepEqual(await b.limiter.peek(b1, 'anna', limit), { ok: true });
+    await a.limiter.hit(b1, 'anna', limit);
+    const spent = await b.limiter.peek(b1, 'anna', limit);
+    assert.ok(!spent.ok && spent.retryAfterSeconds >= 1 && spent.retryAfterSeconds <= 60, JSON.stringify(spent));
+    assert.equal(await raw.get(`latchkey:rl:${b1}:anna`), '2', 'peeks counted nothing');
+    assert.deepEqual(await a.limiter.peek(b1, 'other', limit), { ok: true }, 'keys are separate');
+    assert.equal(await fallbackCount(b.registry), 0);
+  });
+
+  it('peek falls back to the per-process limiter too while Redis is unreachable', async () => {
+    const closedPort = await freeLoopbackPort();
+    const down = limiter(`redis://127.0.0.1:${closedPort}`);
+    const limit = { max: 1, windowMs: 60_000 };
+    assert.deepEqual(await down.limiter.peek('pf', 'k', limit), { ok: true });
+    await down.limiter.hit('pf', 'k', limit);
+    assert.equal((await down.limiter.peek('pf', 'k', limit)).ok, false, 'the fallback window is read');
+    assert.equal(await fallbackCount(down.registry), 3);
+    await down.limiter.close();
+  });
+
   it('ends a window by itself', async () => {
     const a = await ready(redis.url);
     const b1 = bucket();

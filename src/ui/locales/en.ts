@@ -99,6 +99,7 @@ export const en = {
   'error.title': 'Something went wrong',
   'error.rate_limited': 'Too many attempts. Try again in {seconds} seconds.',
   'error.forbidden': 'This request was refused. Reload the page and try again.',
+  'error.password_change_required': 'Choose a new password first: your administrator asked you to change it.',
   'error.not_found': 'Page not found.',
   'error.invalid_request': 'The form was filled in incorrectly.',
   'error.unavailable': 'The service is temporarily unavailable. Try again shortly.',

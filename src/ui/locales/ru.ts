@@ -100,6 +100,7 @@ export const ru: Messages = {
   'error.title': 'Что-то пошло не так',
   'error.rate_limited': 'Слишком много попыток. Повторите через {seconds} с.',
   'error.forbidden': 'Запрос отклонён. Обновите страницу и попробуйте ещё раз.',
+  'error.password_change_required': 'Сначала задайте новый пароль: администратор попросил его сменить.',
   'error.not_found': 'Страница не найдена.',
   'error.invalid_request': 'Форма заполнена неверно.',
   'error.unavailable': 'Сервис временно недоступен. Попробуйте чуть позже.',
