@@ -35,6 +35,20 @@ export async function countFailure(ctx: Pick<FlowContext, 'limiter'>, checks: Ar
   return refusal;
 }
 
+/**
+ * A secret about to be checked (SPEC §7 rules 8 and 20): counts the attempt in every bucket now, before the
+ * check, so a burst of parallel guesses cannot all pass a budget that only later failures would fill; returns
+ * the `rate_limited` refusal when a budget is spent. When the secret proves right, `refundAttempt` takes the
+ * hits back: a right secret never counts.
+ */
+export async function countAttempt(ctx: Pick<FlowContext, 'limiter'>, checks: Array<[bucket: string, key: string, limit: Limit]>): Promise<AppError | undefined> {
+  return countFailure(ctx, checks);
+}
+
+export async function refundAttempt(ctx: Pick<FlowContext, 'limiter'>, checks: Array<[bucket: string, key: string, limit: Limit]>): Promise<void> {
+  for (const [bucket, key, limit] of checks) await ctx.limiter.refund(bucket, key, limit);
+}
+
 /** The caps every "send me a way back" request shares, whatever the channel (SPEC §7 rule 8). */
 export async function enforceRecoveryRequestLimits(ctx: Pick<FlowContext, 'limiter'>, identifierKey: string, ip: string): Promise<void> {
   await enforce(ctx, [

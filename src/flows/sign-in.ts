@@ -1,13 +1,13 @@
 import { parseIdentifier } from '../domain/identifiers.js';
 import { limits } from '../domain/limits.js';
 import { normalizePassword } from '../domain/password-policy.js';
-import { AppError, isAppError } from '../kernel/errors.js';
+import { AppError } from '../kernel/errors.js';
 import type { Limit } from '../kernel/rate-limiter.js';
 import { findAccountByIdentifier } from '../store/accounts.repo.js';
 import type { Account } from '../store/schema.js';
 import { recordAudit } from './audit.js';
 import type { FlowContext, RequestMeta } from './context.js';
-import { assertBudgetsLeft, countFailure } from './limits.js';
+import { countAttempt, countFailure, refundAttempt } from './limits.js';
 import { accountView, openSession, type AccountView, type OpenedSession } from './session.js';
 
 export interface SignInResult extends AccountView {
@@ -38,11 +38,13 @@ export async function signIn(ctx: FlowContext, input: { login: string; password:
   // The owner's browser is held to its own budget for the account instead.
   const deviceBudget: Budget | undefined =
     account && meta.deviceId && meta.knownAccounts?.has(account.id) ? ['signin:device', `${account.id}:${meta.deviceId}`, limits.signInPerDevice] : undefined;
-  try {
-    await assertBudgetsLeft(ctx, deviceBudget ? [deviceBudget] : budgets);
-  } catch (error) {
-    if (isAppError(error)) await auditFailure(ctx, account, meta, 'rate_limited');
-    throw error;
+  // Counted before the password is checked and refunded when it proves right, so parallel guesses stay
+  // inside the budget and a right password never counts.
+  const held = deviceBudget ? [deviceBudget] : budgets;
+  const refused = await countAttempt(ctx, held);
+  if (refused) {
+    await auditFailure(ctx, account, meta, 'rate_limited');
+    throw refused;
   }
 
   const password = normalizePassword(input.password);
@@ -51,10 +53,12 @@ export async function signIn(ctx: FlowContext, input: { login: string; password:
       ? await ctx.hasher.verify(account.password_hash, password)
       : await ctx.hasher.verifyDummy(password);
   if (!ok || !account) {
-    await countFailure(ctx, deviceBudget ? [...budgets, deviceBudget] : budgets);
+    // A wrong password from the owner's browser still counts against the account everywhere.
+    if (deviceBudget) await countFailure(ctx, budgets);
     await auditFailure(ctx, account, meta, 'wrong_password');
     throw new AppError('invalid_credentials');
   }
+  await refundAttempt(ctx, held);
   const session = await ctx.store.db.transaction().execute(async (tx) => {
     await recordAudit(ctx, tx, { action: 'signin.succeeded', actorKind: 'self', actorAccountId: account.id, targetAccountId: account.id, ip: meta.ip, detail: 'password' });
     return openSession(ctx, tx, account.id, meta);

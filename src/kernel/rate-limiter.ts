@@ -19,9 +19,15 @@ export interface RateLimiter {
   hit(bucket: string, key: string, limit: Limit): Promise<LimitResult>;
   /** Counts nothing; refused while the window already holds `max` hits or more (the budget is spent). */
   peek(bucket: string, key: string, limit: Limit): Promise<LimitResult>;
+  /**
+   * Takes back one hit of the current window (never below zero): an attempt counted before its secret was
+   * checked, which then proved right. Counting first and refunding keeps a burst of parallel guesses inside
+   * the budget, where "check, then count" would let every request of the burst through the check.
+   */
+  refund(bucket: string, key: string, limit: Limit): Promise<void>;
 }
 
-export const noRateLimits: RateLimiter = { hit: async () => ({ ok: true }), peek: async () => ({ ok: true }) };
+export const noRateLimits: RateLimiter = { hit: async () => ({ ok: true }), peek: async () => ({ ok: true }), refund: async () => undefined };
 
 /** Whole seconds until a window ends, at least one (for `Retry-After`). */
 export function retryAfter(remainingMs: number): number {
@@ -54,6 +60,11 @@ export class MemoryRateLimiter implements RateLimiter {
     const window = this.windows.get(`${bucket}\u0000${key}`);
     if (!window || now - window.start >= limit.windowMs || window.count < limit.max) return { ok: true };
     return { ok: false, retryAfterSeconds: retryAfter(window.start + limit.windowMs - now) };
+  }
+
+  async refund(bucket: string, key: string, limit: Limit): Promise<void> {
+    const window = this.windows.get(`${bucket}\u0000${key}`);
+    if (window && this.clock.now().getTime() - window.start < limit.windowMs && window.count > 0) window.count -= 1;
   }
 
   /** Drops finished windows now and then, so memory stays bounded under a flood of distinct keys. */

@@ -26,6 +26,15 @@ local ttl = redis.call('PTTL', KEYS[1])
 return {count, ttl}
 `;
 
+/** Takes back one hit of a live window, never below zero; a window that ended stays ended. */
+const REFUND_SCRIPT = `
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+if count > 0 and redis.call('PTTL', KEYS[1]) > 0 then
+  count = redis.call('DECR', KEYS[1])
+end
+return {count, 0}
+`;
+
 /** Keys longer than this are hashed, so a 320-character login cannot bloat Redis. */
 const MAX_RAW_KEY = 64;
 
@@ -138,6 +147,11 @@ export class RedisRateLimiter implements RateLimiter {
       return count < limit.max ? { ok: true } : { ok: false, retryAfterSeconds: retryAfter(ttlMs < 0 ? limit.windowMs : ttlMs) };
     }
     return this.fallback.peek(bucket, key, limit);
+  }
+
+  async refund(bucket: string, key: string, limit: Limit): Promise<void> {
+    // While Redis is down the hit went to the fallback, so the refund goes there too.
+    if (!(await this.ask(REFUND_SCRIPT, bucket, key, limit))) await this.fallback.refund(bucket, key, limit);
   }
 
   /** Runs one script on the key in Redis: `[count, ttlMs]`, or undefined when the fallback must answer. */

@@ -91,6 +91,18 @@ for (const dialect of DIALECTS) {
       assert.equal((await signIn('anna', PASSWORD, '198.51.100.8', device)).statusCode, 200, 'the window ends by itself');
     });
 
+    it('a burst of parallel wrong passwords stays inside the budget (counted before the check, refunded when right)', async () => {
+      nextWindow();
+      const burst = await Promise.all(Array.from({ length: 30 }, () => signIn('anna', WRONG, '203.0.113.77')));
+      const checked = burst.filter((answer) => answer.statusCode === 401).length;
+      assert.equal(checked, limits.signInPerAccountClient.max, `${checked} guesses were checked in parallel`);
+      assert.ok(burst.every((answer) => answer.statusCode === 401 || answer.statusCode === 429));
+      // Right passwords are refunded once checked: a few in parallel, then many in a row, never spend the budget.
+      const right = await Promise.all(Array.from({ length: 5 }, () => signIn('anna', PASSWORD, '198.51.100.21')));
+      assert.deepEqual(right.map((answer) => answer.statusCode), [200, 200, 200, 200, 200]);
+      for (let i = 0; i < 2 * limits.signInPerAccountClient.max; i++) assert.equal((await signIn('anna', PASSWORD, '198.51.100.21')).statusCode, 200);
+    });
+
     it('a right password never counts as a failure', async () => {
       nextWindow();
       for (let i = 0; i < 2 * limits.signInPerIp.max; i++) {
