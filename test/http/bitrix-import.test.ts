@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
 import { importBitrixUsers, type BitrixImportReport } from '../../src/flows/import-bitrix.js';
 import { addPortal, addUser } from '../../src/flows/operator.js';
 import { DIALECTS, startTestApp, type TestApp } from '../support/app.js';
@@ -126,6 +127,31 @@ for (const dialect of DIALECTS) {
       assert.equal(again.imported, 0);
       assert.deepEqual(again.refused.map((r) => r.reason), ['login olga is taken', 'e-mail olga@example.com is taken']);
       assert.equal((await t.deps.store.db.selectFrom('accounts').select('id').execute()).length, before.length);
+    });
+
+    it('a line the database refuses mid-batch leaves no half account; the rest of its batch still comes in', async () => {
+      // The audit row is the last thing an account's line writes: refusing it proves the account and the
+      // membership written before it are rolled back with it.
+      const db = t.deps.store.db;
+      if (dialect === 'sqlite') {
+        await sql`create trigger refuse_boom before insert on audit_events when new.target_account_id in (select id from accounts where login_key = 'boom') begin select raise(abort, 'boom refused'); end`.execute(db);
+      } else {
+        await sql`create function refuse_boom() returns trigger as $$ begin if new.target_account_id in (select id from accounts where login_key = 'boom') then raise exception 'boom refused'; end if; return new; end $$ language plpgsql`.execute(db);
+        await sql`create trigger refuse_boom before insert on audit_events for each row execute function refuse_boom()`.execute(db);
+      }
+      try {
+        const result = await importBitrixUsers(t.deps, { csv: 'LOGIN,EMAIL\nbefore1,b1@example.com\nboom,boom@example.com\nafter1,a1@example.com\n', portalSlug: 'acme' });
+        assert.equal(result.imported, 2);
+        assert.deepEqual(result.refused.map((r) => [r.line, r.login]), [[3, 'boom']]);
+        assert.match(result.refused[0]?.reason ?? '', /^not stored: .*boom refused/);
+      } finally {
+        await sql`drop trigger refuse_boom${sql.raw(dialect === 'postgres' ? ' on audit_events' : '')}`.execute(db);
+        if (dialect === 'postgres') await sql`drop function refuse_boom()`.execute(db);
+      }
+      assert.equal(await db.selectFrom('accounts').select('id').where('login_key', '=', 'boom').executeTakeFirst(), undefined);
+      assert.equal((await db.selectFrom('accounts').select('id').where('login_key', 'in', ['before1', 'after1']).execute()).length, 2);
+      const orphans = await db.selectFrom('memberships').leftJoin('accounts', 'accounts.id', 'memberships.account_id').select('memberships.account_id').where('accounts.id', 'is', null).execute();
+      assert.deepEqual(orphans, []);
     });
 
     it('refuses a file without a LOGIN column and an unknown portal, importing nothing', async () => {
