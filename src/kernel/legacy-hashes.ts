@@ -14,10 +14,18 @@ export const BITRIX_PREFIX = 'bitrix:';
 export type BitrixHashKind = 'sha512crypt' | 'salted_md5' | 'md5';
 
 const MD5_HEX = /^[0-9a-f]{32}$/i;
+/**
+ * Bitrix writes 5000 rounds. The JavaScript SHA-512 crypt runs on the event loop (about 20 ms at 5000
+ * rounds), so a hash asking for much more work is no Bitrix hash: refused at import, never verified.
+ */
+const MAX_BITRIX_ROUNDS = 10_000;
 
 /** Which Bitrix form a hash (without the prefix) is, or undefined when it is none of them. */
 export function bitrixHashKind(hash: string): BitrixHashKind | undefined {
-  if (hash.startsWith('$6$')) return /^\$6\$(?:rounds=\d{1,10}\$)?[^$]{1,16}\$[./0-9A-Za-z]{86}$/.test(hash) && parseSha512CryptSetting(hash) ? 'sha512crypt' : undefined;
+  if (hash.startsWith('$6$')) {
+    const setting = parseSha512CryptSetting(hash);
+    return /^\$6\$(?:rounds=\d{1,10}\$)?[^$]{1,16}\$[./0-9A-Za-z]{86}$/.test(hash) && setting && setting.rounds <= MAX_BITRIX_ROUNDS ? 'sha512crypt' : undefined;
+  }
   if (hash.length === 40 && MD5_HEX.test(hash.slice(8))) return 'salted_md5';
   if (MD5_HEX.test(hash)) return 'md5';
   return undefined;

@@ -36,7 +36,7 @@ describe('Bitrix password hashes', () => {
     assert.equal(bitrixHashKind(bitrixSha512(password)), 'sha512crypt');
     assert.equal(bitrixHashKind(bitrixSaltedMd5(password)), 'salted_md5');
     assert.equal(bitrixHashKind(bitrixBareMd5(password)), 'md5');
-    for (const other of ['', 'secret', '$2y$10$abcdefghijklmnopqrstuu', '$6$short$tooshort', 'x'.repeat(39), `${'a'.repeat(8)}${'z'.repeat(32)}`, '$6$rounds=9999999999$salt$' + 'a'.repeat(86)]) {
+    for (const other of ['', 'secret', '$2y$10$abcdefghijklmnopqrstuu', '$6$short$tooshort', 'x'.repeat(39), `${'a'.repeat(8)}${'z'.repeat(32)}`, '$6$rounds=9999999999$salt$' + 'a'.repeat(86), sha512Crypt('x', '$6$rounds=50000$salt')]) {
       assert.equal(bitrixHashKind(other), undefined, other);
     }
   });
