@@ -2,9 +2,13 @@ import type { ServerResponse } from 'node:http';
 import { buildApp, buildManagementApp } from './app.js';
 import type { Config } from './config.js';
 import { buildDeps } from './deps.js';
+import { markServing } from './store/server-lock.js';
 
 /** `latchkey start`: migrate, serve, drain the outbox in this process, stop cleanly on SIGINT/SIGTERM. */
 export async function startServer(config: Config): Promise<void> {
+  // `latchkey restore` refuses while this mark says a server runs on the database (a killed one's counts for nothing).
+  const unmarkServing = markServing(config.databaseUrl);
+  process.once('exit', unmarkServing);
   const deps = await buildDeps(config);
   const app = await buildApp(deps);
   const management = await buildManagementApp(deps);

@@ -10,6 +10,7 @@ import { startServer } from '../main.js';
 import { openStore } from '../store/db.js';
 import { migrateToLatest } from '../store/migrations/index.js';
 import { runDemo } from './demo.js';
+import { runBackup, runBitrixImport, runRestore } from './import-backup.js';
 import { addPortal, addUser, setPasswordByOperator, signInMethodsByOperator, unlinkByOperator } from '../flows/operator.js';
 
 const USAGE = `Usage: latchkey <command>
@@ -21,7 +22,11 @@ const USAGE = `Usage: latchkey <command>
   user set-password <login> --password-stdin
   user sign-in-methods <login>            password and linked social sign-ins of an account
   user unlink <login> --provider <id>     unlink a social sign-in (never the last way in)
-  demo                                    add demo portals and accounts, print how to sign in`;
+  demo                                    add demo portals and accounts, print how to sign in
+  import bitrix --file <users.csv> [--portal <slug>] [--json]
+                                          accounts from Bitrix's user table, passwords as they are
+  backup --to <file>                      copy the SQLite database, safe while a server runs
+  restore --from <file> [--force]         put a backup in place (never while a server runs on it)`;
 
 class UsageError extends Error {}
 
@@ -132,6 +137,24 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     const provider = values.provider;
     const count = await withDeps(config, (deps) => unlinkByOperator(deps, login, provider));
     console.log(`${count} ${provider} sign-in(s) unlinked from ${login}`);
+    return 0;
+  }
+  if (command === 'import' && sub === 'bitrix') {
+    const { values } = parseArgs({ args: rest, options: { file: { type: 'string' }, portal: { type: 'string' }, json: { type: 'boolean' } } });
+    if (!values.file) throw new UsageError('import bitrix needs --file <users.csv>');
+    const file = values.file;
+    return withDeps(config, (deps) => runBitrixImport(deps, { file, portal: values.portal, json: values.json === true }));
+  }
+  if (command === 'backup') {
+    const { values } = parseArgs({ args: sub === undefined ? rest : [sub, ...rest], options: { to: { type: 'string' } } });
+    if (!values.to) throw new UsageError('backup needs --to <file>');
+    await runBackup(config, values.to);
+    return 0;
+  }
+  if (command === 'restore') {
+    const { values } = parseArgs({ args: sub === undefined ? rest : [sub, ...rest], options: { from: { type: 'string' }, force: { type: 'boolean' } } });
+    if (!values.from) throw new UsageError('restore needs --from <file>');
+    await runRestore(config, values.from, values.force === true);
     return 0;
   }
   throw new UsageError(`unknown command: ${argv.join(' ')}`);

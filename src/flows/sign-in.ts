@@ -7,6 +7,7 @@ import { findAccountByIdentifier } from '../store/accounts.repo.js';
 import type { Account } from '../store/schema.js';
 import { recordAudit } from './audit.js';
 import type { FlowContext, RequestMeta } from './context.js';
+import { upgradeLegacyHash } from './legacy-password.js';
 import { countAttempt, countFailure, refundAttempt } from './limits.js';
 import { accountView, openSession, type AccountView, type OpenedSession } from './session.js';
 
@@ -59,6 +60,7 @@ export async function signIn(ctx: FlowContext, input: { login: string; password:
     throw new AppError('invalid_credentials');
   }
   await refundAttempt(ctx, held);
+  await upgradeLegacyHash(ctx, account, password);
   const session = await ctx.store.db.transaction().execute(async (tx) => {
     await recordAudit(ctx, tx, { action: 'signin.succeeded', actorKind: 'self', actorAccountId: account.id, targetAccountId: account.id, ip: meta.ip, detail: 'password' });
     return openSession(ctx, tx, account.id, meta);

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { hash, verify, type Options } from '@node-rs/argon2';
+import { isBitrixHash, verifyBitrixHash } from './legacy-hashes.js';
 
 /** argon2id with SPEC §7 rule 9's parameters (OWASP's minimum: 19 MiB, t=2, p=1). */
 // `Algorithm` is an ambient const enum the package does not export at run time; 2 is Argon2id.
@@ -38,9 +39,15 @@ export async function createArgon2Hasher(concurrency = os.availableParallelism()
   const dummyHash = hash('latchkey-dummy-password', ARGON2_OPTIONS);
   dummyHash.catch(() => undefined);
   const check = (stored: string, password: string) => run(() => verify(stored, password)).catch(() => false);
+  // A hash imported from Bitrix (legacy-hashes.ts) checks in microseconds; the dummy argon2id verification
+  // beside it keeps its account as slow to answer as any other, so timing tells no account kind apart.
+  const checkLegacy = async (stored: string, password: string) => {
+    const [ok] = await Promise.all([verifyBitrixHash(stored, password), dummyHash.then((dummy) => check(dummy, password))]);
+    return ok;
+  };
   return {
     hash: (password) => run(() => hash(password, ARGON2_OPTIONS)),
-    verify: check,
+    verify: (stored, password) => (isBitrixHash(stored) ? checkLegacy(stored, password) : check(stored, password)),
     verifyDummy: async (password) => {
       await check(await dummyHash, password);
       return false;

@@ -64,3 +64,9 @@ export async function lockAccount(db: Executor, dialect: 'sqlite' | 'postgres', 
 export async function setLogin(db: Executor, accountId: string, login: string, at: string): Promise<void> {
   await db.updateTable('accounts').set({ login, login_key: loginKey(login), updated_at: at }).where('id', '=', accountId).execute();
 }
+
+/** Swaps one stored hash for another of the same password; false when the hash changed meanwhile (kept as it is). */
+export async function replacePasswordHash(db: Executor, accountId: string, oldHash: string, newHash: string, at: string): Promise<boolean> {
+  const result = await db.updateTable('accounts').set({ password_hash: newHash, updated_at: at }).where('id', '=', accountId).where('password_hash', '=', oldHash).executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
