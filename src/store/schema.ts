@@ -135,6 +135,16 @@ export interface SocialIdentitiesTable {
   last_used_at: string | null;
 }
 
+/** The one row saying whose database this is (migration 010; store/instance.repo.ts). */
+export interface InstanceTable {
+  /** Always 1. */
+  id: number;
+  edition: string;
+  /** HMAC-SHA256 of a fixed label under LATCHKEY_SECRET: tells secrets apart without storing one. */
+  secret_check: string;
+  created_at: string;
+}
+
 export interface Database {
   accounts: AccountsTable;
   portals: PortalsTable;
@@ -145,6 +155,7 @@ export interface Database {
   audit_events: AuditEventsTable;
   phone_flows: PhoneFlowsTable;
   social_identities: SocialIdentitiesTable;
+  instance: InstanceTable;
 }
 
 export type Account = Selectable<AccountsTable>;

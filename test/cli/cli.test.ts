@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,30 +8,10 @@ import { loadConfig } from '../../src/config.js';
 import { signIn } from '../../src/flows/sign-in.js';
 import { insertSocialIdentity } from '../../src/store/social-identities.repo.js';
 import { DIALECTS } from '../support/app.js';
+import { latchkey } from '../support/cli.js';
 import { createTestDatabase } from '../support/pg.js';
 import pino from 'pino';
 import { sql } from 'kysely';
-
-const BIN = path.resolve('bin/latchkey.js');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function latchkey(env: Record<string, string>, args: string[], stdin?: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env, LATCHKEY_LOG_LEVEL: 'warn' }, cwd: env.LATCHKEY_DATA_DIR });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin ?? '');
-  });
-}
 
 for (const dialect of DIALECTS) {
   describe(`CLI (${dialect})`, () => {
@@ -68,10 +47,10 @@ for (const dialect of DIALECTS) {
       assert.match(migrate.stdout, /001_initial|up to date/);
       const portal = await latchkey(env, ['portal', 'add', 'acme', '--title', 'Acme Corp', '--support', 'help@acme.example']);
       assert.equal(portal.code, 0, portal.stderr);
-      const user = await latchkey(env, ['user', 'add', '--login', 'olga', '--email', 'olga@example.com', '--phone', '+7 916 000-11-22', '--password-stdin', '--portal', 'acme:admin'], 'first-secret-phrase-1\n');
+      const user = await latchkey(env, ['user', 'add', '--login', 'olga', '--email', 'olga@example.com', '--phone', '+7 916 000-11-22', '--password-stdin', '--portal', 'acme:admin'], { stdin: 'first-secret-phrase-1\n' });
       assert.equal(user.code, 0, user.stderr);
       assert.ok(await signInWorks('olga', 'first-secret-phrase-1'));
-      const reset = await latchkey(env, ['user', 'set-password', 'olga', '--password-stdin'], 'second-secret-phrase-2\n');
+      const reset = await latchkey(env, ['user', 'set-password', 'olga', '--password-stdin'], { stdin: 'second-secret-phrase-2\n' });
       assert.equal(reset.code, 0, reset.stderr);
       assert.ok(!(await signInWorks('olga', 'first-secret-phrase-1')));
       assert.ok(await signInWorks('olga', 'second-secret-phrase-2'));
@@ -85,7 +64,7 @@ for (const dialect of DIALECTS) {
     });
 
     it('refuses bad input with one clear line and a non-zero code', async () => {
-      const weak = await latchkey(env, ['user', 'set-password', 'olga', '--password-stdin'], 'password1\n');
+      const weak = await latchkey(env, ['user', 'set-password', 'olga', '--password-stdin'], { stdin: 'password1\n' });
       assert.equal(weak.code, 1);
       assert.match(weak.stderr, /^latchkey: weak_password: common\n$/);
       const taken = await latchkey(env, ['user', 'add', '--login', 'OLGA']);
@@ -155,7 +134,7 @@ describe('CLI in the box edition', () => {
     try {
       const user = await latchkey(env, ['user', 'add', '--login', 'mila', '--email', 'mila@example.com', '--portal', 'company:admin']);
       assert.equal(user.code, 0, user.stderr);
-      const reset = await latchkey(env, ['user', 'set-password', 'mila', '--password-stdin'], 'box-operator-phrase-5\n');
+      const reset = await latchkey(env, ['user', 'set-password', 'mila', '--password-stdin'], { stdin: 'box-operator-phrase-5\n' });
       assert.equal(reset.code, 0, reset.stderr);
       const deps = await buildDeps(loadConfig(env), { logger: pino({ level: 'silent' }) });
       try {
