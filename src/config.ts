@@ -57,7 +57,7 @@ export interface Config {
   port: number;
   /** LATCHKEY_PUBLIC_URL: the only base for links in messages; the Host header is never used. */
   publicUrl: URL;
-  /** LATCHKEY_DATABASE_URL: `sqlite:<path>` (default `sqlite:./data/latchkey.db`) or `postgres://…`. */
+  /** LATCHKEY_DATABASE_URL: `sqlite:<path>` (default `sqlite:<LATCHKEY_DATA_DIR>/latchkey.db`) or `postgres://…`. */
   databaseUrl: string;
   /** LATCHKEY_SMTP_URL: `smtp://user:pass@host:587` or `smtps://…`; unset = development outbox. */
   smtpUrl: string | undefined;
@@ -215,7 +215,9 @@ export function loadConfig(env: Env = process.env): Config {
   } catch {
     /* reported above */
   }
-  const databaseUrl = get('LATCHKEY_DATABASE_URL') ?? 'sqlite:./data/latchkey.db';
+  const dataDir = get('LATCHKEY_DATA_DIR') ?? './data';
+  // The embedded database lives in the data folder beside the secret, so two data folders are two instances.
+  const databaseUrl = get('LATCHKEY_DATABASE_URL') ?? `sqlite:${dataDir.replace(/\/+$/, '')}/latchkey.db`;
   if (!/^(sqlite:|postgres:\/\/|postgresql:\/\/)/.test(databaseUrl)) {
     problems.push(`LATCHKEY_DATABASE_URL: "${redactUrl(databaseUrl)}" must start with sqlite: or postgres://`);
   }
@@ -287,7 +289,7 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimits,
     secret,
     dev,
-    dataDir: get('LATCHKEY_DATA_DIR') ?? './data',
+    dataDir,
     emailLinkTtlMinutes: integer('LATCHKEY_EMAIL_LINK_TTL_MINUTES', 60, 1, MAX_TOKEN_MINUTES),
     sessionTtlHours: integer('LATCHKEY_SESSION_TTL_HOURS', 720, 1, 24 * 365),
     logLevel: oneOf('LATCHKEY_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),

@@ -8,6 +8,7 @@ import { createSmsTransport } from './delivery/sms/index.js';
 import type { SmsTransport } from './delivery/sms-transport.js';
 import { OutboxWorker, defaultWorkerOptions, type WorkerOptions } from './delivery/outbox.worker.js';
 import { ensureBoxPortal } from './flows/box-portal.js';
+import { checkInstance } from './flows/instance.js';
 import type { FlowContext } from './flows/context.js';
 import { systemClock, type Clock } from './kernel/clock.js';
 import { Sealer } from './kernel/crypto.js';
@@ -65,8 +66,16 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
   const random = overrides.random ?? cryptoRandom;
   const logger = overrides.logger ?? pino(loggerOptions(config.logLevel));
   const store = overrides.store ?? openStore(config.databaseUrl);
-  await migrateToLatest(store);
   const secretKey = loadSecret(config, random);
+  try {
+    await migrateToLatest(store);
+    // A database another edition or another secret made is refused before anything reads or sends from it.
+    await checkInstance({ store, clock }, { edition: config.edition, secretKey });
+  } catch (error) {
+    // Nothing may keep the process alive after a refused start (a PostgreSQL pool would, for a while).
+    if (!overrides.store) await store.close();
+    throw error;
+  }
   const outbox = new Outbox(new Sealer(secretKey, random), clock);
   const mail = overrides.mail ?? (config.smtpUrl ? createSmtpTransport(config.smtpUrl, config.mailFrom) : devMailTransport);
   const metrics = createMetrics(() => outboxDepth(store.db));

@@ -55,4 +55,23 @@ export async function startServer(config: Config): Promise<void> {
   };
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
+  stopWithLauncher(() => void stop('launcher exited'));
+}
+
+/**
+ * Under `npx latchkey start` (or a `start` script without `exec`) npm runs this process through a shell
+ * that does not pass signals on: stopping npm left the server running, re-parented (issue 14, item 2). A
+ * process npm started (it sets `npm_command`) therefore stops when its parent goes away. Started directly
+ * (systemd, a shell, a test) nothing changes.
+ */
+function stopWithLauncher(stop: () => void): void {
+  if (process.env.npm_command === undefined) return;
+  const parent = process.ppid;
+  const watch = setInterval(() => {
+    if (process.ppid !== parent) {
+      clearInterval(watch);
+      stop();
+    }
+  }, 500);
+  watch.unref();
 }

@@ -18,6 +18,9 @@ describe('settings (SPEC §3)', () => {
     assert.equal(config.edition, 'cloud');
     assert.equal(config.port, 3000);
     assert.equal(config.databaseUrl, 'sqlite:./data/latchkey.db');
+    // Issue 14, item 1: the embedded database moves with the data folder; an explicit URL still wins.
+    assert.equal(loadConfig({ LATCHKEY_DATA_DIR: '/var/lib/latchkey/' }).databaseUrl, 'sqlite:/var/lib/latchkey/latchkey.db');
+    assert.equal(loadConfig({ LATCHKEY_DATA_DIR: '/srv/a', LATCHKEY_DATABASE_URL: 'sqlite:/srv/b.db' }).databaseUrl, 'sqlite:/srv/b.db');
     assert.equal(config.publicUrl.origin, 'http://localhost:3000');
     assert.equal(config.dev, true, 'no SMTP outside production: development outbox');
     assert.equal(config.rateLimits, true);

@@ -4,22 +4,39 @@ import { addPortal, addUser, setPasswordByOperator } from '../flows/operator.js'
 import { findAccountByIdentifier } from '../store/accounts.repo.js';
 import { findPortalBySlug } from '../store/portals.repo.js';
 
-const PORTALS = [
+type Role = 'admin' | 'employee';
+
+const CLOUD_PORTALS = [
   { slug: 'acme', title: 'Acme Corp' },
   { slug: 'globex', title: 'Globex' },
 ];
 
-const USERS = [
-  { login: 'anna', name: 'Anna Smith', email: 'anna@example.com', locale: 'en' as const, password: 'orange-kettle-51', portals: [{ slug: 'acme', role: 'admin' as const }, { slug: 'globex', role: 'employee' as const }] },
-  { login: 'boris', name: 'Борис Петров', email: 'boris@example.com', phone: '+7 916 123-45-67', locale: 'ru' as const, password: 'zelenyj-chajnik-73', portals: [{ slug: 'acme', role: 'employee' as const }] },
-];
+/** boris's number: the one the SMS flow (/recover/phone) is walked with. */
+const DEMO_PHONE = '+7 916 123-45-67';
 
-/** `latchkey demo`: two portals and two accounts a newcomer can walk every flow with. Safe to run again. */
+/** The demo accounts; `portals` maps each account to its roles in the portals given (box: the one portal). */
+function demoUsers(portals: { first: string; second: string | undefined }) {
+  const anna: { slug: string; role: Role }[] = [{ slug: portals.first, role: 'admin' }];
+  if (portals.second) anna.push({ slug: portals.second, role: 'employee' });
+  return [
+    { login: 'anna', name: 'Anna Smith', email: 'anna@example.com', locale: 'en' as const, password: 'orange-kettle-51', portals: anna },
+    { login: 'boris', name: 'Борис Петров', email: 'boris@example.com', phone: DEMO_PHONE, locale: 'ru' as const, password: 'zelenyj-chajnik-73', portals: [{ slug: portals.first, role: 'employee' as Role }] },
+  ];
+}
+
+/**
+ * `latchkey demo`: portals and two accounts a newcomer can walk every flow with. Safe to run again. In the
+ * box edition the accounts join its one portal (created at first start), anna as its admin.
+ */
 export async function runDemo(deps: Deps): Promise<void> {
-  for (const portal of PORTALS) {
+  const box = deps.config.edition === 'box';
+  const portals = box ? [deps.config.boxPortal] : CLOUD_PORTALS;
+  for (const portal of portals) {
     if (!(await findPortalBySlug(deps.store.db, portal.slug))) await addPortal(deps, portal);
   }
-  for (const user of USERS) {
+  const [first, second] = portals.map((p) => p.slug);
+  const users = demoUsers({ first: first ?? '', second });
+  for (const user of users) {
     if (await findAccountByIdentifier(deps.store.db, { kind: 'login', key: loginKey(user.login) })) {
       await setPasswordByOperator(deps, user.login, user.password);
     } else {
@@ -27,11 +44,20 @@ export async function runDemo(deps: Deps): Promise<void> {
     }
   }
   const base = deps.config.publicUrl.toString().replace(/\/$/, '');
-  console.log(`Demo portals: ${PORTALS.map((p) => `${p.title} (${p.slug})`).join(', ')}
+  const readAt = deps.config.dev ? `${base}/dev/outbox` : undefined;
+  const mail = `Forgot a password? Open ${base}/recover, enter "anna", then follow the ${box ? 'checkword ' : ''}link in the letter
+${readAt ? `at ${readAt} (the development outbox, on while no LATCHKEY_SMTP_URL is set).` : 'LATCHKEY_SMTP_URL delivers to anna@example.com.'}`;
+  const phone = !deps.settings.smsEnabled
+    ? `Phone recovery is off: no SMS gateway is configured${box ? ' (LATCHKEY_SMS_PROVIDER=dev keeps texts at /dev/outbox)' : ''}.`
+    : `By phone: open ${base}/recover/phone, enter boris's number ${DEMO_PHONE}, then the code
+${readAt ? `shown at ${readAt}` : 'the SMS gateway delivers to that number'}.`;
+  console.log(`Edition: ${deps.config.edition}. Demo portal${portals.length > 1 ? 's' : ''}: ${portals.map((p) => `${p.title} (${p.slug})`).join(', ')}
 
 Sign in at ${base}/login with:
-${USERS.map((u) => `  login ${u.login.padEnd(6)} or ${u.email.padEnd(18)} password ${u.password}   (${u.locale}, ${u.portals.map((p) => `${p.slug}${p.role === 'admin' ? ' admin' : ''}`).join(', ')})`).join('\n')}
+${users.map((u) => `  login ${u.login.padEnd(6)} or ${u.email.padEnd(18)} password ${u.password}   (${u.locale}, ${u.portals.map((p) => `${p.slug}${p.role === 'admin' ? ' admin' : ''}`).join(', ')})${u.phone ? `, phone ${u.phone}` : ''}`).join('\n')}
 
-Forgot a password? Open ${base}/recover, enter "anna", then read the letter at ${base}/dev/outbox
-(the development outbox is on while no LATCHKEY_SMTP_URL is set) and follow its link.`);
+Administration: sign in as anna and open ${base}/admin/${first ?? ''}/users.
+
+${mail}
+${phone}`);
 }

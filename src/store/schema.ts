@@ -157,6 +157,16 @@ export interface InvitationsTable {
   revoked_at: string | null;
 }
 
+/** The one row saying whose database this is (migration 010; store/instance.repo.ts). */
+export interface InstanceTable {
+  /** Always 1. */
+  id: number;
+  edition: string;
+  /** HMAC-SHA256 of a fixed label under LATCHKEY_SECRET: tells secrets apart without storing one. */
+  secret_check: string;
+  created_at: string;
+}
+
 export interface Database {
   accounts: AccountsTable;
   portals: PortalsTable;
@@ -168,6 +178,7 @@ export interface Database {
   phone_flows: PhoneFlowsTable;
   social_identities: SocialIdentitiesTable;
   invitations: InvitationsTable;
+  instance: InstanceTable;
 }
 
 export type Account = Selectable<AccountsTable>;

@@ -8,6 +8,7 @@ import { claimDueMessages, enqueueMessage, markRetry, markSent, outboxDepth } fr
 import { consumeRecoveryToken, insertRecoveryToken, peekRecoveryToken, revokeAccountTokens } from '../../src/store/recovery-tokens.repo.js';
 import { attachAccount, closeOpenFlowsOfAccount, findPhoneFlow, insertPhoneFlow, type PhoneFlow } from '../../src/store/phone-flows.repo.js';
 import { findLiveSession, insertSession, revokeAccountSessions } from '../../src/store/sessions.repo.js';
+import { claimInstance } from '../../src/store/instance.repo.js';
 import { createTestDatabase } from '../support/pg.js';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -33,7 +34,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         store = openStore(`sqlite:${path.join(dir, 'db.sqlite')}`);
         cleanup = async () => fs.rmSync(dir, { recursive: true, force: true });
       }
-      assert.deepEqual(await migrateToLatest(store), ['001_initial', '002_phone_flows', '003_admin_and_box', '004_outbox_sms_count', '005_social_identities', '006_invitations', '007_phone_flows_account', '009_unsquat_social_contacts']);
+      assert.deepEqual(await migrateToLatest(store), ['001_initial', '002_phone_flows', '003_admin_and_box', '004_outbox_sms_count', '005_social_identities', '006_invitations', '007_phone_flows_account', '009_unsquat_social_contacts', '010_instance']);
       assert.deepEqual(await migrateToLatest(store), [], 'migrating again is a no-op');
       await insertAccount(store.db, {
         id: 'a1', login: 'ivan', login_key: 'ivan', name: null, email: 'i@example.com', email_key: 'i@example.com', email_verified_at: T0,
@@ -43,6 +44,15 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     after(async () => {
       await store.close();
       await cleanup();
+    });
+
+    it('instance: the first claim stays; a later or concurrent one reads it back', async () => {
+      const first = { id: 1, edition: 'cloud', secret_check: 'check-a', created_at: T0 };
+      const [a, b] = await Promise.all([claimInstance(store.db, first), claimInstance(store.db, { ...first, edition: 'box', secret_check: 'check-b', created_at: T1 })]);
+      assert.equal(a.edition, b.edition);
+      assert.equal(a.secret_check, b.secret_check);
+      const later = await claimInstance(store.db, { id: 1, edition: 'box', secret_check: 'check-c', created_at: T2 });
+      assert.deepEqual(later, a);
     });
 
     it('enforces unique case-folded logins and e-mails', async () => {
