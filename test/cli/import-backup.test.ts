@@ -105,11 +105,20 @@ for (const dialect of DIALECTS) {
     });
 
     it('the box edition puts people in its one portal by default', async () => {
-      const file = path.join(dir, 'box.csv');
-      fs.writeFileSync(file, bitrixCsv(people('boxer', 1)));
-      const run = await latchkey({ ...env, LATCHKEY_EDITION: 'box', LATCHKEY_BOX_PORTAL_SLUG: 'office' }, ['import', 'bitrix', '--file', file]);
-      assert.equal(run.code, 0, run.stderr);
-      assert.match(run.stdout, /^imported: 1 \(members of office\)$/m);
+      // A box instance has a database of its own: the cloud one above refuses to be opened as a box.
+      const boxDir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-import-box-'));
+      const boxDb = dialect === 'postgres' ? await createTestDatabase() : undefined;
+      try {
+        const file = path.join(boxDir, 'box.csv');
+        fs.writeFileSync(file, bitrixCsv(people('boxer', 1)));
+        const boxEnv = { LATCHKEY_DATA_DIR: boxDir, LATCHKEY_SECRET: SECRET, LATCHKEY_DATABASE_URL: boxDb?.url ?? `sqlite:${path.join(boxDir, 'latchkey.db')}`, LATCHKEY_EDITION: 'box', LATCHKEY_BOX_PORTAL_SLUG: 'office' };
+        const run = await latchkey(boxEnv, ['import', 'bitrix', '--file', file]);
+        assert.equal(run.code, 0, run.stderr);
+        assert.match(run.stdout, /^imported: 1 \(members of office\)$/m);
+      } finally {
+        await boxDb?.drop();
+        fs.rmSync(boxDir, { recursive: true, force: true });
+      }
     });
 
     it('refuses a missing file or option with one line', async () => {
