@@ -24,47 +24,42 @@ function generate(alg: Alg): { privateJwk: JsonWebKey; publicJwk: JsonWebKey } {
 }
 
 /**
- * Adds generation `generation` of the keys unless its kids exist already: two nodes starting at once (or
- * two rotations) insert the same kids, the first wins, the other's keys are dropped. Returns whether
- * this call inserted them.
+ * Adds generation `generation` (both algorithms, one statement) unless its kids exist already: two nodes
+ * starting at once, or two rotations, insert the same kids; the first wins, the other's keys are dropped.
  */
-async function insertGeneration(ctx: KeysContext, generation: number): Promise<boolean> {
+async function insertGeneration(ctx: KeysContext, generation: number): Promise<void> {
   const sealer = new Sealer(ctx.secretKey, ctx.random, 'oidc-keys');
   const now = iso(ctx.clock.now());
-  let inserted = false;
-  for (const alg of ALGS) {
+  const rows = ALGS.map((alg) => {
     const kid = `${alg.toLowerCase()}-${generation}`;
     const { privateJwk, publicJwk } = generate(alg);
     const meta = { kid, alg, use: 'sig' };
-    const result = await ctx.store.db
-      .insertInto('oidc_keys')
-      .values({ kid, alg, sealed_jwk: sealer.seal(JSON.stringify({ ...privateJwk, ...meta })), public_jwk: JSON.stringify({ ...publicJwk, ...meta }), created_at: now, retired_at: null })
-      .onConflict((oc) => oc.column('kid').doNothing())
-      .executeTakeFirst();
-    if (Number(result.numInsertedOrUpdatedRows ?? 0) > 0) inserted = true;
-  }
-  return inserted;
+    return { kid, alg, sealed_jwk: sealer.seal(JSON.stringify({ ...privateJwk, ...meta })), public_jwk: JSON.stringify({ ...publicJwk, ...meta }), created_at: now, retired_at: null };
+  });
+  await ctx.store.db.insertInto('oidc_keys').values(rows).onConflict((oc) => oc.column('kid').doNothing()).execute();
 }
 
-async function latestGeneration(ctx: KeysContext): Promise<number> {
-  const rows = await ctx.store.db.selectFrom('oidc_keys').select('kid').execute();
-  return Math.max(0, ...rows.map((r) => Number(r.kid.split('-')[1]) || 0));
+/** The newest generation, and whether it is live (not retired). */
+async function latestGeneration(ctx: KeysContext): Promise<{ generation: number; live: boolean }> {
+  const rows = await ctx.store.db.selectFrom('oidc_keys').select(['kid', 'retired_at']).execute();
+  const generationOf = (kid: string) => Number(kid.split('-')[1]) || 0;
+  const generation = Math.max(0, ...rows.map((r) => generationOf(r.kid)));
+  return { generation, live: rows.some((r) => generationOf(r.kid) === generation && r.retired_at === null) };
 }
 
 /** At first start: the first generation of keys, once, however many nodes start together. */
 export async function ensureSigningKeys(ctx: KeysContext): Promise<void> {
-  const live = await ctx.store.db.selectFrom('oidc_keys').select('kid').where('retired_at', 'is', null).executeTakeFirst();
-  if (live) return;
-  await insertGeneration(ctx, (await latestGeneration(ctx)) + 1);
+  const latest = await latestGeneration(ctx);
+  if (!latest.live) await insertGeneration(ctx, latest.generation + 1);
 }
 
 /** `latchkey keys rotate`: the next generation signs from the next start on; the current one is retired. */
 export async function rotateSigningKeys(ctx: KeysContext): Promise<string[]> {
-  const generation = (await latestGeneration(ctx)) + 1;
+  const { generation } = await latestGeneration(ctx);
   const now = iso(ctx.clock.now());
   await ctx.store.db.updateTable('oidc_keys').set({ retired_at: now }).where('retired_at', 'is', null).execute();
-  await insertGeneration(ctx, generation);
-  return ALGS.map((alg) => `${alg.toLowerCase()}-${generation}`);
+  await insertGeneration(ctx, generation + 1);
+  return ALGS.map((alg) => `${alg.toLowerCase()}-${generation + 1}`);
 }
 
 /**

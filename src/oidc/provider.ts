@@ -1,4 +1,5 @@
-import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type Provider from 'oidc-provider';
+import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import { isLocale, type Locale } from '../domain/locale.js';
 import { resolveSession } from '../flows/session.js';
 import { hmac } from '../kernel/crypto.js';
@@ -34,6 +35,9 @@ export function issuerOf(publicUrl: URL): string {
 }
 
 export async function createProvider(deps: Deps): Promise<Provider> {
+  // Loaded only when an app is built: on Node 20 the library warns at import, and CLI commands that do not
+  // serve (whose stderr is one line per error) never load it.
+  const { default: ProviderClass, interactionPolicy } = await import('oidc-provider');
   await ensureSigningKeys(deps);
   const keys = await loadSigningKeys(deps);
   const sessionTtl = deps.config.sessionTtlHours * 3600;
@@ -108,7 +112,7 @@ export async function createProvider(deps: Deps): Promise<Provider> {
     },
   };
 
-  const provider = new Provider(issuerOf(deps.config.publicUrl), configuration);
+  const provider = new ProviderClass(issuerOf(deps.config.publicUrl), configuration);
   provider.proxy = deps.config.trustedProxies.length > 0;
   return provider;
 }
