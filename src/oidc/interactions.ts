@@ -3,6 +3,7 @@ import type Provider from 'oidc-provider';
 import type { Deps } from '../deps.js';
 import { closeSession } from '../flows/session.js';
 import { iso } from '../kernel/clock.js';
+import { CONTINUE_COOKIE, forgetContinue } from '../http/continue-to.js';
 import { requestLang } from '../http/request.js';
 import { SESSION_COOKIE, clearSessionCookie } from '../http/security.js';
 import { findLiveSession } from '../store/sessions.repo.js';
@@ -35,6 +36,8 @@ export async function answerInteraction(deps: Deps, provider: Provider, request:
   }
   if (details.uid !== request.params.uid) return page(400, oidcErrorPage(lang, 'invalid_request'));
   const here = `${INTERACTION_PATH}/${details.uid}`;
+  // Back here: the path /login remembered for recovery and social sign-in is used up.
+  if (request.cookies[CONTINUE_COOKIE] !== undefined) forgetContinue(reply);
   const toLogin = () => reply.redirect(`/login?next=${encodeURIComponent(here)}`, 303);
   const auth = request.auth;
   const finish = async (result: Parameters<Provider['interactionResult']>[2], merge = true) =>

@@ -11,6 +11,7 @@ import { DIALECTS, PASSWORD, startTestApp, type TestApp } from '../support/app.j
 import { freeLoopbackPort } from '../support/browser.js';
 import { Browserless, type Hop } from '../support/browserless.js';
 import { FakeClock } from '../support/clock.js';
+import { TestSmtpServer, linkIn } from '../support/smtp.js';
 
 /**
  * SPEC §10 and rule 18: a relying party built on openid-client signs portal members in through Latchkey's
@@ -69,22 +70,29 @@ for (const dialect of DIALECTS) {
     let rp: Rp;
     let secret: string;
     let ivanId: string;
+    let smtp: TestSmtpServer;
 
     before(async () => {
       const port = await freeLoopbackPort();
       base = `http://127.0.0.1:${port}`;
-      t = await startTestApp({ dialect, env: { LATCHKEY_PUBLIC_URL: base, LATCHKEY_RATE_LIMITS: 'off' } });
+      smtp = new TestSmtpServer();
+      const smtpUrl = await smtp.start();
+      t = await startTestApp({ dialect, env: { LATCHKEY_PUBLIC_URL: base, LATCHKEY_RATE_LIMITS: 'off', LATCHKEY_SMTP_URL: smtpUrl } });
       await t.app.listen({ host: '127.0.0.1', port });
       await addPortal(t.deps, { slug: 'acme', title: 'Acme Corp' });
       await addPortal(t.deps, { slug: 'other', title: 'Other Ltd' });
       const ivan = await addUser(t.deps, { login: 'ivan', email: 'ivan@example.com', name: 'Ivan Petrov', password: PASSWORD, locale: 'en', portals: [{ slug: 'acme', role: 'admin' }] });
       ivanId = ivan.id;
+      await addUser(t.deps, { login: 'anna', email: 'anna@example.com', password: PASSWORD, locale: 'en', portals: [{ slug: 'acme', role: 'employee' }] });
       await addUser(t.deps, { login: 'olga', email: 'olga@example.com', password: PASSWORD, locale: 'en', portals: [{ slug: 'other', role: 'employee' }] });
       const added = await addClient(t.deps, { clientId: 'acme-app', portalSlug: 'acme', redirectUris: [CALLBACK], postLogoutRedirectUris: [AFTER_LOGOUT] }, false);
       secret = added.secret ?? '';
       rp = { config: await client.discovery(new URL(base), 'acme-app', secret, client.ClientSecretBasic(secret), { execute: [client.allowInsecureRequests] }) };
     });
-    after(() => t.close());
+    after(async () => {
+      await t.close();
+      await smtp.stop();
+    });
 
     const me = (browser: Browserless) => browser.request(`${base}/api/v1/me`, { headers: { accept: 'application/json' } });
 
@@ -165,6 +173,23 @@ for (const dialect of DIALECTS) {
       const ru = await follow(browser, (await startSignIn(rp)).url);
       assert.equal(ru.last.status, 403);
       assert.match(ru.last.body, /Это приложение портала «Acme Corp»/);
+    });
+
+    it('after "forgot password" the person continues to the application that sent them', async () => {
+      const browser = new Browserless();
+      const attempt = await startSignIn(rp);
+      const first = await follow(browser, attempt.url);
+      assert.equal(first.last.url.pathname, '/login');
+      const asked = await browser.request(`${base}/recover`, { form: { login: 'anna' } });
+      assert.equal(asked.status, 200);
+      const [mail] = await smtp.waitFor((m) => m.to === 'anna@example.com');
+      const link = await follow(browser, linkIn(mail as Parameters<typeof linkIn>[0]));
+      assert.equal(link.last.url.pathname, '/recover/password');
+      const changed = await browser.request(`${base}/recover/password`, { form: { password: 'a-brand-new-passphrase-42' } });
+      const done = await follow(browser, changed.location ?? '');
+      assert.ok(done.callback?.searchParams.get('code'), `ended at ${done.last.url}`);
+      const tokens = await client.authorizationCodeGrant(rp.config, done.callback as URL, { pkceCodeVerifier: attempt.verifier, expectedState: attempt.state });
+      assert.equal((await client.fetchUserInfo(rp.config, tokens.access_token, tokens.claims()?.sub ?? '')).preferred_username, 'anna');
     });
 
     it('redeems a code once: a second exchange is invalid_grant', async () => {
