@@ -84,6 +84,7 @@ for (const dialect of DIALECTS) {
       const ivan = await addUser(t.deps, { login: 'ivan', email: 'ivan@example.com', name: 'Ivan Petrov', password: PASSWORD, locale: 'en', portals: [{ slug: 'acme', role: 'admin' }] });
       ivanId = ivan.id;
       await addUser(t.deps, { login: 'anna', email: 'anna@example.com', password: PASSWORD, locale: 'en', portals: [{ slug: 'acme', role: 'employee' }] });
+      await addUser(t.deps, { login: 'boris', email: 'boris@example.com', password: PASSWORD, locale: 'en', portals: [{ slug: 'acme', role: 'employee' }] });
       await addUser(t.deps, { login: 'olga', email: 'olga@example.com', password: PASSWORD, locale: 'en', portals: [{ slug: 'other', role: 'employee' }] });
       const added = await addClient(t.deps, { clientId: 'acme-app', portalSlug: 'acme', redirectUris: [CALLBACK], postLogoutRedirectUris: [AFTER_LOGOUT] }, false);
       secret = added.secret ?? '';
@@ -190,6 +191,30 @@ for (const dialect of DIALECTS) {
       assert.ok(done.callback?.searchParams.get('code'), `ended at ${done.last.url}`);
       const tokens = await client.authorizationCodeGrant(rp.config, done.callback as URL, { pkceCodeVerifier: attempt.verifier, expectedState: attempt.state });
       assert.equal((await client.fetchUserInfo(rp.config, tokens.access_token, tokens.claims()?.sub ?? '')).preferred_username, 'anna');
+    });
+
+    it('stops serving someone whose membership ended: userinfo refused, the next sign-in access_denied', async () => {
+      const { browser, tokens } = await signInThroughRp('boris');
+      const boris = await t.deps.store.db.selectFrom('accounts').select('id').where('login', '=', 'boris').executeTakeFirstOrThrow();
+      const acme = await t.deps.store.db.selectFrom('portals').select('id').where('slug', '=', 'acme').executeTakeFirstOrThrow();
+      await t.deps.store.db.updateTable('memberships').set({ status: 'fired' }).where('account_id', '=', boris.id).where('portal_id', '=', acme.id).execute();
+      await assert.rejects(client.fetchUserInfo(rp.config, tokens.access_token, boris.id));
+      const again = await follow(browser, (await startSignIn(rp)).url);
+      assert.equal(again.callback, undefined);
+      assert.equal(again.last.status, 403);
+      assert.match(again.last.body, /data-testid="oidc-not-member"/);
+    });
+
+    it('writes no secret, code or token to the logs', async () => {
+      const attempt = await startSignIn(rp);
+      const browser = new Browserless();
+      const done = await signInAtLatchkey(browser, (await follow(browser, attempt.url)).last, 'ivan');
+      const code = done.callback?.searchParams.get('code') ?? '';
+      const tokens = await client.authorizationCodeGrant(rp.config, done.callback as URL, { pkceCodeVerifier: attempt.verifier, expectedState: attempt.state });
+      const logs = t.logs.join('\n');
+      for (const value of [secret, code, attempt.verifier, tokens.access_token, tokens.id_token ?? '']) {
+        assert.ok(value.length > 10 && !logs.includes(value), 'a secret value in the logs');
+      }
     });
 
     it('redeems a code once: a second exchange is invalid_grant', async () => {
