@@ -47,13 +47,12 @@ export async function answerInteraction(deps: Deps, provider: Provider, request:
     const now = deps.clock.now();
     const session = auth ? await findLiveSession(deps.store.db, auth.idHash, iso(now)) : undefined;
     const openedAt = session ? Date.parse(session.created_at) : 0;
+    // A session opened after this interaction sent the person to /login satisfies both prompt=login and max_age.
+    const since = await signInAskedAt(deps, details.uid);
+    const signedInForThis = since !== undefined && session !== undefined && openedAt >= since;
     const maxAge = Number(details.params.max_age);
-    const youngEnough = details.params.max_age === undefined || !Number.isFinite(maxAge) || now.getTime() - openedAt <= maxAge * 1000;
-    let freshEnough = true;
-    if (details.prompt.reasons.includes('login_prompt')) {
-      const since = await signInAskedAt(deps, details.uid);
-      freshEnough = since !== undefined && openedAt >= since;
-    }
+    const youngEnough = details.params.max_age === undefined || !Number.isFinite(maxAge) || signedInForThis || Math.floor(now.getTime() / 1000) - Math.floor(openedAt / 1000) <= maxAge;
+    const freshEnough = !details.prompt.reasons.includes('login_prompt') || signedInForThis;
     if (!auth || !session || !freshEnough || !youngEnough) {
       // From now on, a session opened at /login answers this request; one that was too old ends here.
       if (auth) {

@@ -2,7 +2,9 @@ import type Provider from 'oidc-provider';
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import { isLocale, type Locale } from '../domain/locale.js';
 import { resolveSession } from '../flows/session.js';
+import { iso } from '../kernel/clock.js';
 import { hmac } from '../kernel/crypto.js';
+import { findLiveSession } from '../store/sessions.repo.js';
 import type { Deps } from '../deps.js';
 import { LANG_COOKIE } from '../http/request.js';
 import { SESSION_COOKIE } from '../http/security.js';
@@ -49,7 +51,13 @@ export async function createProvider(deps: Deps): Promise<Provider> {
     new interactionPolicy.Check('latchkey_session', 'no live Latchkey session for this person', 'login_required', async (ctx) => {
       if (ctx.oidc.result?.login) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
       const active = await resolveSession(deps, ctx.cookies.get(SESSION_COOKIE, { signed: false }));
-      return !active || active.account.id !== ctx.oidc.session?.accountId;
+      if (!active || active.account.id !== ctx.oidc.session?.accountId) return interactionPolicy.Check.REQUEST_PROMPT;
+      // max_age counts from when the Latchkey session was opened.
+      const maxAge = Number(ctx.oidc.params?.max_age);
+      if (ctx.oidc.params?.max_age === undefined || !Number.isFinite(maxAge)) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+      const session = await findLiveSession(deps.store.db, active.idHash, iso(deps.clock.now()));
+      const age = session ? Math.floor(deps.clock.now().getTime() / 1000) - Math.floor(Date.parse(session.created_at) / 1000) : Infinity;
+      return age > maxAge;
     }),
   );
 

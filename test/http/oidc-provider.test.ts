@@ -270,6 +270,33 @@ for (const dialect of DIALECTS) {
       assert.ok(done.callback?.searchParams.get('code'));
     });
 
+    it('max_age: a session older than asked is ended and the person signs in again; a young one goes straight back', async () => {
+      const { browser } = await signInThroughRp('ivan');
+      const young = await follow(browser, (await startSignIn(rp, { max_age: '3600' })).url);
+      assert.ok(young.callback?.searchParams.get('code'), 'a young session goes straight back');
+      const twoHoursAgo = new Date(Date.now() - 2 * 3600_000).toISOString();
+      await t.deps.store.db.updateTable('sessions').set({ created_at: twoHoursAgo }).where('revoked_at', 'is', null).execute();
+      const attempt = await startSignIn(rp, { max_age: '3600' });
+      const old = await follow(browser, attempt.url);
+      assert.equal(old.callback, undefined);
+      assert.equal((await me(browser)).status, 401, 'the old session was ended');
+      const done = await signInAtLatchkey(browser, old.last, 'ivan');
+      const tokens = await client.authorizationCodeGrant(rp.config, done.callback as URL, { pkceCodeVerifier: attempt.verifier, expectedState: attempt.state, maxAge: 3600 });
+      assert.ok(Number(tokens.claims()?.auth_time) >= Math.floor(Date.now() / 1000) - 60);
+    });
+
+    it('revokes tokens, and a client of another portal can neither introspect nor revoke them', async () => {
+      const other = await addClient(t.deps, { clientId: 'other-app', portalSlug: 'other', redirectUris: [CALLBACK] }, false);
+      const otherSecret = other.secret ?? '';
+      const otherRp = await client.discovery(new URL(base), 'other-app', otherSecret, client.ClientSecretBasic(otherSecret), { execute: [client.allowInsecureRequests] });
+      const { tokens } = await signInThroughRp('ivan');
+      assert.equal((await client.tokenIntrospection(otherRp, tokens.access_token)).active, false);
+      await client.tokenRevocation(otherRp, tokens.access_token).catch(() => undefined);
+      assert.equal((await client.tokenIntrospection(rp.config, tokens.access_token)).active, true);
+      await client.tokenRevocation(rp.config, tokens.access_token);
+      assert.equal((await client.tokenIntrospection(rp.config, tokens.access_token)).active, false);
+    });
+
     it('RP-initiated logout ends the Latchkey session', async () => {
       const { browser, tokens } = await signInThroughRp('ivan');
       assert.equal((await me(browser)).status, 200);
