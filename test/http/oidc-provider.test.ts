@@ -12,6 +12,8 @@ import { freeLoopbackPort } from '../support/browser.js';
 import { Browserless, type Hop } from '../support/browserless.js';
 import { FakeClock } from '../support/clock.js';
 import { TestSmtpServer, linkIn } from '../support/smtp.js';
+import { TestOidcProvider } from '../support/oidc-provider.js';
+import { insertSocialIdentity } from '../../src/store/social-identities.repo.js';
 
 /**
  * SPEC §10 and rule 18: a relying party built on openid-client signs portal members in through Latchkey's
@@ -71,13 +73,25 @@ for (const dialect of DIALECTS) {
     let secret: string;
     let ivanId: string;
     let smtp: TestSmtpServer;
+    let social: TestOidcProvider;
 
     before(async () => {
       const port = await freeLoopbackPort();
       base = `http://127.0.0.1:${port}`;
       smtp = new TestSmtpServer();
       const smtpUrl = await smtp.start();
-      t = await startTestApp({ dialect, env: { LATCHKEY_PUBLIC_URL: base, LATCHKEY_RATE_LIMITS: 'off', LATCHKEY_SMTP_URL: smtpUrl } });
+      social = await TestOidcProvider.start({ clientId: 'latchkey', clientSecret: 'social-secret-0123456789abcdef', redirectUris: [`${base}/auth/test/callback`] });
+      t = await startTestApp({
+        dialect,
+        env: {
+          LATCHKEY_PUBLIC_URL: base,
+          LATCHKEY_RATE_LIMITS: 'off',
+          LATCHKEY_SMTP_URL: smtpUrl,
+          LATCHKEY_SOCIAL_TEST_ISSUER: social.issuer,
+          LATCHKEY_SOCIAL_TEST_CLIENT_ID: 'latchkey',
+          LATCHKEY_SOCIAL_TEST_CLIENT_SECRET: 'social-secret-0123456789abcdef',
+        },
+      });
       await t.app.listen({ host: '127.0.0.1', port });
       await addPortal(t.deps, { slug: 'acme', title: 'Acme Corp' });
       await addPortal(t.deps, { slug: 'other', title: 'Other Ltd' });
@@ -93,6 +107,7 @@ for (const dialect of DIALECTS) {
     after(async () => {
       await t.close();
       await smtp.stop();
+      await social.stop();
     });
 
     const me = (browser: Browserless) => browser.request(`${base}/api/v1/me`, { headers: { accept: 'application/json' } });
@@ -215,6 +230,20 @@ for (const dialect of DIALECTS) {
       for (const value of [secret, code, attempt.verifier, tokens.access_token, tokens.id_token ?? '']) {
         assert.ok(value.length > 10 && !logs.includes(value), 'a secret value in the logs');
       }
+    });
+
+    it('after a social sign-in from /login the person continues to the application', async () => {
+      const at = new Date().toISOString();
+      await insertSocialIdentity(t.deps.store.db, { id: `si-${dialect}`, account_id: ivanId, provider: 'test', issuer: social.issuer, subject: 'ivan-at-test', email: null, created_at: at, last_used_at: null });
+      social.nextUser = { sub: 'ivan-at-test' };
+      const browser = new Browserless();
+      const attempt = await startSignIn(rp);
+      const first = await follow(browser, attempt.url);
+      assert.match(first.last.body, /href="\/auth\/test"/);
+      const done = await follow(browser, `${base}/auth/test`);
+      assert.ok(done.callback?.searchParams.get('code'), `ended at ${done.last.url}`);
+      const tokens = await client.authorizationCodeGrant(rp.config, done.callback as URL, { pkceCodeVerifier: attempt.verifier, expectedState: attempt.state });
+      assert.equal(tokens.claims()?.sub, ivanId);
     });
 
     it('redeems a code once: a second exchange is invalid_grant', async () => {
