@@ -246,6 +246,25 @@ for (const dialect of DIALECTS) {
       assert.equal(tokens.claims()?.sub, ivanId);
     });
 
+    it('answers malformed requests with a 4xx, never a 5xx', async () => {
+      const browser = new Browserless();
+      const cases: Array<[string, Parameters<Browserless['request']>[1]]> = [
+        ['/oidc/interaction/not-an-interaction', {}],
+        ['/oidc/auth', {}],
+        ['/oidc/auth?client_id=nobody&response_type=code&scope=openid&redirect_uri=https%3A%2F%2Fx.example', {}],
+        ['/oidc/token', { method: 'POST', headers: { 'content-type': 'application/json' }, json: { grant_type: 'authorization_code' } }],
+        ['/oidc/token', { form: { grant_type: 'authorization_code', code: 'x'.repeat(5000) } }],
+        ['/oidc/token/introspection', { form: { token: 'x' } }],
+        ['/oidc/me', {}],
+        ['/oidc/session/end?id_token_hint=garbage', {}],
+        ['/oidc/session/end/confirm', { form: { xsrf: 'nope', logout: 'yes' } }],
+      ];
+      for (const [path, init] of cases) {
+        const hop = await browser.request(`${base}${path}`, init);
+        assert.ok(hop.status >= 400 && hop.status < 500, `${path}: ${hop.status}`);
+      }
+    });
+
     it('redeems a code once: a second exchange is invalid_grant', async () => {
       const browser = new Browserless();
       const attempt = await startSignIn(rp);
