@@ -8,6 +8,7 @@ import { apiRoutes } from './http/api.js';
 import { boxRoutes } from './http/box.js';
 import { devOutboxRoutes } from './http/dev-outbox.js';
 import { invitationApiRoutes, invitationPageRoutes } from './http/invitations.js';
+import { oidcRoutes } from './http/oidc.js';
 import { loadDeviceCookie } from './http/device-cookie.js';
 import { clientErrorHandler, sendError } from './http/errors.js';
 import { opsRoutes } from './http/ops.js';
@@ -67,6 +68,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(adminPageRoutes, { deps });
   await app.register(invitationApiRoutes, { deps, prefix: '/api/v1' });
   await app.register(invitationPageRoutes, { deps });
+  await app.register(oidcRoutes, { deps });
   if (deps.config.dev) await app.register(devOutboxRoutes, { deps });
   return app;
 }

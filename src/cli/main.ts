@@ -11,6 +11,8 @@ import { openStore } from '../store/db.js';
 import { migrateToLatest } from '../store/migrations/index.js';
 import { runDemo } from './demo.js';
 import { runBackup, runBitrixImport, runRestore } from './import-backup.js';
+import { addClient, listClients, removeClient, rotateClientSecret } from '../oidc/clients.js';
+import { rotateSigningKeys } from '../oidc/keys.js';
 import { addPortal, addUser, setPasswordByOperator, signInMethodsByOperator, unlinkByOperator } from '../flows/operator.js';
 
 const USAGE = `Usage: latchkey <command>
@@ -26,7 +28,11 @@ const USAGE = `Usage: latchkey <command>
   import bitrix --file <users.csv> [--portal <slug>] [--json]
                                           accounts from Bitrix's user table, passwords as they are
   backup --to <file>                      copy the SQLite database, safe while a server runs
-  restore --from <file> [--force]         put a backup in place (never while a server runs on it)`;
+  restore --from <file> [--force]         put a backup in place (never while a server runs on it)
+  client add <client-id> --portal <slug> --redirect-uri <uri> [--redirect-uri <uri>]...
+           [--post-logout-redirect-uri <uri>]... [--backchannel-logout-uri <uri>] [--public]
+  client list | client remove <client-id> | client rotate-secret <client-id>
+  keys rotate                             new OIDC signing keys (restart the nodes to sign with them)`;
 
 class UsageError extends Error {}
 
@@ -157,7 +163,64 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     await runRestore(config, values.from, values.force === true);
     return 0;
   }
+  if (command === 'client' || command === 'keys') return runOidcCommand(config, command, sub, rest);
   throw new UsageError(`unknown command: ${argv.join(' ')}`);
+}
+
+/** `latchkey client …` and `latchkey keys rotate` (SPEC §4): OpenID Connect clients of portals and signing keys. */
+async function runOidcCommand(config: Config, command: string, sub: string | undefined, rest: string[]): Promise<number> {
+  if (command === 'client' && sub === 'add') {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: {
+        portal: { type: 'string' },
+        'redirect-uri': { type: 'string', multiple: true },
+        'post-logout-redirect-uri': { type: 'string', multiple: true },
+        'backchannel-logout-uri': { type: 'string' },
+        public: { type: 'boolean' },
+      },
+    });
+    const clientId = positionals[0];
+    if (!clientId || !values.portal || !values['redirect-uri']?.length) throw new UsageError('client add needs <client-id>, --portal and --redirect-uri');
+    const registration = {
+      clientId,
+      portalSlug: values.portal,
+      redirectUris: values['redirect-uri'],
+      postLogoutRedirectUris: values['post-logout-redirect-uri'],
+      backchannelLogoutUri: values['backchannel-logout-uri'],
+      public: values.public,
+    };
+    const added = await withDeps(config, (deps) => addClient(deps, registration, config.production));
+    console.log(`client_id=${added.clientId}`);
+    // The secret is shown this once; only its sealed form is stored.
+    if (added.secret) console.log(`client_secret=${added.secret}`);
+    return 0;
+  }
+  if (command === 'client' && sub === 'list') {
+    const clients = await withDeps(config, (deps) => listClients(deps));
+    for (const c of clients) console.log(`${c.clientId} portal=${c.portal} ${c.public ? 'public' : 'confidential'} redirect_uris=${c.redirectUris.join(',')} created ${c.createdAt}`);
+    return 0;
+  }
+  if (command === 'client' && (sub === 'remove' || sub === 'rotate-secret')) {
+    const clientId = rest[0];
+    if (!clientId) throw new UsageError(`client ${sub} needs <client-id>`);
+    if (sub === 'remove') {
+      await withDeps(config, (deps) => removeClient(deps, clientId));
+      console.log(`client ${clientId} removed; its codes, tokens and grants with it`);
+    } else {
+      const secret = await withDeps(config, (deps) => rotateClientSecret(deps, clientId));
+      console.log(`client_id=${clientId}`);
+      console.log(`client_secret=${secret}`);
+    }
+    return 0;
+  }
+  if (command === 'keys' && sub === 'rotate') {
+    const kids = await withDeps(config, (deps) => rotateSigningKeys(deps));
+    console.log(`new signing keys ${kids.join(', ')}; restart the nodes to sign with them (the old keys stay published)`);
+    return 0;
+  }
+  throw new UsageError(`unknown command: ${[command, sub, ...rest].join(' ')}`);
 }
 
 function describe(error: unknown): string {

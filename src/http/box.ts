@@ -6,6 +6,7 @@ import { AppError, isAppError } from '../kernel/errors.js';
 import { CHECKWORD_PATH, boxRecoverPage, boxSentPage, checkwordFormPage, invalidCheckwordPage } from '../ui/box-pages.js';
 import { translator } from '../ui/i18n.js';
 import { weakPasswordMessages } from '../ui/pages.js';
+import { takeContinue } from './continue-to.js';
 import { rememberLang, requestLang, requestMeta } from './request.js';
 import { assertSameOrigin, setSessionCookie, tokenPageHeaders } from './security.js';
 
@@ -149,7 +150,7 @@ async function checkwordPages(app: FastifyInstance, opts: { deps: Deps }): Promi
         const result = await completeCheckword(deps, input, requestMeta(request));
         reply.clearCookie(CHECKWORD_COOKIE, { path: CHECKWORD_PATH });
         setSessionCookie(request, reply, result.session, { secretKey: deps.secretKey, secure });
-        return reply.redirect('/portals?changed=1', 303);
+        return reply.redirect(takeContinue(request, reply, '/portals?changed=1'), 303);
       } catch (error) {
         if (isAppError(error) && error.code === 'invalid_token') return htmlReply(reply, invalidCheckwordPage(lang), 400);
         const { status, messages } = refusal(request, reply, error);

@@ -17,6 +17,7 @@ import { listActivePortals } from '../store/portals.repo.js';
 import { translator } from '../ui/i18n.js';
 import * as pages from '../ui/pages.js';
 import { PASSWORD_FORM, authOf, loadSession, requirePasswordCurrent } from './auth.js';
+import { rememberContinue, takeContinue } from './continue-to.js';
 import { safeReturnPath } from './return-path.js';
 import { rememberLang, requestLang, requestMeta } from './request.js';
 import {
@@ -91,6 +92,7 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
   app.get<{ Querystring: { next?: string } }>('/login', async (request, reply) => {
     const next = safeReturnPath(request.query.next);
     if (request.auth) return reply.redirect(next ?? '/portals', 303);
+    if (next) rememberContinue(reply, next, secure);
     return htmlReply(reply, pages.loginPage(requestLang(request), { edition: deps.config.edition, providers, ...(next ? { next } : {}) }));
   });
 
@@ -154,7 +156,7 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
       const result = await completeRecovery(deps, { token, password: request.body.password }, requestMeta(request));
       reply.clearCookie(RESET_COOKIE, { path: RESET_PATH });
       setSessionCookie(request, reply, result.session, { secretKey: deps.secretKey, secure });
-      return reply.redirect('/portals?changed=1', 303);
+      return reply.redirect(takeContinue(request, reply, '/portals?changed=1'), 303);
     } catch (error) {
       if (isAppError(error) && error.code === 'invalid_token') return htmlReply(reply, pages.invalidLinkPage(lang), 400);
       const { status, messages } = formError(request, error);

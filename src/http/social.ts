@@ -6,6 +6,7 @@ import { AppError } from '../kernel/errors.js';
 import { SocialError, type SocialFailure, type SocialProvider } from '../social/provider.js';
 import { socialErrorPage } from '../ui/pages.js';
 import { PASSWORD_FORM, loadSession, requirePasswordCurrent } from './auth.js';
+import { takeContinue } from './continue-to.js';
 import { rememberLang, requestLang, requestMeta } from './request.js';
 import { SESSION_COOKIE, assertCsrfToken, assertSameOrigin, setSessionCookie } from './security.js';
 
@@ -112,6 +113,6 @@ export async function socialRoutes(app: FastifyInstance, opts: { deps: Deps }): 
     deps.metrics.socialSignIns.inc({ provider: provider.id, outcome: outcome.created ? 'created' : 'signed_in' });
     await closeSession(deps, request.cookies[SESSION_COOKIE]);
     setSessionCookie(request, reply, outcome.session, { secretKey: deps.secretKey, secure });
-    return reply.redirect(outcome.account.must_change_password === 1 ? PASSWORD_FORM : '/portals', 303);
+    return reply.redirect(outcome.account.must_change_password === 1 ? PASSWORD_FORM : takeContinue(request, reply, '/portals'), 303);
   });
 }

@@ -179,6 +179,9 @@ export interface Database {
   social_identities: SocialIdentitiesTable;
   invitations: InvitationsTable;
   instance: InstanceTable;
+  oidc_models: OidcModelsTable;
+  oidc_clients: OidcClientsTable;
+  oidc_keys: OidcKeysTable;
 }
 
 export type Account = Selectable<AccountsTable>;
@@ -188,3 +191,35 @@ export type Membership = Selectable<MembershipsTable>;
 export type OutboxMessage = Selectable<OutboxTable>;
 export type SocialIdentity = Selectable<SocialIdentitiesTable>;
 export type Invitation = Selectable<InvitationsTable>;
+
+/** One model of the OpenID Connect provider (oidc-provider's adapter; SPEC §10): `payload` is its JSON. */
+export interface OidcModelsTable {
+  name: string;
+  id: string;
+  payload: string;
+  grant_id: string | null;
+  user_code: string | null;
+  uid: string | null;
+  expires_at: string | null;
+  consumed_at: string | null;
+}
+
+/** An OpenID Connect client of a portal (`latchkey client add`); the secret sealed, absent for public clients. */
+export interface OidcClientsTable {
+  client_id: string;
+  portal_id: string;
+  /** JSON: redirect URIs, post-logout redirect URIs, back-channel logout URI, public or confidential. */
+  metadata: string;
+  sealed_secret: string | null;
+  created_at: string;
+}
+
+/** A signing key of the provider: the private JWK sealed, the public one in clear for the JWKS. */
+export interface OidcKeysTable {
+  kid: string;
+  alg: 'RS256' | 'ES256';
+  sealed_jwk: string;
+  public_jwk: string;
+  created_at: string;
+  retired_at: string | null;
+}

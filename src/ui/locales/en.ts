@@ -1,5 +1,6 @@
 import { enAdmin } from './en-admin.js';
 import { enBox } from './en-box.js';
+import { enOidc } from './en-oidc.js';
 import { enSocial } from './en-social.js';
 
 /** English texts. Keys are stable ids that tests may assert on; `{name}` marks a parameter. */
@@ -7,6 +8,7 @@ export const en = {
   ...enAdmin,
   ...enBox,
   ...enSocial,
+  ...enOidc,
   'app.name': 'Latchkey',
   'lang.switch': 'Language',
   'nav.signOut': 'Sign out',

@@ -1,6 +1,7 @@
 import type { Messages } from './en.js';
 import { ruAdmin } from './ru-admin.js';
 import { ruBox } from './ru-box.js';
+import { ruOidc } from './ru-oidc.js';
 import { ruSocial } from './ru-social.js';
 
 /** Русские тексты; ключи те же, что в en.ts. */
@@ -8,6 +9,7 @@ export const ru: Messages = {
   ...ruAdmin,
   ...ruBox,
   ...ruSocial,
+  ...ruOidc,
   'app.name': 'Latchkey',
   'lang.switch': 'Язык',
   'nav.signOut': 'Выйти',
