@@ -8,11 +8,10 @@ import type { Account } from '../store/schema.js';
 import { recordAudit } from './audit.js';
 import type { FlowContext, RequestMeta } from './context.js';
 import { assertBudgetsLeft, countFailure } from './limits.js';
-import { accountView, openSession, type AccountView, type OpenedSession } from './session.js';
+import { finishSignIn, outcomeOf, type SignInOutcome } from './finish-sign-in.js';
 
-export interface SignInResult extends AccountView {
-  session: OpenedSession;
-}
+/** What every sign-in flow returns: a session, or a second factor still owed (flows/finish-sign-in.ts). */
+export type SignInResult = SignInOutcome;
 
 type Budget = [bucket: string, key: string, limit: Limit];
 
@@ -55,11 +54,11 @@ export async function signIn(ctx: FlowContext, input: { login: string; password:
     await auditFailure(ctx, account, meta, 'wrong_password');
     throw new AppError('invalid_credentials');
   }
-  const session = await ctx.store.db.transaction().execute(async (tx) => {
+  const step = await ctx.store.db.transaction().execute(async (tx) => {
     await recordAudit(ctx, tx, { action: 'signin.succeeded', actorKind: 'self', actorAccountId: account.id, targetAccountId: account.id, ip: meta.ip, detail: 'password' });
-    return openSession(ctx, tx, account.id, meta);
+    return finishSignIn(ctx, tx, { account, firstFactor: 'password', meta });
   });
-  return { ...(await accountView(ctx.store.db, account)), session };
+  return outcomeOf(ctx, account, step);
 }
 
 /** One audit row per refused sign-in: the account when the login names one, never the password. */

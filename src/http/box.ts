@@ -7,7 +7,8 @@ import { CHECKWORD_PATH, boxRecoverPage, boxSentPage, checkwordFormPage, invalid
 import { translator } from '../ui/i18n.js';
 import { weakPasswordMessages } from '../ui/pages.js';
 import { rememberLang, requestLang, requestMeta } from './request.js';
-import { assertSameOrigin, setSessionCookie, tokenPageHeaders } from './security.js';
+import { assertSameOrigin, tokenPageHeaders } from './security.js';
+import { answerSignIn, redirectSignIn } from './sign-in-outcome.js';
 
 /**
  * The box edition's recovery (seed B1–B2): `/recover` asks for login or e-mail and e-mails a checkword;
@@ -35,7 +36,6 @@ function body(properties: Record<string, object>) {
 async function checkwordApi(app: FastifyInstance, opts: { deps: Deps }): Promise<void> {
   const { deps } = opts;
   const publicOrigin = deps.config.publicUrl.origin;
-  const secure = deps.config.publicUrl.protocol === 'https:';
 
   app.addHook('onRequest', async (request) => {
     // The edition decides first, whatever the body: the cloud edition has no checkwords.
@@ -55,9 +55,7 @@ async function checkwordApi(app: FastifyInstance, opts: { deps: Deps }): Promise
     { schema: { body: body({ login: identifier, checkword, password, passwordConfirm: password }) } },
     async (request, reply) => {
       assertSameOrigin(request, publicOrigin, false);
-      const result = await completeCheckword(deps, request.body, requestMeta(request));
-      setSessionCookie(request, reply, result.session, { secretKey: deps.secretKey, secure });
-      return { account: result.account, portals: result.portals };
+      return answerSignIn(deps, request, reply, await completeCheckword(deps, request.body, requestMeta(request)));
     },
   );
 }
@@ -146,10 +144,9 @@ async function checkwordPages(app: FastifyInstance, opts: { deps: Deps }): Promi
       const lang = requestLang(request);
       const input = { ...request.body, login: request.body.login.trim() };
       try {
-        const result = await completeCheckword(deps, input, requestMeta(request));
+        const outcome = await completeCheckword(deps, input, requestMeta(request));
         reply.clearCookie(CHECKWORD_COOKIE, { path: CHECKWORD_PATH });
-        setSessionCookie(request, reply, result.session, { secretKey: deps.secretKey, secure });
-        return reply.redirect('/portals?changed=1', 303);
+        return redirectSignIn(deps, request, reply, outcome, '/portals?changed=1');
       } catch (error) {
         if (isAppError(error) && error.code === 'invalid_token') return htmlReply(reply, invalidCheckwordPage(lang), 400);
         const { status, messages } = refusal(request, reply, error);

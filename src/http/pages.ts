@@ -16,7 +16,7 @@ import { AppError, isAppError } from '../kernel/errors.js';
 import { listActivePortals } from '../store/portals.repo.js';
 import { translator } from '../ui/i18n.js';
 import * as pages from '../ui/pages.js';
-import { PASSWORD_FORM, authOf, loadSession, requirePasswordCurrent } from './auth.js';
+import { authOf, loadSession, requirePasswordCurrent } from './auth.js';
 import { safeReturnPath } from './return-path.js';
 import { rememberLang, requestLang, requestMeta } from './request.js';
 import {
@@ -25,9 +25,9 @@ import {
   assertSameOrigin,
   clearSessionCookie,
   csrfToken,
-  setSessionCookie,
   tokenPageHeaders,
 } from './security.js';
+import { redirectSignIn } from './sign-in-outcome.js';
 
 const RESET_COOKIE = 'lk_reset';
 /** The one new-password form every recovery channel ends in; its token travels in a cookie scoped to it. */
@@ -97,10 +97,8 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
   app.post<{ Body: { login: string; password: string; next?: string } }>('/login', { schema: { body: { ...form('login', 'password'), properties: { login: field, password: field, next: field } } } }, async (request, reply) => {
     const next = safeReturnPath(request.body.next);
     try {
-      const result = await signIn(deps, request.body, requestMeta(request));
-      await closeSession(deps, request.cookies[SESSION_COOKIE]);
-      setSessionCookie(request, reply, result.session, { secretKey: deps.secretKey, secure });
-      return reply.redirect(result.mustChangePassword ? PASSWORD_FORM : (next ?? '/portals'), 303);
+      const outcome = await signIn(deps, request.body, requestMeta(request));
+      return await redirectSignIn(deps, request, reply, outcome, next ?? '/portals');
     } catch (error) {
       const { status, messages } = formError(request, error);
       if (status === 429) reply.header('retry-after', String((error as AppError).extras.retryAfter ?? 60));
@@ -151,10 +149,9 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
     const lang = requestLang(request);
     const token = request.cookies[RESET_COOKIE] ?? '';
     try {
-      const result = await completeRecovery(deps, { token, password: request.body.password }, requestMeta(request));
+      const outcome = await completeRecovery(deps, { token, password: request.body.password }, requestMeta(request));
       reply.clearCookie(RESET_COOKIE, { path: RESET_PATH });
-      setSessionCookie(request, reply, result.session, { secretKey: deps.secretKey, secure });
-      return reply.redirect('/portals?changed=1', 303);
+      return await redirectSignIn(deps, request, reply, outcome, '/portals?changed=1');
     } catch (error) {
       if (isAppError(error) && error.code === 'invalid_token') return htmlReply(reply, pages.invalidLinkPage(lang), 400);
       const { status, messages } = formError(request, error);

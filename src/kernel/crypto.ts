@@ -36,7 +36,7 @@ export class Sealer {
   constructor(
     secret: Buffer,
     private readonly random: Random,
-    purpose: 'outbox' | 'social-attempt' = 'outbox',
+    purpose: 'outbox' | 'social-attempt' | 'totp' = 'outbox',
   ) {
     this.key = createHash('sha256').update(`latchkey:${purpose}:`).update(secret).digest();
   }
