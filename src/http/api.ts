@@ -7,6 +7,7 @@ import { completeRecovery } from '../flows/complete-recovery.js';
 import { requestEmailRecovery } from '../flows/recover-by-email.js';
 import { requestPhoneRecovery, resendPhoneCode, verifyPhoneCode, type PhoneFlowState } from '../flows/recover-by-phone.js';
 import { accountView, closeSession } from '../flows/session.js';
+import { secondFactorStatus } from '../flows/second-factor.js';
 import { signIn } from '../flows/sign-in.js';
 import { AppError } from '../kernel/errors.js';
 import { authOf, loadSession, requirePasswordCurrent } from './auth.js';
@@ -86,7 +87,10 @@ export async function apiRoutes(app: FastifyInstance, opts: { deps: Deps }): Pro
     });
     guarded.addHook('preValidation', requirePasswordCurrent);
 
-    guarded.get('/me', async (request) => accountView(deps.store.db, authOf(request).account));
+    guarded.get('/me', async (request) => {
+      const { account } = authOf(request);
+      return { ...(await accountView(deps.store.db, account)), twoFactor: await secondFactorStatus(deps.store.db, account.id) };
+    });
 
     // Changes the password with the current one; an account without a password (registered through a
     // social network) creates one instead, optionally choosing its login.

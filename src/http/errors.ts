@@ -18,6 +18,7 @@ const TITLES: Record<string, string> = {
   forbidden: 'Forbidden',
   password_change_required: 'Choose a new password first',
   unauthorized: 'Sign in first',
+  second_factor_required: 'Sign in again: the second-factor step is missing or expired',
   not_found: 'Not found',
   last_sign_in_method: 'This is the only way left to sign in',
   login_unavailable: 'This login cannot be used; choose another',

@@ -1,3 +1,4 @@
+import { en2fa } from './en-2fa.js';
 import { enAdmin } from './en-admin.js';
 import { enBox } from './en-box.js';
 import { enSocial } from './en-social.js';
@@ -7,6 +8,7 @@ export const en = {
   ...enAdmin,
   ...enBox,
   ...enSocial,
+  ...en2fa,
   'app.name': 'Latchkey',
   'lang.switch': 'Language',
   'nav.signOut': 'Sign out',

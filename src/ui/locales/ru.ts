@@ -1,4 +1,5 @@
 import type { Messages } from './en.js';
+import { ru2fa } from './ru-2fa.js';
 import { ruAdmin } from './ru-admin.js';
 import { ruBox } from './ru-box.js';
 import { ruSocial } from './ru-social.js';
@@ -8,6 +9,7 @@ export const ru: Messages = {
   ...ruAdmin,
   ...ruBox,
   ...ruSocial,
+  ...ru2fa,
   'app.name': 'Latchkey',
   'lang.switch': 'Язык',
   'nav.signOut': 'Выйти',
