@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { addUser } from '../../src/flows/operator.js';
+import { createArgon2Hasher } from '../../src/kernel/password-hasher.js';
 import { issueToken } from '../../src/flows/tokens.js';
 import { insertSocialIdentity } from '../../src/store/social-identities.repo.js';
 import { DIALECTS, PASSWORD, cookieFrom, seedAccount, startTestApp, type TestApp } from '../support/app.js';
@@ -22,6 +23,32 @@ const sessionOf = (res: LightMyRequestResponse) => cookieFrom(res.headers['set-c
 const pendingOf = (res: LightMyRequestResponse) => cookieFrom(res.headers['set-cookie'], 'lk_pending');
 
 for (const dialect of DIALECTS) {
+  describe(`second factor's cost (${dialect})`, () => {
+    const clock = new FakeClock();
+    let t: TestApp;
+    let verifications = 0;
+    let secret: string;
+
+    before(async () => {
+      const real = await createArgon2Hasher();
+      const hasher = { ...real, verify: (hash: string, password: string) => ((verifications += 1), real.verify(hash, password)) };
+      t = await startTestApp({ dialect, clock, worker: false, hasher });
+      const ivan = await seedAccount(t.deps);
+      ({ secret } = await enrolThroughFlows(t.deps, ivan.id, PASSWORD, clock));
+    });
+    after(async () => t.close());
+
+    it('a sign-in with a second factor costs one argon2id verification (the password), not two', async () => {
+      verifications = 0;
+      const json = { 'content-type': 'application/json' };
+      const first = await t.app.inject({ method: 'POST', url: '/api/v1/session', headers: json, payload: { login: 'ivan', password: PASSWORD } });
+      assert.equal(first.statusCode, 202);
+      const second = await t.app.inject({ method: 'POST', url: '/api/v1/session/second-factor', headers: { ...json, cookie: `lk_pending=${pendingOf(first)}` }, payload: { code: totpCode(secret, clock) } });
+      assert.equal(second.statusCode, 200);
+      assert.equal(verifications, 1);
+    });
+  });
+
   describe(`second factor after a box checkword (${dialect})`, () => {
     const clock = new FakeClock();
     let t: TestApp;
