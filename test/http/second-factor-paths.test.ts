@@ -10,6 +10,8 @@ import { freeLoopbackPort } from '../support/browser.js';
 import { Browserless, type Hop } from '../support/browserless.js';
 import { FakeClock } from '../support/clock.js';
 import { TestOidcProvider } from '../support/oidc-provider.js';
+import { TestSmsGateway } from '../support/sms-gateway.js';
+import { waitUntil } from '../support/wait.js';
 import { enrolThroughFlows, totpCode } from '../support/second-factor.js';
 
 /**
@@ -46,6 +48,38 @@ for (const dialect of DIALECTS) {
       const second = await t.app.inject({ method: 'POST', url: '/api/v1/session/second-factor', headers: { ...json, cookie: `lk_pending=${pendingOf(first)}` }, payload: { code: totpCode(secret, clock) } });
       assert.equal(second.statusCode, 200);
       assert.equal(verifications, 1);
+    });
+  });
+
+  describe(`second factor after recovery by SMS code (${dialect})`, () => {
+    const clock = new FakeClock();
+    const gateway = new TestSmsGateway();
+    let t: TestApp;
+
+    before(async () => {
+      t = await startTestApp({ dialect, clock, env: { LATCHKEY_SMS_WEBHOOK_URL: await gateway.start(), LATCHKEY_RATE_LIMITS: 'off' } });
+      const ivan = await seedAccount(t.deps, { phone: '+79161234567', locale: 'ru' });
+      await enrolThroughFlows(t.deps, ivan.id, PASSWORD, clock);
+    });
+    after(async () => {
+      await t.close();
+      await gateway.stop();
+    });
+
+    it('the texted code gives a reset token; completing it sets the password and stops at the factor', async () => {
+      const json = { 'content-type': 'application/json' };
+      const started = await t.app.inject({ method: 'POST', url: '/api/v1/recovery/phone', headers: json, payload: { phone: '+79161234567' } });
+      assert.equal(started.statusCode, 202, started.body);
+      await waitUntil(() => gateway.received.length > 0);
+      const verified = await t.app.inject({ method: 'POST', url: '/api/v1/recovery/phone/verify', headers: json, payload: { flow: started.json().flow, code: gateway.lastCode('+79161234567') } });
+      assert.equal(verified.statusCode, 200, verified.body);
+      const completed = await t.app.inject({ method: 'POST', url: '/api/v1/recovery/complete', headers: json, payload: { token: verified.json().token, password: NEW_PASSWORD } });
+      assert.equal(completed.statusCode, 202, completed.body);
+      assert.deepEqual(completed.json(), { next: 'second_factor', methods: ['totp', 'recovery_code'] });
+      assert.equal(sessionOf(completed), undefined);
+      assert.ok(pendingOf(completed));
+      const old = await t.app.inject({ method: 'POST', url: '/api/v1/session', headers: json, payload: { login: 'ivan', password: PASSWORD } });
+      assert.equal(old.statusCode, 401, 'the password is changed already');
     });
   });
 
