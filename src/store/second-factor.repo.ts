@@ -68,7 +68,13 @@ export async function countRecoveryCodesLeft(db: Executor, accountId: string): P
   return Number(row.n);
 }
 
+/** A new challenge; the account's finished or expired ones are dropped on the way, so the table stays small. */
 export async function insertChallenge(db: Executor, row: Omit<PendingChallengeRow, 'attempts' | 'closed_at'>): Promise<void> {
+  await db
+    .deleteFrom('pending_challenges')
+    .where('account_id', '=', row.account_id)
+    .where((eb) => eb.or([eb('expires_at', '<=', row.created_at), eb('closed_at', 'is not', null)]))
+    .execute();
   await db.insertInto('pending_challenges').values({ ...row, closed_at: null }).execute();
 }
 
