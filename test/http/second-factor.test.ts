@@ -154,6 +154,11 @@ for (const dialect of DIALECTS) {
         assert.equal(res.statusCode, 401);
         assert.equal(res.json().code, 'second_factor_required');
       }
+      // The problem's title is in the asker's language (it says what to do next).
+      const ru = await t.app.inject({ method: 'POST', url: '/api/v1/session/second-factor', headers: { ...json, 'accept-language': 'ru-RU' }, payload: { code: '123456' } });
+      assert.equal(ru.json().title, 'Войдите заново: шаг второго фактора не начат или истёк');
+      const en = await t.app.inject({ method: 'POST', url: '/api/v1/session/second-factor', headers: json, payload: { code: '123456' } });
+      assert.equal(en.json().title, 'Sign in again: the second-factor step is missing or expired');
       const pending = await challenge();
       clock.advance(10 * 60_000 + 1000);
       const late = await answer(pending, { code: totpCode(secret, clock) });

@@ -1,4 +1,5 @@
 import { en2fa } from './en-2fa.js';
+import { enProblems } from './en-problems.js';
 import { enAdmin } from './en-admin.js';
 import { enBox } from './en-box.js';
 import { enSocial } from './en-social.js';
@@ -9,6 +10,7 @@ export const en = {
   ...enBox,
   ...enSocial,
   ...en2fa,
+  ...enProblems,
   'app.name': 'Latchkey',
   'lang.switch': 'Language',
   'nav.signOut': 'Sign out',

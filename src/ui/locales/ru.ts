@@ -1,5 +1,6 @@
 import type { Messages } from './en.js';
 import { ru2fa } from './ru-2fa.js';
+import { ruProblems } from './ru-problems.js';
 import { ruAdmin } from './ru-admin.js';
 import { ruBox } from './ru-box.js';
 import { ruSocial } from './ru-social.js';
@@ -10,6 +11,7 @@ export const ru: Messages = {
   ...ruBox,
   ...ruSocial,
   ...ru2fa,
+  ...ruProblems,
   'app.name': 'Latchkey',
   'lang.switch': 'Язык',
   'nav.signOut': 'Выйти',
