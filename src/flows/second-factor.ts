@@ -178,7 +178,11 @@ export async function answerChallenge(ctx: FlowContext, input: ChallengeAnswer, 
     ['2fa:account', account.id, limits.secondFactorPerAccount],
     ['2fa:ip', meta.ip, limits.secondFactorPerIp],
   ];
-  await assertBudgetsLeft(ctx, budgets);
+  // The owner's browser (its device cookie vouches for the account) is held to its own budget, so wrong
+  // codes typed elsewhere by someone who has the password never refuse the owner's right one (rule 20).
+  const deviceBudget: Budget | undefined =
+    meta.deviceId && meta.knownAccounts?.has(account.id) ? ['2fa:device', `${account.id}:${meta.deviceId}`, limits.secondFactorPerDevice] : undefined;
+  await assertBudgetsLeft(ctx, deviceBudget ? [deviceBudget] : budgets);
 
   const factor = await findSecondFactor(ctx.store.db, account.id);
   const typed = input.recoveryCode ?? input.code ?? '';
@@ -193,7 +197,7 @@ export async function answerChallenge(ctx: FlowContext, input: ChallengeAnswer, 
     return finishSignIn(ctx, tx, { account, firstFactor: challenge.first_factor as FirstFactor, meta, secondFactorPassed: used });
   });
   if (!step) {
-    const refusal = await countFailure(ctx, budgets);
+    const refusal = await countFailure(ctx, deviceBudget ? [...budgets, deviceBudget] : budgets);
     const attempts = await countWrongCode(ctx.store.db, idHash, iso(ctx.clock.now()), CHALLENGE_MAX_ATTEMPTS);
     if (attempts >= CHALLENGE_MAX_ATTEMPTS) throw new AppError('too_many_attempts');
     throw refusal ?? new AppError('invalid_code');

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { sql } from 'kysely';
 import { issueToken } from '../../src/flows/tokens.js';
+import { DEVICE_COOKIE } from '../../src/http/device-cookie.js';
 import type { RecoveryTokenRow } from '../../src/store/recovery-tokens.repo.js';
 import { DIALECTS, PASSWORD, cookieFrom, seedAccount, startTestApp, type TestApp } from '../support/app.js';
 import { FakeClock } from '../support/clock.js';
@@ -268,9 +269,15 @@ for (const dialect of DIALECTS) {
       assert.ok(sessionOf(plain));
     });
 
-    it('counts wrong codes per account across challenges (rate limit with Retry-After)', async () => {
+    it('counts wrong codes per account across challenges (rate limit with Retry-After); the owner\'s browser keeps its own budget', async () => {
       const olga = await seedAccount(t.deps, { login: 'olga', email: 'olga@example.com' });
       const { secret: olgaSecret } = await enrolThroughFlows(t.deps, olga.id, PASSWORD, clock);
+      // Olga signs in once from her own browser: its device cookie will vouch for her.
+      const own = await answer(await challenge(PASSWORD, 'olga'), { code: totpCode(olgaSecret, clock) });
+      assert.equal(own.statusCode, 200);
+      const device = cookieFrom(own.headers['set-cookie'], DEVICE_COOKIE) ?? '';
+      assert.ok(device);
+      clock.advance(STEP);
       for (let round = 0; round < 4; round++) {
         const pending = await challenge(PASSWORD, 'olga');
         for (let i = 0; i < 5; i++) await answer(pending, { code: String(200000 + i) });
@@ -280,6 +287,17 @@ for (const dialect of DIALECTS) {
       assert.equal(limited.json().code, 'rate_limited');
       assert.ok(Number(limited.headers['retry-after']) > 0);
       assert.equal(sessionOf(limited), undefined);
+
+      // Her own browser keeps its own budget (SPEC §7 rule 20): the wrong codes from elsewhere refuse it nothing.
+      const fromOwn = await t.app.inject({ method: 'POST', url: '/api/v1/session', headers: { ...json, cookie: `${DEVICE_COOKIE}=${device}` }, payload: { login: 'olga', password: PASSWORD } });
+      assert.equal(fromOwn.statusCode, 202);
+      const passed = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/session/second-factor',
+        headers: { ...json, cookie: `lk_pending=${pendingOf(fromOwn)}; ${DEVICE_COOKIE}=${device}` },
+        payload: { code: totpCode(olgaSecret, clock) },
+      });
+      assert.equal(passed.statusCode, 200, passed.body);
     });
 
     it('never logs codes, secrets or recovery codes', () => {
