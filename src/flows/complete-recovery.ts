@@ -49,18 +49,24 @@ export async function completeRecovery(ctx: FlowContext, input: { token: string;
   const { account, firstFactor } = live;
   const hash = await hashNewPassword(ctx, input.password, account);
 
-  return signInWithNewPassword(ctx, { account, hash, firstFactor, meta, consume: async (tx, at) => {
-    const consumed = await consumeRecoveryToken(tx, sha256(input.token), at);
-    if (!consumed || consumed.account_id !== account.id || !LINK_PURPOSES.has(consumed.purpose)) throw new AppError('invalid_token');
-    // Following a link proves the person reads where it was sent; an invitation's link also activates it.
-    if (consumed.purpose === 'email_link' || consumed.channel === 'email') await markEmailVerified(tx, account.id, at);
-    if (consumed.channel === 'phone') await markPhoneVerified(tx, account.id, at);
-    if (consumed.purpose === 'invitation' && consumed.portal_id) {
-      // Setting the first password is how someone without an account accepts an invitation (rule 22).
-      await activateMembership(tx, account.id, consumed.portal_id);
-      for (const invitation of await acceptInvitationsOf(tx, consumed.portal_id, account.id, at)) {
-        await recordAudit(ctx, tx, { action: 'member.joined', actorKind: 'self', actorAccountId: account.id, targetAccountId: account.id, portalId: consumed.portal_id, ip: meta.ip, detail: invitation.id });
+  return signInWithNewPassword(ctx, {
+    account,
+    hash,
+    firstFactor,
+    meta,
+    consume: async (tx, at) => {
+      const consumed = await consumeRecoveryToken(tx, sha256(input.token), at);
+      if (!consumed || consumed.account_id !== account.id || !LINK_PURPOSES.has(consumed.purpose)) throw new AppError('invalid_token');
+      // Following a link proves the person reads where it was sent; an invitation's link also activates it.
+      if (consumed.purpose === 'email_link' || consumed.channel === 'email') await markEmailVerified(tx, account.id, at);
+      if (consumed.channel === 'phone') await markPhoneVerified(tx, account.id, at);
+      if (consumed.purpose === 'invitation' && consumed.portal_id) {
+        // Setting the first password is how someone without an account accepts an invitation (rule 22).
+        await activateMembership(tx, account.id, consumed.portal_id);
+        for (const invitation of await acceptInvitationsOf(tx, consumed.portal_id, account.id, at)) {
+          await recordAudit(ctx, tx, { action: 'member.joined', actorKind: 'self', actorAccountId: account.id, targetAccountId: account.id, portalId: consumed.portal_id, ip: meta.ip, detail: invitation.id });
+        }
       }
-    }
-  } });
+    },
+  });
 }
