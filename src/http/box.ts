@@ -5,8 +5,8 @@ import { assertEdition } from '../flows/edition.js';
 import { AppError, isAppError } from '../kernel/errors.js';
 import { CHECKWORD_PATH, boxRecoverPage, boxSentPage, checkwordFormPage, invalidCheckwordPage } from '../ui/box-pages.js';
 import { translator } from '../ui/i18n.js';
-import { weakPasswordMessages } from '../ui/pages.js';
 import { rememberLang, requestLang, requestMeta } from './request.js';
+import { formRefusal } from './form-refusal.js';
 import { assertSameOrigin, tokenPageHeaders } from './security.js';
 import { answerSignIn, redirectSignIn } from './sign-in-outcome.js';
 
@@ -77,17 +77,10 @@ async function checkwordPages(app: FastifyInstance, opts: { deps: Deps }): Promi
   const htmlReply = (reply: FastifyReply, page: string, status = 200) => reply.status(status).type('text/html; charset=utf-8').send(page);
   /** The message for an expected refusal that re-shows a form; anything else goes to the error handler. */
   const refusal = (request: FastifyRequest, reply: FastifyReply, error: unknown): { status: number; messages: string[] } => {
-    if (!isAppError(error)) throw error;
-    const lang = requestLang(request);
-    const t = translator(lang);
-    if (error.code === 'weak_password') return { status: 422, messages: weakPasswordMessages(lang, error.extras.reasons ?? []) };
-    if (error.code === 'invalid_request' && error.extras.field === 'passwordConfirm') return { status: 400, messages: [t('box.form.mismatch')] };
-    if (error.code === 'rate_limited') {
-      const seconds = error.extras.retryAfter ?? 60;
-      reply.header('retry-after', String(seconds));
-      return { status: 429, messages: [t('error.rate_limited', { seconds })] };
+    if (isAppError(error) && error.code === 'invalid_request' && error.extras.field === 'passwordConfirm') {
+      return { status: 400, messages: [translator(requestLang(request))('box.form.mismatch')] };
     }
-    throw error;
+    return formRefusal(request, reply, error);
   };
   const heldCheckword = (request: FastifyRequest): CheckwordInput | undefined => {
     const raw = request.cookies[CHECKWORD_COOKIE];

@@ -17,6 +17,7 @@ import { translator } from '../ui/i18n.js';
 import { account2faPage, login2faPage, type Account2faView } from '../ui/second-factor-pages.js';
 import { authOf, loadSession, requirePasswordCurrent } from './auth.js';
 import { rememberLang, requestLang, requestMeta } from './request.js';
+import { formRefusal } from './form-refusal.js';
 import { assertCsrfToken, assertSameOrigin, csrfToken, requireJsonBody } from './security.js';
 import { PENDING_COOKIE, answerSignIn, clearPendingCookie, redirectSignIn } from './sign-in-outcome.js';
 
@@ -121,19 +122,13 @@ export async function secondFactorPageRoutes(app: FastifyInstance, opts: { deps:
         );
         return await redirectSignIn(deps, request, reply, outcome, returnTo ?? '/portals');
       } catch (error) {
-        if (!isAppError(error)) throw error;
-        if (error.code === 'invalid_code') return htmlReply(reply, login2faPage(lang, { method, errors: [t(method === 'recovery' ? 'login2fa.wrongRecovery' : 'login2fa.wrong')] }), 400);
-        if (error.code === 'rate_limited') {
-          const seconds = error.extras.retryAfter ?? 60;
-          reply.header('retry-after', String(seconds));
-          return htmlReply(reply, login2faPage(lang, { method, errors: [t('error.rate_limited', { seconds })] }), 429);
-        }
-        if (error.code === 'too_many_attempts' || error.code === 'second_factor_required') {
+        if (isAppError(error) && (error.code === 'too_many_attempts' || error.code === 'second_factor_required')) {
           clearPendingCookie(deps, reply);
           const message = t(error.code === 'too_many_attempts' ? 'login2fa.tooMany' : 'login2fa.expired');
           return htmlReply(reply, login2faPage(lang, { method, ended: true, errors: [message] }), error.status);
         }
-        throw error;
+        const { status, messages } = formRefusal(request, reply, error, { invalid_code: method === 'recovery' ? 'login2fa.wrongRecovery' : 'login2fa.wrong' });
+        return htmlReply(reply, login2faPage(lang, { method, errors: messages }), status);
       }
     },
   );
@@ -155,23 +150,10 @@ export async function secondFactorPageRoutes(app: FastifyInstance, opts: { deps:
       return htmlReply(reply, account2faPage(requestLang(request), navFor(request), { ...state, hasPassword: account.password_hash !== null, ...view }), status);
     };
     const withQr = async (enrolment: Enrolment) => ({ secret: enrolment.secret, qrSvg: await QRCode.toString(enrolment.uri, { type: 'svg', margin: 1 }) });
-    /** What the person reads for an expected refusal here; anything else goes to the error handler. */
+    /** What the person reads for an expected refusal here (src/http/form-refusal.ts); anything else goes to the error handler. */
     const refusal = (request: FastifyRequest, reply: FastifyReply, error: unknown): { status: number; message: string } => {
-      if (!isAppError(error)) throw error;
-      const t = translator(requestLang(request));
-      switch (error.code) {
-        case 'invalid_credentials':
-          return { status: 401, message: t('2fa.wrongPassword') };
-        case 'invalid_code':
-          return { status: 400, message: t('2fa.wrongCode') };
-        case 'rate_limited':
-          reply.header('retry-after', String(error.extras.retryAfter ?? 60));
-          return { status: 429, message: t('error.rate_limited', { seconds: error.extras.retryAfter ?? 60 }) };
-        case 'invalid_request':
-          return { status: 400, message: t('2fa.notPending') };
-        default:
-          throw error;
-      }
+      const { status, messages } = formRefusal(request, reply, error, { invalid_credentials: '2fa.wrongPassword', invalid_code: '2fa.wrongCode', invalid_request: '2fa.notPending' });
+      return { status, message: messages.join(' ') };
     };
 
     signedIn.get<{ Querystring: { done?: string } }>('/account/2fa', async (request, reply) => {
