@@ -109,6 +109,9 @@ describe('e2e: two-factor sign-in in the browser', { timeout: 90_000 }, () => {
         assert.equal((await page.getByTestId('2fa-status').textContent())?.trim(), t('2fa.status.on'));
         assert.equal((await page.getByTestId('codes-left').textContent())?.trim(), t('2fa.codes.left', { left: 10 }));
         await shoot(page, `account-on-${lang}`);
+        // The notice, in the account's language, with both parts.
+        const [enabled] = await smtp.waitFor((mail) => mail.to === email && mail.subject === t('mail.2fa.enabled.subject', { product: 'Latchkey' }));
+        assert.ok(enabled?.text.includes(t('mail.greeting', { login })) && enabled.html.includes(login));
         clock.advance(30_000);
 
         // --- Sign out, sign in: the password, then /login/2fa and the app's code ---
@@ -146,6 +149,8 @@ describe('e2e: two-factor sign-in in the browser', { timeout: 90_000 }, () => {
         await page.getByLabel(t('login2fa.recoveryCode')).fill(codes[0] ?? '');
         assert.equal(await submit(page, () => page.getByRole('button', { name: t('login2fa.submit') }).click()), 303, await describePage(page));
         assert.equal(pathOf(page), '/portals?changed=1');
+        const [used] = await smtp.waitFor((mail) => mail.to === email && mail.subject === t('mail.2fa.code_used.subject', { product: 'Latchkey' }));
+        assert.ok(used?.text.includes(t('mail.2fa.code_used.body', { login, when: used.text.match(/\d{4}-\d\d-\d\d \d\d:\d\d/)?.[0] ?? '', left: 9 })), used?.text);
         // A download is a navigation Chromium aborts (the file is saved instead): not a problem.
         assert.deepEqual(problems.filter((p) => !p.includes('/account/2fa/codes.txt net::ERR_ABORTED')), []);
       } finally {

@@ -1,8 +1,6 @@
 /** English texts of the second factor (SPEC §9): /account/2fa, /login/2fa and the notices. */
 export const en2fa = {
   'account.2fa.link': 'Two-factor sign-in',
-  'account.2fa.on': 'on',
-  'account.2fa.off': 'off',
 
   '2fa.title': 'Two-factor sign-in',
   '2fa.intro': 'After your password, Latchkey will also ask for a 6-digit code from an authenticator app on your phone (Google Authenticator, Yandex Key, Aegis, 1Password or any other).',

@@ -3,8 +3,6 @@ import type { en2fa } from './en-2fa.js';
 /** Русские тексты второго фактора (SPEC §9); ключи те же, что в en-2fa.ts. */
 export const ru2fa: Record<keyof typeof en2fa, string> = {
   'account.2fa.link': 'Двухфакторный вход',
-  'account.2fa.on': 'включён',
-  'account.2fa.off': 'выключен',
 
   '2fa.title': 'Двухфакторный вход',
   '2fa.intro': 'После пароля Latchkey будет спрашивать ещё шестизначный код из приложения-аутентификатора на телефоне (Google Authenticator, Яндекс Ключ, Aegis, 1Password или любого другого).',
