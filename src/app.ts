@@ -14,6 +14,7 @@ import { clientErrorHandler, sendError } from './http/errors.js';
 import { opsRoutes } from './http/ops.js';
 import { pageRoutes } from './http/pages.js';
 import { securityHeaders } from './http/security.js';
+import { secondFactorApiRoutes, secondFactorPageRoutes } from './http/second-factor.js';
 import { socialRoutes } from './http/social.js';
 import { AppError } from './kernel/errors.js';
 
@@ -69,6 +70,8 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(invitationApiRoutes, { deps, prefix: '/api/v1' });
   await app.register(invitationPageRoutes, { deps });
   await app.register(oidcRoutes, { deps });
+  await app.register(secondFactorApiRoutes, { deps, prefix: '/api/v1' });
+  await app.register(secondFactorPageRoutes, { deps });
   if (deps.config.dev) await app.register(devOutboxRoutes, { deps });
   return app;
 }

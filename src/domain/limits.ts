@@ -29,4 +29,11 @@ export const limits = {
   loginChoicePerIp: { max: 20, windowMs: HOUR },
   /** Social sign-in callbacks (each one spends a code at the provider), per IP. */
   socialPerIp: { max: 30, windowMs: 15 * MINUTE },
+  /** Wrong second-factor codes (TOTP or recovery), per account across challenges and per client (SPEC §7 rule 16). */
+  secondFactorPerAccount: { max: 20, windowMs: 15 * MINUTE },
+  secondFactorPerIp: { max: 60, windowMs: 15 * MINUTE },
+  /** Wrong second-factor codes from a browser that signed in to the account before: its own budget (rule 20). */
+  secondFactorPerDevice: { max: 20, windowMs: 15 * MINUTE },
+  /** Wrong passwords or codes when turning the second factor on or off or renewing codes, per account. */
+  secondFactorManagePerAccount: { max: 10, windowMs: 15 * MINUTE },
 } satisfies Record<string, Limit>;

@@ -15,8 +15,8 @@ import { recordAudit } from './audit.js';
 import { assertEdition } from './edition.js';
 import { countFailure, enforceRecoveryRequestLimits } from './limits.js';
 import { canRecoverByEmail, issueToken } from './tokens.js';
-import { applyPasswordChange, hashNewPassword } from './password-change.js';
-import { accountView, openSession } from './session.js';
+import { signInWithNewPassword } from './finish-sign-in.js';
+import { hashNewPassword } from './password-change.js';
 import type { SignInResult } from './sign-in.js';
 
 /**
@@ -124,16 +124,17 @@ export async function completeCheckword(ctx: FlowContext, input: CompleteCheckwo
   const account = owner;
   const hash = await hashNewPassword(ctx, input.password, account);
 
-  const session = await ctx.store.db.transaction().execute(async (tx) => {
-    const now = iso(ctx.clock.now());
-    const consumed = await consumeRecoveryToken(tx, sha256(input.checkword), now);
-    // Thrown inside the transaction: a token that is not this account's checkword is rolled back unused.
-    if (!consumed || consumed.account_id !== account.id || consumed.purpose !== 'checkword') throw new AppError('invalid_token');
-    // Following the e-mailed link proved the person reads this mailbox.
-    await markEmailVerified(tx, account.id, now);
-    await applyPasswordChange(ctx, tx, { account, hash, actorKind: 'recovery', actorAccountId: account.id, ip: meta.ip });
-    return openSession(ctx, tx, account.id, meta);
+  return signInWithNewPassword(ctx, {
+    account,
+    hash,
+    firstFactor: 'checkword',
+    meta,
+    consume: async (tx, now) => {
+      const consumed = await consumeRecoveryToken(tx, sha256(input.checkword), now);
+      // Thrown inside the transaction: a token that is not this account's checkword is rolled back unused.
+      if (!consumed || consumed.account_id !== account.id || consumed.purpose !== 'checkword') throw new AppError('invalid_token');
+      // Following the e-mailed link proved the person reads this mailbox.
+      await markEmailVerified(tx, account.id, now);
+    },
   });
-  ctx.outbox.kick();
-  return { ...(await accountView(ctx.store.db, account)), session };
 }

@@ -10,8 +10,8 @@ import type { Account } from '../store/schema.js';
 import { recordAudit } from './audit.js';
 import type { FlowContext, RequestMeta } from './context.js';
 import { countFailure } from './limits.js';
-import { applyPasswordChange, hashNewPassword } from './password-change.js';
-import { accountView, openSession } from './session.js';
+import { signInWithNewPassword, type FirstFactor } from './finish-sign-in.js';
+import { hashNewPassword } from './password-change.js';
 import type { SignInResult } from './sign-in.js';
 
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{20,100}$/;
@@ -20,11 +20,17 @@ const LINK_PURPOSES: ReadonlySet<string> = new Set(['email_link', 'phone_reset',
 
 /** Opening a link: says whose it is, consumes nothing (SPEC §7 rule 3). */
 export async function inspectRecoveryToken(ctx: Pick<FlowContext, 'store' | 'clock'>, token: string): Promise<Account | undefined> {
+  return (await liveToken(ctx, token))?.account;
+}
+
+/** A live link token of an active account, with the kind of link it is (the first factor it proves). */
+async function liveToken(ctx: Pick<FlowContext, 'store' | 'clock'>, token: string): Promise<{ account: Account; firstFactor: FirstFactor } | undefined> {
   if (!TOKEN_SHAPE.test(token)) return undefined;
   const row = await peekRecoveryToken(ctx.store.db, sha256(token), iso(ctx.clock.now()));
   if (!row || !LINK_PURPOSES.has(row.purpose)) return undefined;
   const account = await findAccountById(ctx.store.db, row.account_id);
-  return account?.status === 'active' ? account : undefined;
+  if (account?.status !== 'active') return undefined;
+  return { account, firstFactor: row.purpose === 'checkword' ? 'email_link' : row.purpose };
 }
 
 /**
@@ -34,31 +40,33 @@ export async function inspectRecoveryToken(ctx: Pick<FlowContext, 'store' | 'clo
  * tokens are counted (SPEC §7 rule 20); past the client's budget they answer `rate_limited`.
  */
 export async function completeRecovery(ctx: FlowContext, input: { token: string; password: string }, meta: RequestMeta): Promise<SignInResult> {
-  const account = await inspectRecoveryToken(ctx, input.token);
-  if (!account) {
+  const live = await liveToken(ctx, input.token);
+  if (!live) {
     // Only wrong tokens count, per client (a wrong token names no account): a live link always works.
     const refusal = await countFailure(ctx, [['complete:ip', meta.ip, limits.completePerIp]]);
     throw refusal ?? new AppError('invalid_token');
   }
+  const { account, firstFactor } = live;
   const hash = await hashNewPassword(ctx, input.password, account);
 
-  const session = await ctx.store.db.transaction().execute(async (tx) => {
-    const consumed = await consumeRecoveryToken(tx, sha256(input.token), iso(ctx.clock.now()));
-    if (!consumed || consumed.account_id !== account.id || !LINK_PURPOSES.has(consumed.purpose)) throw new AppError('invalid_token');
-    // Following a link proves the person reads where it was sent; an invitation's link also activates it.
-    const at = iso(ctx.clock.now());
-    if (consumed.purpose === 'email_link' || consumed.channel === 'email') await markEmailVerified(tx, account.id, at);
-    if (consumed.channel === 'phone') await markPhoneVerified(tx, account.id, at);
-    if (consumed.purpose === 'invitation' && consumed.portal_id) {
-      // Setting the first password is how someone without an account accepts an invitation (rule 22).
-      await activateMembership(tx, account.id, consumed.portal_id);
-      for (const invitation of await acceptInvitationsOf(tx, consumed.portal_id, account.id, at)) {
-        await recordAudit(ctx, tx, { action: 'member.joined', actorKind: 'self', actorAccountId: account.id, targetAccountId: account.id, portalId: consumed.portal_id, ip: meta.ip, detail: invitation.id });
+  return signInWithNewPassword(ctx, {
+    account,
+    hash,
+    firstFactor,
+    meta,
+    consume: async (tx, at) => {
+      const consumed = await consumeRecoveryToken(tx, sha256(input.token), at);
+      if (!consumed || consumed.account_id !== account.id || !LINK_PURPOSES.has(consumed.purpose)) throw new AppError('invalid_token');
+      // Following a link proves the person reads where it was sent; an invitation's link also activates it.
+      if (consumed.purpose === 'email_link' || consumed.channel === 'email') await markEmailVerified(tx, account.id, at);
+      if (consumed.channel === 'phone') await markPhoneVerified(tx, account.id, at);
+      if (consumed.purpose === 'invitation' && consumed.portal_id) {
+        // Setting the first password is how someone without an account accepts an invitation (rule 22).
+        await activateMembership(tx, account.id, consumed.portal_id);
+        for (const invitation of await acceptInvitationsOf(tx, consumed.portal_id, account.id, at)) {
+          await recordAudit(ctx, tx, { action: 'member.joined', actorKind: 'self', actorAccountId: account.id, targetAccountId: account.id, portalId: consumed.portal_id, ip: meta.ip, detail: invitation.id });
+        }
       }
-    }
-    await applyPasswordChange(ctx, tx, { account, hash, actorKind: 'recovery', actorAccountId: account.id, ip: meta.ip });
-    return openSession(ctx, tx, account.id, meta);
+    },
   });
-  ctx.outbox.kick();
-  return { ...(await accountView(ctx.store.db, account)), session };
 }

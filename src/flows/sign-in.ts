@@ -7,13 +7,12 @@ import { findAccountByIdentifier } from '../store/accounts.repo.js';
 import type { Account } from '../store/schema.js';
 import { recordAudit } from './audit.js';
 import type { FlowContext, RequestMeta } from './context.js';
+import { finishSignIn, outcomeOf, type SignInOutcome } from './finish-sign-in.js';
 import { upgradeLegacyHash } from './legacy-password.js';
 import { countAttempt, countFailure, refundAttempt } from './limits.js';
-import { accountView, openSession, type AccountView, type OpenedSession } from './session.js';
 
-export interface SignInResult extends AccountView {
-  session: OpenedSession;
-}
+/** What every sign-in flow returns: a session, or a second factor still owed (flows/finish-sign-in.ts). */
+export type SignInResult = SignInOutcome;
 
 type Budget = [bucket: string, key: string, limit: Limit];
 
@@ -61,11 +60,11 @@ export async function signIn(ctx: FlowContext, input: { login: string; password:
   }
   await refundAttempt(ctx, held);
   await upgradeLegacyHash(ctx, account, password);
-  const session = await ctx.store.db.transaction().execute(async (tx) => {
+  const step = await ctx.store.db.transaction().execute(async (tx) => {
     await recordAudit(ctx, tx, { action: 'signin.succeeded', actorKind: 'self', actorAccountId: account.id, targetAccountId: account.id, ip: meta.ip, detail: 'password' });
-    return openSession(ctx, tx, account.id, meta);
+    return finishSignIn(ctx, tx, { account, firstFactor: 'password', meta });
   });
-  return { ...(await accountView(ctx.store.db, account)), session };
+  return outcomeOf(ctx, account, step);
 }
 
 /** One audit row per refused sign-in: the account when the login names one, never the password. */

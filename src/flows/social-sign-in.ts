@@ -11,7 +11,7 @@ import type { Account, SocialIdentity } from '../store/schema.js';
 import { SocialError, type AttemptSecrets, type SocialProfile, type SocialProvider } from '../social/provider.js';
 import type { FlowContext, RequestMeta } from './context.js';
 import { enforce } from './limits.js';
-import { openSession, type OpenedSession } from './session.js';
+import { finishSignIn, outcomeOf, type SignInOutcome } from './finish-sign-in.js';
 
 /** How long a person may spend at the provider between leaving and coming back. */
 export const SOCIAL_ATTEMPT_MINUTES = 10;
@@ -57,7 +57,7 @@ export async function startSocial(
 }
 
 export type SocialOutcome =
-  | { kind: 'signed_in'; account: Account; session: OpenedSession; created: boolean }
+  | { kind: 'signed_in'; account: Account; outcome: SignInOutcome; created: boolean }
   | { kind: 'linked'; account: Account };
 
 /**
@@ -127,12 +127,12 @@ async function signInWith(ctx: FlowContext, identity: SocialIdentity, provider: 
   const account = await findAccountById(ctx.store.db, identity.account_id);
   if (!account || account.status !== 'active') throw new SocialError('account_inactive');
   const at = iso(ctx.clock.now());
-  const session = await ctx.store.db.transaction().execute(async (tx) => {
+  const step = await ctx.store.db.transaction().execute(async (tx) => {
     await touchSocialIdentity(tx, identity.id, at);
     await auditSelf(ctx, tx, account.id, 'social.signed_in', provider.id, meta);
-    return openSession(ctx, tx, account.id, meta);
+    return finishSignIn(ctx, tx, { account, firstFactor: `social:${provider.id}`, meta });
   });
-  return { kind: 'signed_in', account, session, created };
+  return { kind: 'signed_in', account, outcome: await outcomeOf(ctx, account, step), created };
 }
 
 /**

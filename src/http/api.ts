@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Deps } from '../deps.js';
 import { changeOwnPassword } from '../flows/change-password.js';
 import { createLoginAndPassword } from '../flows/create-password.js';
@@ -7,11 +7,13 @@ import { completeRecovery } from '../flows/complete-recovery.js';
 import { requestEmailRecovery } from '../flows/recover-by-email.js';
 import { requestPhoneRecovery, resendPhoneCode, verifyPhoneCode, type PhoneFlowState } from '../flows/recover-by-phone.js';
 import { accountView, closeSession } from '../flows/session.js';
-import { signIn, type SignInResult } from '../flows/sign-in.js';
+import { secondFactorStatus } from '../flows/second-factor.js';
+import { signIn } from '../flows/sign-in.js';
 import { AppError } from '../kernel/errors.js';
 import { authOf, loadSession, requirePasswordCurrent } from './auth.js';
 import { requestMeta } from './request.js';
-import { SESSION_COOKIE, assertSameOrigin, clearSessionCookie, requireJsonBody, setSessionCookie } from './security.js';
+import { SESSION_COOKIE, assertSameOrigin, clearSessionCookie, requireJsonBody } from './security.js';
+import { answerSignIn } from './sign-in-outcome.js';
 
 /** Strings only, never arrays or numbers; NUL and other C0 controls are refused in identifiers. */
 const identifier = { type: 'string', minLength: 1, maxLength: 320, pattern: '^[^\\u0000-\\u001f\\u007f]*$' } as const;
@@ -36,17 +38,9 @@ export async function apiRoutes(app: FastifyInstance, opts: { deps: Deps }): Pro
   // Session and guard run before body validation, so a signed-out caller learns that first.
   app.addHook('preValidation', loadSession(deps));
 
-  const signedIn = (request: FastifyRequest, reply: FastifyReply, result: SignInResult) => {
-    setSessionCookie(request, reply, result.session, { secretKey: deps.secretKey, secure });
-    return { account: result.account, portals: result.portals, mustChangePassword: result.mustChangePassword };
-  };
-
   app.post<{ Body: { login: string; password: string } }>('/session', { schema: { body: body({ login: identifier, password }) } }, async (request, reply) => {
     assertSameOrigin(request, publicOrigin, false);
-    const result = await signIn(deps, request.body, requestMeta(request));
-    // A new id at every sign-in: whatever session this browser had before is ended.
-    await closeSession(deps, request.cookies[SESSION_COOKIE]);
-    return signedIn(request, reply, result);
+    return answerSignIn(deps, request, reply, await signIn(deps, request.body, requestMeta(request)));
   });
 
   app.delete('/session', async (request, reply) => {
@@ -84,8 +78,7 @@ export async function apiRoutes(app: FastifyInstance, opts: { deps: Deps }): Pro
 
   app.post<{ Body: { token: string; password: string } }>('/recovery/complete', { schema: { body: body({ token, password }) } }, async (request, reply) => {
     assertSameOrigin(request, publicOrigin, false);
-    const result = await completeRecovery(deps, request.body, requestMeta(request));
-    return signedIn(request, reply, result);
+    return answerSignIn(deps, request, reply, await completeRecovery(deps, request.body, requestMeta(request)));
   });
 
   await app.register(async (guarded) => {
@@ -94,7 +87,10 @@ export async function apiRoutes(app: FastifyInstance, opts: { deps: Deps }): Pro
     });
     guarded.addHook('preValidation', requirePasswordCurrent);
 
-    guarded.get('/me', async (request) => accountView(deps.store.db, authOf(request).account));
+    guarded.get('/me', async (request) => {
+      const { account } = authOf(request);
+      return { ...(await accountView(deps.store.db, account)), twoFactor: await secondFactorStatus(deps.store.db, account.id) };
+    });
 
     // Changes the password with the current one; an account without a password (registered through a
     // social network) creates one instead, optionally choosing its login.

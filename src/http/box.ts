@@ -5,10 +5,11 @@ import { assertEdition } from '../flows/edition.js';
 import { AppError, isAppError } from '../kernel/errors.js';
 import { CHECKWORD_PATH, boxRecoverPage, boxSentPage, checkwordFormPage, invalidCheckwordPage } from '../ui/box-pages.js';
 import { translator } from '../ui/i18n.js';
-import { weakPasswordMessages } from '../ui/pages.js';
 import { takeContinue } from './continue-to.js';
 import { rememberLang, requestLang, requestMeta } from './request.js';
-import { assertSameOrigin, setSessionCookie, tokenPageHeaders } from './security.js';
+import { formRefusal } from './form-refusal.js';
+import { assertSameOrigin, tokenPageHeaders } from './security.js';
+import { answerSignIn, redirectSignIn } from './sign-in-outcome.js';
 
 /**
  * The box edition's recovery (seed B1–B2): `/recover` asks for login or e-mail and e-mails a checkword;
@@ -36,7 +37,6 @@ function body(properties: Record<string, object>) {
 async function checkwordApi(app: FastifyInstance, opts: { deps: Deps }): Promise<void> {
   const { deps } = opts;
   const publicOrigin = deps.config.publicUrl.origin;
-  const secure = deps.config.publicUrl.protocol === 'https:';
 
   app.addHook('onRequest', async (request) => {
     // The edition decides first, whatever the body: the cloud edition has no checkwords.
@@ -56,9 +56,7 @@ async function checkwordApi(app: FastifyInstance, opts: { deps: Deps }): Promise
     { schema: { body: body({ login: identifier, checkword, password, passwordConfirm: password }) } },
     async (request, reply) => {
       assertSameOrigin(request, publicOrigin, false);
-      const result = await completeCheckword(deps, request.body, requestMeta(request));
-      setSessionCookie(request, reply, result.session, { secretKey: deps.secretKey, secure });
-      return { account: result.account, portals: result.portals };
+      return answerSignIn(deps, request, reply, await completeCheckword(deps, request.body, requestMeta(request)));
     },
   );
 }
@@ -80,17 +78,10 @@ async function checkwordPages(app: FastifyInstance, opts: { deps: Deps }): Promi
   const htmlReply = (reply: FastifyReply, page: string, status = 200) => reply.status(status).type('text/html; charset=utf-8').send(page);
   /** The message for an expected refusal that re-shows a form; anything else goes to the error handler. */
   const refusal = (request: FastifyRequest, reply: FastifyReply, error: unknown): { status: number; messages: string[] } => {
-    if (!isAppError(error)) throw error;
-    const lang = requestLang(request);
-    const t = translator(lang);
-    if (error.code === 'weak_password') return { status: 422, messages: weakPasswordMessages(lang, error.extras.reasons ?? []) };
-    if (error.code === 'invalid_request' && error.extras.field === 'passwordConfirm') return { status: 400, messages: [t('box.form.mismatch')] };
-    if (error.code === 'rate_limited') {
-      const seconds = error.extras.retryAfter ?? 60;
-      reply.header('retry-after', String(seconds));
-      return { status: 429, messages: [t('error.rate_limited', { seconds })] };
+    if (isAppError(error) && error.code === 'invalid_request' && error.extras.field === 'passwordConfirm') {
+      return { status: 400, messages: [translator(requestLang(request))('box.form.mismatch')] };
     }
-    throw error;
+    return formRefusal(request, reply, error);
   };
   const heldCheckword = (request: FastifyRequest): CheckwordInput | undefined => {
     const raw = request.cookies[CHECKWORD_COOKIE];
@@ -147,10 +138,9 @@ async function checkwordPages(app: FastifyInstance, opts: { deps: Deps }): Promi
       const lang = requestLang(request);
       const input = { ...request.body, login: request.body.login.trim() };
       try {
-        const result = await completeCheckword(deps, input, requestMeta(request));
+        const outcome = await completeCheckword(deps, input, requestMeta(request));
         reply.clearCookie(CHECKWORD_COOKIE, { path: CHECKWORD_PATH });
-        setSessionCookie(request, reply, result.session, { secretKey: deps.secretKey, secure });
-        return reply.redirect(takeContinue(request, reply, '/portals?changed=1'), 303);
+        return redirectSignIn(deps, request, reply, outcome, takeContinue(request, reply, '/portals?changed=1'));
       } catch (error) {
         if (isAppError(error) && error.code === 'invalid_token') return htmlReply(reply, invalidCheckwordPage(lang), 400);
         const { status, messages } = refusal(request, reply, error);

@@ -1,35 +1,12 @@
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { Locale } from '../domain/locale.js';
 import { AppError, isAppError } from '../kernel/errors.js';
 import { redactSecrets } from '../kernel/logger.js';
 import { translator } from '../ui/i18n.js';
 import { errorPage } from '../ui/pages.js';
 import { requestLang } from './request.js';
 
-const TITLES: Record<string, string> = {
-  invalid_credentials: 'Wrong login or password',
-  invalid_request: 'The request is not valid',
-  weak_password: 'The password is too weak',
-  invalid_token: 'The link or token is not valid',
-  invalid_code: 'The code is not valid',
-  code_expired: 'The code has expired',
-  too_many_attempts: 'Too many attempts',
-  rate_limited: 'Too many requests',
-  forbidden: 'Forbidden',
-  password_change_required: 'Choose a new password first',
-  unauthorized: 'Sign in first',
-  not_found: 'Not found',
-  last_sign_in_method: 'This is the only way left to sign in',
-  login_unavailable: 'This login cannot be used; choose another',
-  edition_mismatch: 'Not available in this edition',
-  request_timeout: 'The request took too long to arrive',
-  payload_too_large: 'The request body is too large',
-  uri_too_long: 'The address is too long',
-  unsupported_media_type: 'Unsupported content type',
-  headers_too_large: 'The request headers are too large',
-  unavailable: 'Temporarily unavailable',
-  internal: 'Internal error',
-};
 
 /**
  * Errors from the database driver that mean "try again later", not "bug": the server refused, reset or timed
@@ -95,10 +72,11 @@ export interface ProblemBody {
   reasons?: string[];
 }
 
-export function problemBody(error: AppError): ProblemBody {
+/** The problem body; its title in the asker's language (English when nothing says otherwise). */
+export function problemBody(error: AppError, lang: Locale = 'en'): ProblemBody {
   return {
     type: 'about:blank',
-    title: TITLES[error.code] ?? error.code,
+    title: translator(lang)(`problem.${error.code}`),
     status: error.status,
     code: error.code,
     ...(error.extras.field ? { field: error.extras.field } : {}),
@@ -120,7 +98,7 @@ export function sendError(error: unknown, request: FastifyRequest, reply: Fastif
   else request.log.info({ code: appError.code, detail: appError.detail === undefined ? undefined : redactSecrets(appError.detail) }, 'request refused');
   if (appError.extras.retryAfter !== undefined) reply.header('retry-after', String(appError.extras.retryAfter));
   reply.status(appError.status);
-  if (wantsJson(request)) return reply.type('application/problem+json').send(problemBody(appError));
+  if (wantsJson(request)) return reply.type('application/problem+json').send(problemBody(appError, requestLang(request)));
   const lang = requestLang(request);
   const t = translator(lang);
   const message =

@@ -16,8 +16,9 @@ import { AppError, isAppError } from '../kernel/errors.js';
 import { listActivePortals } from '../store/portals.repo.js';
 import { translator } from '../ui/i18n.js';
 import * as pages from '../ui/pages.js';
-import { PASSWORD_FORM, authOf, loadSession, requirePasswordCurrent } from './auth.js';
+import { authOf, loadSession, requirePasswordCurrent } from './auth.js';
 import { rememberContinue, takeContinue } from './continue-to.js';
+import { formRefusal } from './form-refusal.js';
 import { safeReturnPath } from './return-path.js';
 import { rememberLang, requestLang, requestMeta } from './request.js';
 import {
@@ -26,9 +27,9 @@ import {
   assertSameOrigin,
   clearSessionCookie,
   csrfToken,
-  setSessionCookie,
   tokenPageHeaders,
 } from './security.js';
+import { redirectSignIn } from './sign-in-outcome.js';
 
 const RESET_COOKIE = 'lk_reset';
 /** The one new-password form every recovery channel ends in; its token travels in a cookie scoped to it. */
@@ -64,23 +65,6 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
     const auth = authOf(request);
     return { login: auth.account.login, csrf: csrfToken(deps.secretKey, auth.idHash) };
   };
-  /** The message shown in a form for an expected refusal; anything else goes to the error handler. */
-  const formError = (request: FastifyRequest, error: unknown): { status: number; messages: string[] } => {
-    if (!isAppError(error)) throw error;
-    const lang = requestLang(request);
-    const t = translator(lang);
-    switch (error.code) {
-      case 'invalid_credentials':
-        return { status: 401, messages: [t('login.failed')] };
-      case 'weak_password':
-        return { status: 422, messages: pages.weakPasswordMessages(lang, error.extras.reasons ?? []) };
-      case 'rate_limited':
-        return { status: 429, messages: [t('error.rate_limited', { seconds: error.extras.retryAfter ?? 60 })] };
-      default:
-        throw error;
-    }
-  };
-
   app.get('/static/app.css', async (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(css));
   app.get('/static/countdown.js', async (_request, reply) =>
     reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(countdownJs),
@@ -99,13 +83,10 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
   app.post<{ Body: { login: string; password: string; next?: string } }>('/login', { schema: { body: { ...form('login', 'password'), properties: { login: field, password: field, next: field } } } }, async (request, reply) => {
     const next = safeReturnPath(request.body.next);
     try {
-      const result = await signIn(deps, request.body, requestMeta(request));
-      await closeSession(deps, request.cookies[SESSION_COOKIE]);
-      setSessionCookie(request, reply, result.session, { secretKey: deps.secretKey, secure });
-      return reply.redirect(result.mustChangePassword ? PASSWORD_FORM : (next ?? '/portals'), 303);
+      const outcome = await signIn(deps, request.body, requestMeta(request));
+      return await redirectSignIn(deps, request, reply, outcome, next ?? '/portals');
     } catch (error) {
-      const { status, messages } = formError(request, error);
-      if (status === 429) reply.header('retry-after', String((error as AppError).extras.retryAfter ?? 60));
+      const { status, messages } = formRefusal(request, reply, error);
       return htmlReply(reply, pages.loginPage(requestLang(request), { login: request.body.login, errors: messages, edition: deps.config.edition, providers, ...(next ? { next } : {}) }), status);
     }
   });
@@ -121,7 +102,7 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
       try {
         await requestEmailRecovery(deps, request.body, requestMeta(request));
       } catch (error) {
-        const { status, messages } = formError(request, error);
+        const { status, messages } = formRefusal(request, reply, error);
         return htmlReply(reply, pages.recoverPage(lang, { login: request.body.login, errors: messages, phoneEnabled }), status);
       }
       return htmlReply(reply, pages.recoverSentPage(lang, deps.config.emailLinkTtlMinutes));
@@ -153,13 +134,12 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
     const lang = requestLang(request);
     const token = request.cookies[RESET_COOKIE] ?? '';
     try {
-      const result = await completeRecovery(deps, { token, password: request.body.password }, requestMeta(request));
+      const outcome = await completeRecovery(deps, { token, password: request.body.password }, requestMeta(request));
       reply.clearCookie(RESET_COOKIE, { path: RESET_PATH });
-      setSessionCookie(request, reply, result.session, { secretKey: deps.secretKey, secure });
-      return reply.redirect(takeContinue(request, reply, '/portals?changed=1'), 303);
+      return await redirectSignIn(deps, request, reply, outcome, takeContinue(request, reply, '/portals?changed=1'));
     } catch (error) {
       if (isAppError(error) && error.code === 'invalid_token') return htmlReply(reply, pages.invalidLinkPage(lang), 400);
-      const { status, messages } = formError(request, error);
+      const { status, messages } = formRefusal(request, reply, error);
       const account = await inspectRecoveryToken(deps, token);
       if (!account) return htmlReply(reply, pages.invalidLinkPage(lang), 400);
       return htmlReply(reply, pages.resetPasswordPage(lang, account.login, messages), status);
@@ -200,7 +180,7 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
       if (isAppError(error) && error.code === 'invalid_request') {
         return htmlReply(reply, pages.phonePage(lang, { phone: request.body.phone, errors: [t('phone.invalidNumber')] }), 400);
       }
-      const { status, messages } = formError(request, error);
+      const { status, messages } = formRefusal(request, reply, error);
       return htmlReply(reply, pages.phonePage(lang, { phone: request.body.phone, errors: messages }), status);
     }
   });
@@ -227,7 +207,7 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
       if (error.code === 'code_expired') return showCode(request, reply, { errors: [t('code.expired')], status: 410 });
       if (error.code === 'too_many_attempts') return htmlReply(reply, pages.phonePage(requestLang(request), { errors: [t('code.tooMany')] }), 429);
       if (error.code === 'invalid_token') return reply.redirect(PHONE_PATH, 303);
-      const { status, messages } = formError(request, error);
+      const { status, messages } = formRefusal(request, reply, error);
       return showCode(request, reply, { errors: messages, status });
     }
   });
@@ -311,7 +291,7 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
           await changeOwnPassword(deps, { account: auth.account, sessionHash: auth.idHash, ...request.body }, requestMeta(request));
         } catch (error) {
           if (isAppError(error) && error.code === 'invalid_credentials') return showAccount(request, reply, { errors: [translator(lang)('account.wrongCurrent')] }, 400);
-          const { status, messages } = formError(request, error);
+          const { status, messages } = formRefusal(request, reply, error);
           return showAccount(request, reply, { errors: messages }, status);
         }
         return showAccount(request, reply, { saved: true });
@@ -332,7 +312,7 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
           if (isAppError(error) && error.code === 'login_unavailable') return showAccount(request, reply, { errors: [t('account.loginUnavailable')], wantedLogin }, 409);
           if (isAppError(error) && error.code === 'invalid_request' && error.extras.field === 'login') return showAccount(request, reply, { errors: [t('account.invalidLogin')], wantedLogin }, 400);
           if (isAppError(error) && error.code === 'invalid_request' && error.extras.field === 'currentPassword') return reply.redirect('/account#password', 303);
-          const { status, messages } = formError(request, error);
+          const { status, messages } = formRefusal(request, reply, error);
           return showAccount(request, reply, { errors: messages, wantedLogin }, status);
         }
         return reply.redirect('/account?done=password', 303);

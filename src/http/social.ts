@@ -1,14 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Deps } from '../deps.js';
 import { SOCIAL_ATTEMPT_MINUTES, finishSocial, startSocial, type SocialMode } from '../flows/social-sign-in.js';
-import { closeSession } from '../flows/session.js';
 import { AppError } from '../kernel/errors.js';
 import { SocialError, type SocialFailure, type SocialProvider } from '../social/provider.js';
 import { socialErrorPage } from '../ui/pages.js';
-import { PASSWORD_FORM, loadSession, requirePasswordCurrent } from './auth.js';
+import { loadSession, requirePasswordCurrent } from './auth.js';
 import { takeContinue } from './continue-to.js';
 import { rememberLang, requestLang, requestMeta } from './request.js';
-import { SESSION_COOKIE, assertCsrfToken, assertSameOrigin, setSessionCookie } from './security.js';
+import { assertCsrfToken, assertSameOrigin } from './security.js';
+import { redirectSignIn } from './sign-in-outcome.js';
 
 /** The sealed attempt (state, nonce, PKCE verifier) waits in a cookie only the callback path receives. */
 const ATTEMPT_COOKIE = 'lk_social';
@@ -111,8 +111,6 @@ export async function socialRoutes(app: FastifyInstance, opts: { deps: Deps }): 
       return reply.redirect('/account?done=linked#methods', 303);
     }
     deps.metrics.socialSignIns.inc({ provider: provider.id, outcome: outcome.created ? 'created' : 'signed_in' });
-    await closeSession(deps, request.cookies[SESSION_COOKIE]);
-    setSessionCookie(request, reply, outcome.session, { secretKey: deps.secretKey, secure });
-    return reply.redirect(outcome.account.must_change_password === 1 ? PASSWORD_FORM : takeContinue(request, reply, '/portals'), 303);
+    return redirectSignIn(deps, request, reply, outcome.outcome, takeContinue(request, reply, '/portals'));
   });
 }

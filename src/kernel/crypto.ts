@@ -36,7 +36,7 @@ export class Sealer {
   constructor(
     secret: Buffer,
     private readonly random: Random,
-    purpose: 'outbox' | 'social-attempt' | 'oidc-keys' | 'oidc-clients' = 'outbox',
+    purpose: 'outbox' | 'social-attempt' | 'oidc-keys' | 'oidc-clients' | 'totp' = 'outbox',
   ) {
     this.key = createHash('sha256').update(`latchkey:${purpose}:`).update(secret).digest();
   }

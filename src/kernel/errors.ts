@@ -12,6 +12,8 @@ export const errorStatus = {
   /** Signed in, but an admin's "must change at next sign-in" stands: only the password change and sign-out work. */
   password_change_required: 403,
   unauthorized: 401,
+  /** A second-factor answer without a live pending challenge (missing, expired, closed). */
+  second_factor_required: 401,
   not_found: 404,
   /** Unlinking the only way left to sign in (no password, one social identity). */
   last_sign_in_method: 409,

@@ -167,6 +167,41 @@ export interface InstanceTable {
   created_at: string;
 }
 
+/** An account's TOTP factor (SPEC §9): active once `confirmed_at` is set. */
+export interface SecondFactorsTable {
+  account_id: string;
+  /** The 20-byte secret, base32, sealed (Sealer purpose `totp`). */
+  totp_secret_sealed: string;
+  created_at: string;
+  confirmed_at: string | null;
+  /** The last 30-second step a code was accepted for; a code of this step or an earlier one is refused. */
+  last_step: Generated<number>;
+}
+
+export interface RecoveryCodesTable {
+  /** HMAC of the normalised code under the server secret. */
+  code_hash: string;
+  account_id: string;
+  created_at: string;
+  used_at: string | null;
+}
+
+/** A first factor passed, the second one still owed (SPEC §7 rule 17): lives 10 minutes, 5 wrong codes. */
+export interface PendingChallengesTable {
+  /** sha256 of the 256-bit handle in the `lk_pending` cookie. */
+  id_hash: string;
+  account_id: string;
+  /** `password`, `social:<provider>`, `email_link`, `phone_reset`, `admin_link`, `invitation`, `checkword`. */
+  first_factor: string;
+  created_at: string;
+  expires_at: string;
+  attempts: Generated<number>;
+  closed_at: string | null;
+  ip: string | null;
+  /** Where the browser goes once the factor passes (a path on this site). */
+  return_to: string | null;
+}
+
 export interface Database {
   accounts: AccountsTable;
   portals: PortalsTable;
@@ -182,6 +217,9 @@ export interface Database {
   oidc_models: OidcModelsTable;
   oidc_clients: OidcClientsTable;
   oidc_keys: OidcKeysTable;
+  second_factors: SecondFactorsTable;
+  recovery_codes: RecoveryCodesTable;
+  pending_challenges: PendingChallengesTable;
 }
 
 export type Account = Selectable<AccountsTable>;

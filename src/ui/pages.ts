@@ -167,6 +167,7 @@ ${errorList(t, state.methodErrors ?? [])}
 ${methods.linkable.map(
   (p) => html`<form method="post" action="/auth/${p.id}/link" class="inline">${csrf}<button type="submit" class="secondary" data-testid="link-${p.id}">${t('account.methods.link', { provider: p.title })}</button></form> `,
 )}
+<p><a href="/account/2fa" data-testid="account-2fa">${t('account.2fa.link')}</a></p>
 ${methods.password
   ? html`<h2 id="password">${t('account.changePassword')}</h2>
 ${state.saved ? html`<div class="notice" role="status" data-testid="flash">${t('passwordChanged.flash')}</div>` : ''}

@@ -9,6 +9,7 @@ import * as m006 from './006_invitations.js';
 import * as m007 from './007_phone_flows_account.js';
 import * as m009 from './009_unsquat_social_contacts.js';
 import * as m010 from './010_instance.js';
+import * as m011 from './011_second_factor.js';
 import * as m013 from './013_oidc_provider.js';
 
 /** The explicit, ordered list of migrations; each is given the dialect, one set for both databases. */
@@ -22,6 +23,7 @@ const migrations: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Pr
   '007_phone_flows_account': m007,
   '009_unsquat_social_contacts': m009,
   '010_instance': m010,
+  '011_second_factor': m011,
   '013_oidc_provider': m013,
 };
 

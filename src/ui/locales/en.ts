@@ -1,3 +1,5 @@
+import { en2fa } from './en-2fa.js';
+import { enProblems } from './en-problems.js';
 import { enAdmin } from './en-admin.js';
 import { enBox } from './en-box.js';
 import { enOidc } from './en-oidc.js';
@@ -9,6 +11,8 @@ export const en = {
   ...enBox,
   ...enSocial,
   ...enOidc,
+  ...en2fa,
+  ...enProblems,
   'app.name': 'Latchkey',
   'lang.switch': 'Language',
   'nav.signOut': 'Sign out',

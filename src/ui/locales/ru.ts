@@ -1,4 +1,6 @@
 import type { Messages } from './en.js';
+import { ru2fa } from './ru-2fa.js';
+import { ruProblems } from './ru-problems.js';
 import { ruAdmin } from './ru-admin.js';
 import { ruBox } from './ru-box.js';
 import { ruOidc } from './ru-oidc.js';
@@ -10,6 +12,8 @@ export const ru: Messages = {
   ...ruBox,
   ...ruSocial,
   ...ruOidc,
+  ...ru2fa,
+  ...ruProblems,
   'app.name': 'Latchkey',
   'lang.switch': 'Язык',
   'nav.signOut': 'Выйти',

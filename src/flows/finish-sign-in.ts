@@ -1,0 +1,87 @@
+import { addMs, iso } from '../kernel/clock.js';
+import { newSecretToken, sha256 } from '../kernel/crypto.js';
+import type { Executor } from '../store/db.js';
+import type { Account } from '../store/schema.js';
+import { hasActiveSecondFactor, insertChallenge } from '../store/second-factor.repo.js';
+import { recordAudit } from './audit.js';
+import type { FlowContext, RequestMeta } from './context.js';
+import { applyPasswordChange } from './password-change.js';
+import { accountView, openSession, type AccountView, type OpenedSession } from './session.js';
+
+/** A pending challenge lives 10 minutes (SPEC §7 rule 17) and ends after 5 wrong codes (rule 16). */
+export const CHALLENGE_MINUTES = 10;
+export const CHALLENGE_MAX_ATTEMPTS = 5;
+export const SECOND_FACTOR_METHODS = ['totp', 'recovery_code'] as const;
+
+/** The first factor that was passed: a password, a social network, or one of the recovery tokens. */
+export type FirstFactor = 'password' | `social:${string}` | 'email_link' | 'phone_reset' | 'admin_link' | 'invitation' | 'checkword';
+
+export interface PendingChallenge {
+  /** The handle the browser keeps in the `lk_pending` cookie; only its sha256 is stored. */
+  token: string;
+  expiresAt: Date;
+}
+
+/** Where a sign-in stands once a first factor (and, when owed, the second one) passed. */
+export type SignInStep = { kind: 'session'; session: OpenedSession } | { kind: 'second_factor'; challenge: PendingChallenge };
+
+/** What a sign-in flow returns: a session with the person's view, or a challenge that names nobody. */
+export type SignInOutcome = ({ kind: 'session'; session: OpenedSession } & AccountView) | { kind: 'second_factor'; challenge: PendingChallenge };
+
+export interface FinishSignInInput {
+  account: Account;
+  firstFactor: FirstFactor;
+  meta: RequestMeta;
+  /** Set only by the challenge step, once it verified the second factor itself. */
+  secondFactorPassed?: 'totp' | 'recovery_code';
+}
+
+/**
+ * The one way every sign-in ends (issue 11, item 1), inside the caller's transaction and the only caller
+ * of `openSession`: an account with an active second factor gets a pending challenge instead of a session
+ * (SPEC §7 rule 17), whatever the first factor was. A new way to sign in adds a `FirstFactor`, nothing else.
+ */
+export async function finishSignIn(ctx: Pick<FlowContext, 'clock' | 'random' | 'settings'>, tx: Executor, input: FinishSignInInput): Promise<SignInStep> {
+  const { account, meta } = input;
+  if (!input.secondFactorPassed && (await hasActiveSecondFactor(tx, account.id))) {
+    const now = ctx.clock.now();
+    const token = newSecretToken(ctx.random);
+    const expiresAt = addMs(now, CHALLENGE_MINUTES * 60_000);
+    await insertChallenge(tx, { id_hash: sha256(token), account_id: account.id, first_factor: input.firstFactor, created_at: iso(now), expires_at: iso(expiresAt), ip: meta.ip, return_to: null });
+    await recordAudit(ctx, tx, { action: 'signin.second_factor_asked', actorKind: 'self', actorAccountId: account.id, targetAccountId: account.id, ip: meta.ip, detail: input.firstFactor });
+    return { kind: 'second_factor', challenge: { token, expiresAt } };
+  }
+  return { kind: 'session', session: await openSession(ctx, tx, account.id, meta) };
+}
+
+/** The step with what the API shows about the signed-in person (read after the transaction committed). */
+export async function outcomeOf(ctx: Pick<FlowContext, 'store'>, account: Account, step: SignInStep): Promise<SignInOutcome> {
+  if (step.kind === 'second_factor') return step;
+  return { kind: 'session', session: step.session, ...(await accountView(ctx.store.db, account)) };
+}
+
+export interface NewPasswordSignIn {
+  account: Account;
+  /** The argon2id hash of the new password, made before the transaction. */
+  hash: string;
+  firstFactor: FirstFactor;
+  meta: RequestMeta;
+  /** Uses the token or checkword up, inside the transaction; throws when it is no longer live. */
+  consume: (tx: Executor, at: string) => Promise<void>;
+}
+
+/**
+ * The ending every recovery shares (e-mail link, SMS code, admin link, invitation, box checkword): consume
+ * the token, set the password (sessions revoked, notice queued), then the one sign-in path, all in one
+ * transaction. The password is changed even when the second factor is still owed (SPEC §5 `202`).
+ */
+export async function signInWithNewPassword(ctx: FlowContext, input: NewPasswordSignIn): Promise<SignInOutcome> {
+  const { account, meta } = input;
+  const step = await ctx.store.db.transaction().execute(async (tx) => {
+    await input.consume(tx, iso(ctx.clock.now()));
+    await applyPasswordChange(ctx, tx, { account, hash: input.hash, actorKind: 'recovery', actorAccountId: account.id, ip: meta.ip });
+    return finishSignIn(ctx, tx, { account, firstFactor: input.firstFactor, meta });
+  });
+  ctx.outbox.kick();
+  return outcomeOf(ctx, account, step);
+}
