@@ -12,6 +12,7 @@ import { loadDeviceCookie } from './http/device-cookie.js';
 import { clientErrorHandler, sendError } from './http/errors.js';
 import { opsRoutes } from './http/ops.js';
 import { pageRoutes } from './http/pages.js';
+import { sessionApiRoutes, sessionPageRoutes } from './http/sessions.js';
 import { securityHeaders } from './http/security.js';
 import { socialRoutes } from './http/social.js';
 import { AppError } from './kernel/errors.js';
@@ -67,6 +68,8 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(adminPageRoutes, { deps });
   await app.register(invitationApiRoutes, { deps, prefix: '/api/v1' });
   await app.register(invitationPageRoutes, { deps });
+  await app.register(sessionApiRoutes, { deps, prefix: '/api/v1' });
+  await app.register(sessionPageRoutes, { deps });
   if (deps.config.dev) await app.register(devOutboxRoutes, { deps });
   return app;
 }

@@ -8,6 +8,7 @@ import * as m005 from './005_social_identities.js';
 import * as m006 from './006_invitations.js';
 import * as m007 from './007_phone_flows_account.js';
 import * as m009 from './009_unsquat_social_contacts.js';
+import * as m014 from './014_session_last_seen.js';
 
 /** The explicit, ordered list of migrations; each is given the dialect, one set for both databases. */
 const migrations: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> }> = {
@@ -19,6 +20,7 @@ const migrations: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Pr
   '006_invitations': m006,
   '007_phone_flows_account': m007,
   '009_unsquat_social_contacts': m009,
+  '014_session_last_seen': m014,
 };
 
 export async function migrateToLatest(store: Store): Promise<string[]> {

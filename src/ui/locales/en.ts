@@ -1,12 +1,14 @@
 import { enAdmin } from './en-admin.js';
 import { enBox } from './en-box.js';
 import { enSocial } from './en-social.js';
+import { enSessions } from './en-sessions.js';
 
 /** English texts. Keys are stable ids that tests may assert on; `{name}` marks a parameter. */
 export const en = {
   ...enAdmin,
   ...enBox,
   ...enSocial,
+  ...enSessions,
   'app.name': 'Latchkey',
   'lang.switch': 'Language',
   'nav.signOut': 'Sign out',

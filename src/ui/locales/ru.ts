@@ -2,12 +2,14 @@ import type { Messages } from './en.js';
 import { ruAdmin } from './ru-admin.js';
 import { ruBox } from './ru-box.js';
 import { ruSocial } from './ru-social.js';
+import { ruSessions } from './ru-sessions.js';
 
 /** Русские тексты; ключи те же, что в en.ts. */
 export const ru: Messages = {
   ...ruAdmin,
   ...ruBox,
   ...ruSocial,
+  ...ruSessions,
   'app.name': 'Latchkey',
   'lang.switch': 'Язык',
   'nav.signOut': 'Выйти',
