@@ -21,6 +21,8 @@ const TITLES: Record<string, string> = {
   not_found: 'Not found',
   last_sign_in_method: 'This is the only way left to sign in',
   login_unavailable: 'This login cannot be used; choose another',
+  last_admin: 'The portal must keep at least one active administrator',
+  cannot_fire_self: 'An administrator cannot fire themselves',
   edition_mismatch: 'Not available in this edition',
   request_timeout: 'The request took too long to arrive',
   payload_too_large: 'The request body is too large',
