@@ -24,6 +24,8 @@ export function publicSessionId(secretKey: Buffer, idHash: string): string {
 /** Every live session of the signed-in person, the current one flagged. */
 export async function listOwnSessions(ctx: Pick<FlowContext, 'store' | 'clock' | 'settings' | 'secretKey'>, auth: ActiveSession): Promise<SessionView[]> {
   const rows = await listLiveSessions(ctx.store.db, auth.account.id, livenessAt(ctx, ctx.clock.now()));
+  // The caller's own session first, then the most recently used.
+  rows.sort((a, b) => Number(b.id_hash === auth.idHash) - Number(a.id_hash === auth.idHash));
   return rows.map((row) => ({
     id: publicSessionId(ctx.secretKey, row.id_hash),
     current: row.id_hash === auth.idHash,

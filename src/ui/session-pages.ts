@@ -24,7 +24,7 @@ ${state.notice ? html`<div class="notice" role="status" data-testid="flash">${t(
 <ul class="sessions" data-testid="sessions">${sessions.map(
       (s) => html`<li data-session="${s.id}"${s.current ? html` data-current="true"` : ''}>
   <div><strong>${deviceName(s.userAgent, { on: t('device.on'), unknown: t('device.unknown') })}</strong>${s.current ? html` <span class="badge">${t('sessions.current')}</span>` : ''}
-  <br><span class="muted">${t('sessions.ip')}: ${s.ip ?? t('sessions.unknownIp')} · ${t('sessions.created')}: ${stamp(s.createdAt)} · ${t('sessions.lastSeen')}: ${stamp(s.lastSeenAt)}</span></div>
+  <br><span class="muted"><span class="fact">${t('sessions.ip')}: ${s.ip ?? t('sessions.unknownIp')}</span> · <span class="fact">${t('sessions.created')}: ${stamp(s.createdAt)}</span> · <span class="fact">${t('sessions.lastSeen')}: ${stamp(s.lastSeenAt)}</span></span></div>
   ${s.current ? '' : html`<form method="post" action="/account/sessions/${s.id}/sign-out" class="inline">${csrf}<button type="submit" class="secondary" data-testid="sign-out-session">${t('sessions.signOut')}</button></form>`}
 </li>`,
     )}</ul>
