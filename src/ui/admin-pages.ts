@@ -77,14 +77,6 @@ ${adminNav(lang, portal)}
   <dt>${t('admin.col.status')}</dt><dd data-testid="member-status">${t(`admin.status.${member.membership}`)}</dd>
 </dl>
 ${state.done ? html`<div class="notice" role="status" data-testid="flash">${t(`admin.done.${state.done}`)}</div>` : ''}
-<h2>${t('admin.access')}</h2>
-${errorList(t, state.accessErrors ?? [])}
-${member.membership === 'fired' ? html`<p class="muted">${t('admin.fired.notice')}</p>` : ''}
-<p class="muted">${t('admin.endSessions.hint')}</p>
-<div class="actions">
-<form method="post" action="${base}/sessions/end" class="inline">${csrf}<button type="submit" class="secondary" data-testid="end-sessions">${t('admin.endSessions')}</button></form>
-<form method="post" action="${base}/status" class="inline">${csrf}<input type="hidden" name="status" value="${member.membership === 'fired' ? 'active' : 'fired'}"><button type="submit" class="secondary" data-testid="${member.membership === 'fired' ? 'reactivate' : 'fire'}">${t(member.membership === 'fired' ? 'admin.reactivate' : 'admin.fire')}</button></form>
-</div>
 ${member.membership === 'fired' ? '' : html`<h2>${t('admin.passwords')}</h2>
 ${state.sent ? html`<div class="notice" role="status" data-testid="flash">${t(`admin.sent.${state.sent.channel}`, { time: state.sent.at.slice(11, 16) })}</div>` : ''}
 ${state.passwordSet ? html`<div class="notice" role="status" data-testid="flash">${t('admin.passwordSet')}</div>` : ''}
@@ -104,7 +96,15 @@ ${canPhone ? html`<form method="post" action="${base}/recovery" class="inline">$
   <label>${t('admin.confirmPassword')}<input name="passwordConfirm" type="password" autocomplete="new-password" required maxlength="1024"></label>
   <label class="check"><input type="checkbox" name="mustChange" value="1"> ${t('admin.mustChange')}</label>
   <button type="submit" data-testid="set-password">${t('admin.save')}</button>
-</form>`}`}`,
+</form>`}`}
+<h2>${t('admin.access')}</h2>
+${errorList(t, state.accessErrors ?? [])}
+${member.membership === 'fired' ? html`<p class="muted">${t('admin.fired.notice')}</p>` : ''}
+<p class="muted">${t('admin.endSessions.hint')}</p>
+<div class="actions">
+<form method="post" action="${base}/sessions/end" class="inline">${csrf}<button type="submit" class="secondary" data-testid="end-sessions">${t('admin.endSessions')}</button></form>
+<form method="post" action="${base}/status" class="inline">${csrf}<input type="hidden" name="status" value="${member.membership === 'fired' ? 'active' : 'fired'}"><button type="submit" class="secondary" data-testid="${member.membership === 'fired' ? 'reactivate' : 'fire'}">${t(member.membership === 'fired' ? 'admin.reactivate' : 'admin.fire')}</button></form>
+</div>`,
   );
 }
 
