@@ -111,7 +111,7 @@ for (const dialect of DIALECTS) {
       for (const lang of ['ru', 'en'] as const) {
         const profile = await t.app.inject({ method: 'GET', url: `/admin/acme/users/${ivan.id}?lang=${lang}`, cookies: { lk_session: admin } });
         assert.equal(profile.statusCode, 200);
-        assert.match(profile.body, lang === 'ru' ? /Выйти на всех устройствах/ : /Sign out of every device/);
+        assert.match(profile.body, lang === 'ru' ? /Завершить все сеансы сотрудника, на всех порталах/ : /End all their sessions, on every portal/);
         assert.match(profile.body, lang === 'ru' ? /он выйдет везде, со всех порталов/ : /signs them out everywhere, on every portal/);
         assert.match(profile.body, lang === 'ru' ? /Уволить/ : /Fire/);
       }

@@ -17,7 +17,7 @@ export const enAdmin = {
   'admin.status.active': 'active',
   'admin.status.fired': 'fired',
   'admin.access': 'Access',
-  'admin.endSessions': 'Sign out of every device',
+  'admin.endSessions': 'End all their sessions, on every portal',
   'admin.endSessions.hint': 'Sessions belong to the person, not to a portal: this signs them out everywhere, on every portal.',
   'admin.fire': 'Fire: close access to this portal',
   'admin.reactivate': 'Re-activate',

@@ -19,7 +19,7 @@ export const ruAdmin: Record<keyof typeof enAdmin, string> = {
   'admin.status.active': 'активен',
   'admin.status.fired': 'уволен',
   'admin.access': 'Доступ',
-  'admin.endSessions': 'Выйти на всех устройствах',
+  'admin.endSessions': 'Завершить все сеансы сотрудника, на всех порталах',
   'admin.endSessions.hint': 'Сеансы принадлежат человеку, а не порталу: он выйдет везде, со всех порталов.',
   'admin.fire': 'Уволить: закрыть доступ к порталу',
   'admin.reactivate': 'Восстановить доступ',
