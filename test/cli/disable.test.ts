@@ -28,6 +28,8 @@ for (const dialect of DIALECTS) {
     let env: Record<string, string>;
     /** ivan's session from before he was disabled. */
     let oldSession = '';
+    /** The recovery link ivan was sent before he was disabled. */
+    let oldToken = '';
 
     before(async () => {
       smtp = new TestSmtpServer();
@@ -62,6 +64,7 @@ for (const dialect of DIALECTS) {
       const [letter] = await smtp.waitFor((m) => m.to === 'ivan@example.com' && m.subject.startsWith('Password recovery'));
       assert.ok(letter);
       const token = new URL(linkIn(letter)).pathname.split('/').pop() ?? '';
+      oldToken = token;
 
       const run = await latchkey(env, ['user', 'disable', 'ivan']);
       assert.equal(run.code, 0, run.stderr);
@@ -98,6 +101,8 @@ for (const dialect of DIALECTS) {
       assert.match(run.stdout, /ivan enabled/);
       assert.equal((await signIn('ivan')).statusCode, 200);
       assert.equal(await me(oldSession), 401, 'a session from before stays dead');
+      const complete = await t.app.inject({ method: 'POST', url: '/api/v1/recovery/complete', headers: json, payload: { token: oldToken, password: 'a-brand-new-password-7' } });
+      assert.equal(complete.json().code, 'invalid_token', 'a link from before stays dead');
       const asked = await lettersAfterRequest('ivan');
       assert.equal(asked.response.statusCode, 202);
       await smtp.waitFor((m) => m.to === 'ivan@example.com' && m.subject.startsWith('Password recovery'), 2);
