@@ -13,6 +13,7 @@ import { loadDeviceCookie } from './http/device-cookie.js';
 import { clientErrorHandler, sendError } from './http/errors.js';
 import { opsRoutes } from './http/ops.js';
 import { pageRoutes } from './http/pages.js';
+import { sessionApiRoutes, sessionPageRoutes } from './http/sessions.js';
 import { securityHeaders } from './http/security.js';
 import { secondFactorApiRoutes, secondFactorPageRoutes } from './http/second-factor.js';
 import { socialRoutes } from './http/social.js';
@@ -72,6 +73,8 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(oidcRoutes, { deps });
   await app.register(secondFactorApiRoutes, { deps, prefix: '/api/v1' });
   await app.register(secondFactorPageRoutes, { deps });
+  await app.register(sessionApiRoutes, { deps, prefix: '/api/v1' });
+  await app.register(sessionPageRoutes, { deps });
   if (deps.config.dev) await app.register(devOutboxRoutes, { deps });
   return app;
 }

@@ -110,6 +110,8 @@ export interface Config {
   emailLinkTtlMinutes: number;
   /** LATCHKEY_SESSION_TTL_HOURS: absolute lifetime of a session; 720 (30 days) by default. */
   sessionTtlHours: number;
+  /** LATCHKEY_SESSION_IDLE_HOURS: a session unused this long ends, besides its absolute lifetime; 72 by default. */
+  sessionIdleHours: number;
   /** LATCHKEY_LOG_LEVEL: pino level; `info` by default. */
   logLevel: string;
   /** NODE_ENV=production turns on the production refusals. */
@@ -292,6 +294,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir,
     emailLinkTtlMinutes: integer('LATCHKEY_EMAIL_LINK_TTL_MINUTES', 60, 1, MAX_TOKEN_MINUTES),
     sessionTtlHours: integer('LATCHKEY_SESSION_TTL_HOURS', 720, 1, 24 * 365),
+    sessionIdleHours: integer('LATCHKEY_SESSION_IDLE_HOURS', 72, 1, 24 * 365),
     logLevel: oneOf('LATCHKEY_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     production,
   };

@@ -99,6 +99,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       checkwordTtlMinutes: config.checkwordTtlMinutes,
       emailLinkTtlMinutes: config.emailLinkTtlMinutes,
       sessionTtlHours: config.sessionTtlHours,
+      sessionIdleHours: config.sessionIdleHours,
       smsDefaultRegion: config.smsDefaultRegion,
       smsCodeTtlSeconds: config.smsCodeTtlSeconds,
       phoneFlowTtlMinutes: config.phoneFlowTtlMinutes,

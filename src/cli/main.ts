@@ -13,7 +13,7 @@ import { runDemo } from './demo.js';
 import { runBackup, runBitrixImport, runRestore } from './import-backup.js';
 import { addClient, listClients, removeClient, rotateClientSecret } from '../oidc/clients.js';
 import { rotateSigningKeys } from '../oidc/keys.js';
-import { addPortal, addUser, setPasswordByOperator, signInMethodsByOperator, unlinkByOperator } from '../flows/operator.js';
+import { addPortal, addUser, disableAccount, enableAccount, setPasswordByOperator, signInMethodsByOperator, unlinkByOperator } from '../flows/operator.js';
 
 const USAGE = `Usage: latchkey <command>
   start                                   migrate if needed, then serve
@@ -24,6 +24,8 @@ const USAGE = `Usage: latchkey <command>
   user set-password <login> --password-stdin
   user sign-in-methods <login>            password and linked social sign-ins of an account
   user unlink <login> --provider <id>     unlink a social sign-in (never the last way in)
+  user disable <login>                    no sign-in or recovery; every session and token dies
+  user enable <login>                     undo disable
   demo                                    add demo portals and accounts, print how to sign in
   import bitrix --file <users.csv> [--portal <slug>] [--json]
                                           accounts from Bitrix's user table, passwords as they are
@@ -143,6 +145,14 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     const provider = values.provider;
     const count = await withDeps(config, (deps) => unlinkByOperator(deps, login, provider));
     console.log(`${count} ${provider} sign-in(s) unlinked from ${login}`);
+    return 0;
+  }
+  if (command === 'user' && (sub === 'disable' || sub === 'enable')) {
+    const login = rest[0];
+    if (!login || rest.length > 1) throw new UsageError(`user ${sub} needs <login>`);
+    const changed = await withDeps(config, (deps) => (sub === 'disable' ? disableAccount(deps, login) : enableAccount(deps, login)));
+    const state = sub === 'disable' ? 'disabled; its sessions and tokens were revoked' : 'enabled';
+    console.log(changed ? `user ${login} ${state}` : `user ${login} was already ${sub}d`);
     return 0;
   }
   if (command === 'import' && sub === 'bitrix') {

@@ -19,8 +19,12 @@ export async function requirePortalAdmin(ctx: Pick<FlowContext, 'store'>, accoun
   return { account, portal: membership.portal, ip };
 }
 
-export async function requireMember(ctx: Pick<FlowContext, 'store'>, actor: AdminActor, accountId: string): Promise<MemberRow> {
+/**
+ * A member of the actor's portal. Fired members are reached only where `fired` says so (their profile, ending
+ * their sessions, re-activating them); every other action treats them as gone (issue 13).
+ */
+export async function requireMember(ctx: Pick<FlowContext, 'store'>, actor: AdminActor, accountId: string, options: { fired?: boolean } = {}): Promise<MemberRow> {
   const member = accountId.length <= 64 ? await findMember(ctx.store.db, actor.portal.id, accountId) : undefined;
-  if (!member) throw new AppError('not_found');
+  if (!member || (member.membership === 'fired' && !options.fired)) throw new AppError('not_found');
   return member;
 }

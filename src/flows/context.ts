@@ -28,6 +28,8 @@ export interface FlowContext {
     checkwordTtlMinutes: number;
     emailLinkTtlMinutes: number;
     sessionTtlHours: number;
+    /** LATCHKEY_SESSION_IDLE_HOURS: a session unused this long is dead. */
+    sessionIdleHours: number;
     smsDefaultRegion: string;
     smsCodeTtlSeconds: number;
     phoneFlowTtlMinutes: number;

@@ -41,7 +41,7 @@ export interface FinishSignInInput {
  * of `openSession`: an account with an active second factor gets a pending challenge instead of a session
  * (SPEC §7 rule 17), whatever the first factor was. A new way to sign in adds a `FirstFactor`, nothing else.
  */
-export async function finishSignIn(ctx: Pick<FlowContext, 'clock' | 'random' | 'settings'>, tx: Executor, input: FinishSignInInput): Promise<SignInStep> {
+export async function finishSignIn(ctx: Pick<FlowContext, 'clock' | 'random' | 'settings' | 'outbox'>, tx: Executor, input: FinishSignInInput): Promise<SignInStep> {
   const { account, meta } = input;
   if (!input.secondFactorPassed && (await hasActiveSecondFactor(tx, account.id))) {
     const now = ctx.clock.now();

@@ -3,7 +3,9 @@ import type { Locale } from '../domain/locale.js';
 import { iso } from '../kernel/clock.js';
 import { newId } from '../kernel/crypto.js';
 import { AppError } from '../kernel/errors.js';
-import { findAccountByIdentifier, insertAccount } from '../store/accounts.repo.js';
+import { findAccountByIdentifier, insertAccount, setAccountStatus } from '../store/accounts.repo.js';
+import { revokeAccountSessions } from '../store/sessions.repo.js';
+import { killAccountSecrets } from './tokens.js';
 import { recordAudit } from './audit.js';
 import { findPortalBySlug, insertPortal, upsertMembership } from '../store/portals.repo.js';
 import type { Account, Portal, SocialIdentity } from '../store/schema.js';
@@ -129,4 +131,37 @@ export async function unlinkByOperator(ctx: FlowContext, login: string, provider
   if (targets.length === 0) throw new AppError('not_found', { field: 'provider' }, `${login} has no ${provider} sign-in`);
   for (const identity of targets) await unlinkSocialIdentity(ctx, { accountId: account.id, identityId: identity.id, actorKind: 'operator' }, undefined);
   return targets.length;
+}
+
+async function accountByLogin(ctx: Pick<FlowContext, 'store'>, login: string): Promise<Account> {
+  const account = await findAccountByIdentifier(ctx.store.db, { kind: 'login', key: loginKey(login) });
+  if (!account) throw new AppError('not_found', { field: 'login' }, `no account with login ${login}`);
+  return account;
+}
+
+/**
+ * `latchkey user disable <login>` (SPEC §4): the account can no longer sign in or recover (both answer as for
+ * an unknown account), and every session, token and open phone flow it has dies in the same transaction
+ * (rule 5). Returns whether it was enabled before; disabling twice changes nothing and audits nothing.
+ */
+export async function disableAccount(ctx: Pick<FlowContext, 'store' | 'clock' | 'random'>, login: string): Promise<boolean> {
+  const account = await accountByLogin(ctx, login);
+  const at = iso(ctx.clock.now());
+  return ctx.store.db.transaction().execute(async (tx) => {
+    if (!(await setAccountStatus(tx, account.id, ['active', 'locked'], 'disabled', at))) return false;
+    const sessions = await revokeAccountSessions(tx, account.id, at);
+    await killAccountSecrets(tx, account.id, at);
+    await recordAudit(ctx, tx, { action: 'operator.account.disabled', actorKind: 'operator', targetAccountId: account.id, detail: `sessions=${sessions}` });
+    return true;
+  });
+}
+
+/** `latchkey user enable <login>`: a disabled account is active again (it signs in afresh: nothing was kept alive). */
+export async function enableAccount(ctx: Pick<FlowContext, 'store' | 'clock' | 'random'>, login: string): Promise<boolean> {
+  const account = await accountByLogin(ctx, login);
+  return ctx.store.db.transaction().execute(async (tx) => {
+    if (!(await setAccountStatus(tx, account.id, ['disabled'], 'active', iso(ctx.clock.now())))) return false;
+    await recordAudit(ctx, tx, { action: 'operator.account.enabled', actorKind: 'operator', targetAccountId: account.id });
+    return true;
+  });
 }

@@ -4,8 +4,12 @@ import type { Executor } from '../store/db.js';
 import { findAccountById } from '../store/accounts.repo.js';
 import { listActivePortals, type PortalEntry } from '../store/portals.repo.js';
 import type { Account } from '../store/schema.js';
-import { findLiveSession, insertSession, revokeSession } from '../store/sessions.repo.js';
+import { findLiveSession, hasAnySession, insertSession, revokeSession, touchSession, type Liveness } from '../store/sessions.repo.js';
+import { newSignInLetter } from '../ui/session-letters.js';
 import type { FlowContext, RequestMeta } from './context.js';
+
+/** `last_seen_at` is written at most this often per session, so a busy page costs no write per request. */
+const TOUCH_EVERY_MS = 60_000;
 
 export interface OpenedSession {
   /** The cookie value; only its sha256 is stored (SPEC §7 rule 12). */
@@ -16,9 +20,14 @@ export interface OpenedSession {
   accountId: string;
 }
 
-/** A fresh session id at every sign-in, so a planted id can never be promoted (session fixation). */
-export async function openSession(ctx: Pick<FlowContext, 'clock' | 'random' | 'settings'>, db: Executor, accountId: string, meta: RequestMeta): Promise<OpenedSession> {
+/**
+ * A fresh session id at every sign-in, so a planted id can never be promoted (session fixation). Every first
+ * factor ends here, so this is where a browser new to the account (no device cookie for it, SPEC §11) queues
+ * the "new sign-in" notice, inside the caller's transaction.
+ */
+export async function openSession(ctx: Pick<FlowContext, 'clock' | 'random' | 'settings' | 'outbox'>, db: Executor, accountId: string, meta: RequestMeta): Promise<OpenedSession> {
   const now = ctx.clock.now();
+  if (meta.knownAccounts && !meta.knownAccounts.has(accountId)) await queueNewSignInNotice(ctx, db, accountId, meta, now);
   const token = newSecretToken(ctx.random);
   const idHash = sha256(token);
   const expiresAt = addMs(now, ctx.settings.sessionTtlHours * 3600_000);
@@ -30,8 +39,32 @@ export async function openSession(ctx: Pick<FlowContext, 'clock' | 'random' | 's
     revoked_at: null,
     ip: meta.ip,
     user_agent: meta.userAgent?.slice(0, 300) ?? null,
+    last_seen_at: iso(now),
   });
   return { token, idHash, expiresAt, accountId };
+}
+
+/**
+ * The notice goes only to a verified address, and not for the very first session of an account (a brand-new
+ * passport, an invited employee's first password): "someone signed in" would only be noise then.
+ */
+async function queueNewSignInNotice(ctx: Pick<FlowContext, 'settings' | 'outbox'>, db: Executor, accountId: string, meta: RequestMeta, now: Date): Promise<void> {
+  const account = await findAccountById(db, accountId);
+  if (!account?.email || account.email_verified_at === null) return;
+  if (!(await hasAnySession(db, accountId))) return;
+  const letter = newSignInLetter(account.locale, {
+    login: account.login,
+    userAgent: meta.userAgent ?? null,
+    ip: meta.ip,
+    when: now,
+    sessionsUrl: new URL('/account/sessions', ctx.settings.publicUrl).toString(),
+  });
+  await ctx.outbox.enqueueEmail(db, 'notice.new_sign_in', { to: account.email, ...letter });
+}
+
+/** Which sessions count as live at `now`: not past their absolute end and used within the idle timeout. */
+export function livenessAt(ctx: Pick<FlowContext, 'settings'>, now: Date): Liveness {
+  return { now: iso(now), idleSince: iso(addMs(now, -ctx.settings.sessionIdleHours * 3600_000)) };
 }
 
 export interface ActiveSession {
@@ -39,13 +72,18 @@ export interface ActiveSession {
   idHash: string;
 }
 
-export async function resolveSession(ctx: Pick<FlowContext, 'clock' | 'store'>, token: string | undefined): Promise<ActiveSession | undefined> {
+/** The signed-in person behind a session cookie; a revoked, expired or idle session is nobody. */
+export async function resolveSession(ctx: Pick<FlowContext, 'clock' | 'store' | 'settings'>, token: string | undefined): Promise<ActiveSession | undefined> {
   if (!token || token.length > 100) return undefined;
   const idHash = sha256(token);
-  const session = await findLiveSession(ctx.store.db, idHash, iso(ctx.clock.now()));
+  const now = ctx.clock.now();
+  const session = await findLiveSession(ctx.store.db, idHash, livenessAt(ctx, now));
   if (!session) return undefined;
   const account = await findAccountById(ctx.store.db, session.account_id);
   if (!account || account.status !== 'active') return undefined;
+  if (session.last_seen_at === null || session.last_seen_at < iso(addMs(now, -TOUCH_EVERY_MS))) {
+    await touchSession(ctx.store.db, idHash, iso(now), iso(addMs(now, -TOUCH_EVERY_MS)));
+  }
   return { account, idHash };
 }
 

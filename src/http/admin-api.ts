@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Deps } from '../deps.js';
 import { requireMember, requirePortalAdmin } from '../flows/admin-access.js';
+import { endMemberSessions, setMemberStatus } from '../flows/admin-members.js';
 import { sendAdminRecovery } from '../flows/admin-recovery.js';
 import { setPasswordByAdmin } from '../flows/admin-set-password.js';
 import { inviteEmployee, listInvitations, revokeInvitation } from '../flows/invite-employee.js';
@@ -59,7 +60,24 @@ export async function adminApiRoutes(app: FastifyInstance, opts: { deps: Deps })
 
   app.get<{ Params: { slug: string; id: string } }>('/portals/:slug/users/:id', async (request) => {
     const actor = await admin(request);
-    return { user: memberView(await requireMember(deps, actor, request.params.id)) };
+    return { user: memberView(await requireMember(deps, actor, request.params.id, { fired: true })) };
+  });
+
+  // Fire or re-activate a member (issue 13): never oneself, never the last active admin.
+  app.patch<{ Params: { slug: string; id: string }; Body: { status: 'fired' | 'active' } }>(
+    '/portals/:slug/users/:id',
+    { schema: { body: { type: 'object', required: ['status'], properties: { status: { type: 'string', enum: ['fired', 'active'] } } } } },
+    async (request) => {
+      const actor = await admin(request);
+      return { user: memberView(await setMemberStatus(deps, actor, request.params.id, request.body.status)) };
+    },
+  );
+
+  // Ends every session of the member's passport, on every portal (issue 13).
+  app.delete<{ Params: { slug: string; id: string } }>('/portals/:slug/users/:id/sessions', async (request, reply) => {
+    const actor = await admin(request);
+    await endMemberSessions(deps, actor, request.params.id);
+    return reply.status(204).send();
   });
 
   // The same 202 and the same body for every contact, known or not (SPEC §5, rule 22).

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Deps } from '../deps.js';
 import { requireMember, requirePortalAdmin } from '../flows/admin-access.js';
+import { endMemberSessions, setMemberStatus } from '../flows/admin-members.js';
 import { sendAdminRecovery } from '../flows/admin-recovery.js';
 import { setPasswordByAdmin } from '../flows/admin-set-password.js';
 import { inviteEmployee, listInvitations, revokeInvitation } from '../flows/invite-employee.js';
@@ -59,13 +60,14 @@ export async function adminPageRoutes(app: FastifyInstance, opts: { deps: Deps }
 
   const profile = async (request: FastifyRequest<{ Params: { slug: string; id: string } }>, reply: FastifyReply, state: adminPages.ProfileState = {}, status = 200) => {
     const actor = await actorOf(request);
-    const member = await requireMember(deps, actor, request.params.id);
+    const member = await requireMember(deps, actor, request.params.id, { fired: true });
     return send(reply, adminPages.employeePage(requestLang(request), nav(request), actor.portal, member, deps.config.edition, deps.settings.smsEnabled, state), status);
   };
 
-  app.get<{ Params: { slug: string; id: string }; Querystring: { sent?: string; at?: string; set?: string } }>('/admin/:slug/users/:id', async (request, reply) => {
-    const { sent, at, set } = request.query;
+  app.get<{ Params: { slug: string; id: string }; Querystring: { sent?: string; at?: string; set?: string; done?: string } }>('/admin/:slug/users/:id', async (request, reply) => {
+    const { sent, at, set, done } = request.query;
     const state: adminPages.ProfileState = {};
+    if (done === 'sessionsEnded' || done === 'fired' || done === 'reactivated') state.done = done;
     if ((sent === 'email' || sent === 'phone') && at && /^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(at)) state.sent = { channel: sent, at };
     if (set === '1') state.passwordSet = true;
     return profile(request, reply, state);
@@ -109,6 +111,35 @@ export async function adminPageRoutes(app: FastifyInstance, opts: { deps: Deps }
         if (error.code === 'invalid_request' && error.extras.field === 'passwordConfirm') return profile(request, reply, { errors: [translator(lang)('admin.mismatch')] }, 400);
         throw error;
       }
+    },
+  );
+
+  // Issue 13: end every session of the member's passport; fire or re-activate them.
+  app.post<{ Params: { slug: string; id: string } }>(
+    '/admin/:slug/users/:id/sessions/end',
+    { schema: { body: { type: 'object', properties: { _csrf: field(200) } } } },
+    async (request, reply) => {
+      const actor = await actorOf(request);
+      await endMemberSessions(deps, actor, request.params.id);
+      return reply.redirect(`/admin/${actor.portal.slug}/users/${request.params.id}?done=sessionsEnded`, 303);
+    },
+  );
+
+  app.post<{ Params: { slug: string; id: string }; Body: { status: 'fired' | 'active' } }>(
+    '/admin/:slug/users/:id/status',
+    { schema: { body: { type: 'object', required: ['status'], properties: { status: { type: 'string', enum: ['fired', 'active'] }, _csrf: field(200) } } } },
+    async (request, reply) => {
+      const actor = await actorOf(request);
+      const t = translator(requestLang(request));
+      try {
+        await setMemberStatus(deps, actor, request.params.id, request.body.status);
+      } catch (error) {
+        if (isAppError(error) && error.code === 'last_admin') return profile(request, reply, { accessErrors: [t('admin.error.lastAdmin')] }, 409);
+        if (isAppError(error) && error.code === 'cannot_fire_self') return profile(request, reply, { accessErrors: [t('admin.error.self')] }, 409);
+        throw error;
+      }
+      const done = request.body.status === 'fired' ? 'fired' : 'reactivated';
+      return reply.redirect(`/admin/${actor.portal.slug}/users/${request.params.id}?done=${done}`, 303);
     },
   );
 

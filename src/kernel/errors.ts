@@ -19,6 +19,10 @@ export const errorStatus = {
   last_sign_in_method: 409,
   /** A login that is taken, or that would pass for a taken one: one answer for both (issue 10, item 11). */
   login_unavailable: 409,
+  /** Firing or demoting the portal's last active admin (issue 13): somebody must be left to administer it. */
+  last_admin: 409,
+  /** An admin firing themselves (issue 13): another admin must do it. */
+  cannot_fire_self: 409,
   edition_mismatch: 404,
   request_timeout: 408,
   payload_too_large: 413,

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import type { Deps } from '../deps.js';
-import { closeSession } from '../flows/session.js';
+import { closeSession, livenessAt } from '../flows/session.js';
 import { iso } from '../kernel/clock.js';
 import { CONTINUE_COOKIE, forgetContinue } from '../http/continue-to.js';
 import { requestLang } from '../http/request.js';
@@ -45,7 +45,7 @@ export async function answerInteraction(deps: Deps, provider: Provider, request:
 
   if (details.prompt.name === 'login') {
     const now = deps.clock.now();
-    const session = auth ? await findLiveSession(deps.store.db, auth.idHash, iso(now)) : undefined;
+    const session = auth ? await findLiveSession(deps.store.db, auth.idHash, livenessAt(deps, now)) : undefined;
     const openedAt = session ? Date.parse(session.created_at) : 0;
     // A session opened after this interaction sent the person to /login satisfies both prompt=login and max_age.
     const since = await signInAskedAt(deps, details.uid);

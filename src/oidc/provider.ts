@@ -1,8 +1,7 @@
 import type Provider from 'oidc-provider';
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import { isLocale, type Locale } from '../domain/locale.js';
-import { resolveSession } from '../flows/session.js';
-import { iso } from '../kernel/clock.js';
+import { livenessAt, resolveSession } from '../flows/session.js';
 import { hmac } from '../kernel/crypto.js';
 import { findLiveSession } from '../store/sessions.repo.js';
 import type { Deps } from '../deps.js';
@@ -55,7 +54,7 @@ export async function createProvider(deps: Deps): Promise<Provider> {
       // max_age counts from when the Latchkey session was opened.
       const maxAge = Number(ctx.oidc.params?.max_age);
       if (ctx.oidc.params?.max_age === undefined || !Number.isFinite(maxAge)) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
-      const session = await findLiveSession(deps.store.db, active.idHash, iso(deps.clock.now()));
+      const session = await findLiveSession(deps.store.db, active.idHash, livenessAt(deps, deps.clock.now()));
       const age = session ? Math.floor(deps.clock.now().getTime() / 1000) - Math.floor(Date.parse(session.created_at) / 1000) : Infinity;
       return age > maxAge;
     }),

@@ -70,3 +70,9 @@ export async function replacePasswordHash(db: Executor, accountId: string, oldHa
   const result = await db.updateTable('accounts').set({ password_hash: newHash, updated_at: at }).where('id', '=', accountId).where('password_hash', '=', oldHash).executeTakeFirst();
   return result.numUpdatedRows > 0n;
 }
+
+/** Moves an account between statuses (the operator's disable/enable); returns whether it changed. */
+export async function setAccountStatus(db: Executor, accountId: string, from: Array<Account['status']>, to: Account['status'], at: string): Promise<boolean> {
+  const result = await db.updateTable('accounts').set({ status: to, updated_at: at }).where('id', '=', accountId).where('status', 'in', from).executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}

@@ -57,9 +57,9 @@ export async function listAdminPortals(db: Executor, accountId: string): Promise
 
 /**
  * Who has joined a portal (SPEC §5, rule 22): people only invited are not members, so no admin list, search
- * or action reaches them. (Fired members stay out of the console as before.)
+ * or action reaches them. Fired members are listed (issue 13), so an admin can re-activate them.
  */
-const JOINED: Array<Membership['status']> = ['active'];
+const JOINED: Array<Membership['status']> = ['active', 'fired'];
 
 /** Members of a portal who have joined, searched by name, login, e-mail or phone, a page at a time. */
 export async function searchMembers(db: Executor, portalId: string, query: string, offset: number, limit: number): Promise<{ members: MemberRow[]; total: number }> {
@@ -100,6 +100,37 @@ export async function findMember(db: Executor, portalId: string, accountId: stri
 
 export async function activateMembership(db: Executor, accountId: string, portalId: string): Promise<void> {
   await db.updateTable('memberships').set({ status: 'active' }).where('account_id', '=', accountId).where('portal_id', '=', portalId).where('status', '=', 'invited').execute();
+}
+
+/** Sets a joined member's status (fire or re-activate); returns whether the membership changed. */
+export async function setMembershipStatus(db: Executor, portalId: string, accountId: string, from: Membership['status'], to: Membership['status']): Promise<boolean> {
+  const result = await db
+    .updateTable('memberships')
+    .set({ status: to })
+    .where('portal_id', '=', portalId)
+    .where('account_id', '=', accountId)
+    .where('status', '=', from)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/** Takes the portal's row lock for the rest of the transaction (a no-op write: both databases lock the row). */
+export async function lockPortal(db: Executor, portalId: string): Promise<void> {
+  await db.updateTable('portals').set((eb) => ({ title: eb.ref('title') })).where('id', '=', portalId).execute();
+}
+
+/** Active admins of a portal whose passports are active too: the people who can still administer it. */
+export async function countActiveAdmins(db: Executor, portalId: string): Promise<number> {
+  const row = await db
+    .selectFrom('memberships')
+    .innerJoin('accounts', 'accounts.id', 'memberships.account_id')
+    .select((eb) => eb.fn.countAll<string | number>().as('n'))
+    .where('memberships.portal_id', '=', portalId)
+    .where('memberships.role', '=', 'admin')
+    .where('memberships.status', '=', 'active')
+    .where('accounts.status', '=', 'active')
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 export interface AuditRow {

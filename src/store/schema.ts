@@ -48,6 +48,8 @@ export interface SessionsTable {
   revoked_at: string | null;
   ip: string | null;
   user_agent: string | null;
+  /** When the session was last used, written at most once a minute (the idle timeout counts from it). */
+  last_seen_at: string | null;
 }
 
 export interface RecoveryTokensTable {

@@ -41,7 +41,7 @@ ${view.members.length === 0
   ? html`<p data-testid="no-employees">${t('admin.empty')}</p>`
   : html`<table class="list"><thead><tr><th>${t('admin.col.login')}</th><th>${t('admin.col.name')}</th><th>${t('admin.col.email')}</th><th>${t('admin.col.phone')}</th><th>${t('admin.col.status')}</th></tr></thead>
 <tbody>${view.members.map(
-      (m) => html`<tr data-login="${m.login}"><td><a href="${base}/${m.id}">${m.login}</a>${m.role === 'admin' ? html` <small>(${t('admin.role.admin')})</small>` : ''}</td><td>${m.name ?? ''}</td><td>${m.email ?? ''}</td><td>${m.phone ?? ''}</td><td>${t(`admin.status.${m.membership === 'invited' ? 'invited' : 'active'}`)}</td></tr>`,
+      (m) => html`<tr data-login="${m.login}"><td><a href="${base}/${m.id}">${m.login}</a>${m.role === 'admin' ? html` <small>(${t('admin.role.admin')})</small>` : ''}</td><td>${m.name ?? ''}</td><td>${m.email ?? ''}</td><td>${m.phone ?? ''}</td><td>${t(`admin.status.${m.membership}`)}${m.membership === 'fired' ? html` <form method="post" action="${base}/${m.id}/status" class="inline"><input type="hidden" name="_csrf" value="${nav.csrf}"><input type="hidden" name="status" value="active"><button type="submit" class="secondary" data-testid="reactivate">${t('admin.reactivate')}</button></form>` : ''}</td></tr>`,
     )}</tbody></table>`}
 <p class="pager">${view.page > 1 ? html`<a href="${pageLink(view.page - 1)}">${t('admin.prev')}</a>` : ''}
 <span>${t('admin.pageOf', { page: view.page, pages: Math.max(1, view.pages) })}</span>
@@ -51,6 +51,9 @@ ${view.page < view.pages ? html`<a href="${pageLink(view.page + 1)}">${t('admin.
 
 export interface ProfileState {
   sent?: { channel: 'email' | 'phone'; at: string };
+  /** What the access section just did (issue 13). */
+  done?: 'sessionsEnded' | 'fired' | 'reactivated';
+  accessErrors?: string[];
   passwordSet?: boolean;
   errors?: string[];
 }
@@ -71,9 +74,10 @@ ${adminNav(lang, portal)}
   <dt>${t('admin.col.name')}</dt><dd>${member.name ?? '—'}</dd>
   <dt>${t('admin.col.email')}</dt><dd>${member.email ?? '—'}</dd>
   <dt>${t('admin.col.phone')}</dt><dd>${member.phone ?? '—'}</dd>
-  <dt>${t('admin.col.status')}</dt><dd>${t(`admin.status.${member.membership === 'invited' ? 'invited' : 'active'}`)}</dd>
+  <dt>${t('admin.col.status')}</dt><dd data-testid="member-status">${t(`admin.status.${member.membership}`)}</dd>
 </dl>
-<h2>${t('admin.passwords')}</h2>
+${state.done ? html`<div class="notice" role="status" data-testid="flash">${t(`admin.done.${state.done}`)}</div>` : ''}
+${member.membership === 'fired' ? '' : html`<h2>${t('admin.passwords')}</h2>
 ${state.sent ? html`<div class="notice" role="status" data-testid="flash">${t(`admin.sent.${state.sent.channel}`, { time: state.sent.at.slice(11, 16) })}</div>` : ''}
 ${state.passwordSet ? html`<div class="notice" role="status" data-testid="flash">${t('admin.passwordSet')}</div>` : ''}
 ${errorList(t, state.errors ?? [])}
@@ -92,7 +96,15 @@ ${canPhone ? html`<form method="post" action="${base}/recovery" class="inline">$
   <label>${t('admin.confirmPassword')}<input name="passwordConfirm" type="password" autocomplete="new-password" required maxlength="1024"></label>
   <label class="check"><input type="checkbox" name="mustChange" value="1"> ${t('admin.mustChange')}</label>
   <button type="submit" data-testid="set-password">${t('admin.save')}</button>
-</form>`}`,
+</form>`}`}
+<h2>${t('admin.access')}</h2>
+${errorList(t, state.accessErrors ?? [])}
+${member.membership === 'fired' ? html`<p class="muted">${t('admin.fired.notice')}</p>` : ''}
+<p class="muted">${t('admin.endSessions.hint')}</p>
+<div class="actions">
+<form method="post" action="${base}/sessions/end" class="inline">${csrf}<button type="submit" class="secondary" data-testid="end-sessions">${t('admin.endSessions')}</button></form>
+<form method="post" action="${base}/status" class="inline">${csrf}<input type="hidden" name="status" value="${member.membership === 'fired' ? 'active' : 'fired'}"><button type="submit" class="secondary" data-testid="${member.membership === 'fired' ? 'reactivate' : 'fire'}">${t(member.membership === 'fired' ? 'admin.reactivate' : 'admin.fire')}</button></form>
+</div>`,
   );
 }
 
@@ -146,6 +158,9 @@ export const AUDIT_ACTIONS = [
   'admin.member.added',
   'admin.password.set',
   'password.changed',
+  'admin.member.sessions_ended',
+  'admin.member.fired',
+  'admin.member.reactivated',
 ] as const;
 
 export function auditPage(lang: Locale, nav: Nav, portal: Portal, view: { action: string; login: string; events: AuditRow[] }): string {

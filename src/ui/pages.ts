@@ -155,6 +155,7 @@ ${state.notice ? html`<div class="notice" role="status" data-testid="flash">${st
   <dt>${t('account.email')}</dt><dd>${account.email ?? t('account.none')}</dd>
   <dt>${t('account.phone')}</dt><dd>${account.phone ?? t('account.none')}</dd>
 </dl>
+<p><a href="/account/sessions" data-testid="sessions-link">${t('account.sessions.link')}</a></p>
 <h2 id="methods">${t('account.methods')}</h2>
 ${errorList(t, state.methodErrors ?? [])}
 <ul class="methods" data-testid="sign-in-methods">

@@ -7,7 +7,7 @@ import { insertAccount } from '../../src/store/accounts.repo.js';
 import { claimDueMessages, enqueueMessage, markRetry, markSent, outboxDepth } from '../../src/store/outbox.repo.js';
 import { consumeRecoveryToken, insertRecoveryToken, peekRecoveryToken, revokeAccountTokens } from '../../src/store/recovery-tokens.repo.js';
 import { attachAccount, closeOpenFlowsOfAccount, findPhoneFlow, insertPhoneFlow, type PhoneFlow } from '../../src/store/phone-flows.repo.js';
-import { findLiveSession, insertSession, revokeAccountSessions } from '../../src/store/sessions.repo.js';
+import { findLiveSession, insertSession, listLiveSessions, revokeAccountSessions, revokeOwnSession, touchSession } from '../../src/store/sessions.repo.js';
 import { claimInstance } from '../../src/store/instance.repo.js';
 import { createTestDatabase } from '../support/pg.js';
 import fs from 'node:fs';
@@ -34,7 +34,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         store = openStore(`sqlite:${path.join(dir, 'db.sqlite')}`);
         cleanup = async () => fs.rmSync(dir, { recursive: true, force: true });
       }
-      assert.deepEqual(await migrateToLatest(store), ['001_initial', '002_phone_flows', '003_admin_and_box', '004_outbox_sms_count', '005_social_identities', '006_invitations', '007_phone_flows_account', '009_unsquat_social_contacts', '010_instance', '011_second_factor', '013_oidc_provider']);
+      assert.deepEqual(await migrateToLatest(store), ['001_initial', '002_phone_flows', '003_admin_and_box', '004_outbox_sms_count', '005_social_identities', '006_invitations', '007_phone_flows_account', '009_unsquat_social_contacts', '010_instance', '011_second_factor', '013_oidc_provider', '014_session_last_seen']);
       assert.deepEqual(await migrateToLatest(store), [], 'migrating again is a no-op');
       await insertAccount(store.db, {
         id: 'a1', login: 'ivan', login_key: 'ivan', name: null, email: 'i@example.com', email_key: 'i@example.com', email_verified_at: T0,
@@ -92,15 +92,23 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(await consumeRecoveryToken(store.db, 'h2', T1), undefined, 'revoked tokens cannot be consumed');
     });
 
-    it('sessions: live until expiry or revocation; revoking all may spare one', async () => {
-      const s = { account_id: 'a1', created_at: T0, expires_at: T2, revoked_at: null, ip: null, user_agent: null };
+    it('sessions: live until expiry, revocation or idleness; revoking all may spare one', async () => {
+      const s = { account_id: 'a1', created_at: T0, expires_at: T2, revoked_at: null, ip: null, user_agent: null, last_seen_at: T0 };
+      const at = (now: string, idleSince = '2000-01-01T00:00:00.000Z') => ({ now, idleSince });
       await insertSession(store.db, { ...s, id_hash: 's1' });
       await insertSession(store.db, { ...s, id_hash: 's2' });
-      assert.ok(await findLiveSession(store.db, 's1', T1));
-      assert.equal(await findLiveSession(store.db, 's1', T2), undefined);
+      assert.ok(await findLiveSession(store.db, 's1', at(T1)));
+      assert.equal(await findLiveSession(store.db, 's1', at(T2)), undefined);
+      assert.equal(await findLiveSession(store.db, 's1', at(T1, T0)), undefined, 'unused since the idle cut-off');
+      await touchSession(store.db, 's1', T1, T1);
+      assert.ok(await findLiveSession(store.db, 's1', at(T1, T0)), 'used again: live');
+      assert.equal((await listLiveSessions(store.db, 'a1', at(T1))).length, 2);
+      assert.equal(await revokeOwnSession(store.db, 'someone-else', 's1', T1), 0, "another account's session is left alone");
       assert.equal(await revokeAccountSessions(store.db, 'a1', T1, 's2'), 1);
-      assert.equal(await findLiveSession(store.db, 's1', T1), undefined);
-      assert.ok(await findLiveSession(store.db, 's2', T1));
+      assert.equal(await findLiveSession(store.db, 's1', at(T1)), undefined);
+      assert.ok(await findLiveSession(store.db, 's2', at(T1)));
+      assert.equal(await revokeOwnSession(store.db, 'a1', 's2', T1), 1);
+      assert.deepEqual(await listLiveSessions(store.db, 'a1', at(T1)), []);
     });
 
     it("phone flows: an account's open flows close by account and by its number; verified and other numbers' flows stay", async () => {

@@ -11,6 +11,7 @@ import * as m009 from './009_unsquat_social_contacts.js';
 import * as m010 from './010_instance.js';
 import * as m011 from './011_second_factor.js';
 import * as m013 from './013_oidc_provider.js';
+import * as m014 from './014_session_last_seen.js';
 
 /** The explicit, ordered list of migrations; each is given the dialect, one set for both databases. */
 const migrations: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> }> = {
@@ -25,6 +26,7 @@ const migrations: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Pr
   '010_instance': m010,
   '011_second_factor': m011,
   '013_oidc_provider': m013,
+  '014_session_last_seen': m014,
 };
 
 export async function migrateToLatest(store: Store): Promise<string[]> {

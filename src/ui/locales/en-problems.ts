@@ -15,6 +15,8 @@ export const enProblems = {
   'problem.not_found': 'Not found',
   'problem.last_sign_in_method': 'This is the only way left to sign in',
   'problem.login_unavailable': 'This login cannot be used; choose another',
+  'problem.last_admin': 'The portal must keep at least one active administrator',
+  'problem.cannot_fire_self': 'An administrator cannot fire themselves',
   'problem.edition_mismatch': 'Not available in this edition',
   'problem.request_timeout': 'The request took too long to arrive',
   'problem.payload_too_large': 'The request body is too large',

@@ -4,6 +4,7 @@ import { enAdmin } from './en-admin.js';
 import { enBox } from './en-box.js';
 import { enOidc } from './en-oidc.js';
 import { enSocial } from './en-social.js';
+import { enSessions } from './en-sessions.js';
 
 /** English texts. Keys are stable ids that tests may assert on; `{name}` marks a parameter. */
 export const en = {
@@ -13,6 +14,7 @@ export const en = {
   ...enOidc,
   ...en2fa,
   ...enProblems,
+  ...enSessions,
   'app.name': 'Latchkey',
   'lang.switch': 'Language',
   'nav.signOut': 'Sign out',

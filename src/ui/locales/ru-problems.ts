@@ -17,6 +17,8 @@ export const ruProblems: Record<keyof typeof enProblems, string> = {
   'problem.not_found': 'Не найдено',
   'problem.last_sign_in_method': 'Это последний оставшийся способ входа',
   'problem.login_unavailable': 'Этот логин занять нельзя; выберите другой',
+  'problem.last_admin': 'В портале должен остаться хотя бы один действующий администратор',
+  'problem.cannot_fire_self': 'Администратор не может уволить сам себя',
   'problem.edition_mismatch': 'В этой редакции недоступно',
   'problem.request_timeout': 'Запрос передавался слишком долго',
   'problem.payload_too_large': 'Тело запроса слишком большое',

@@ -5,6 +5,7 @@ import { ruAdmin } from './ru-admin.js';
 import { ruBox } from './ru-box.js';
 import { ruOidc } from './ru-oidc.js';
 import { ruSocial } from './ru-social.js';
+import { ruSessions } from './ru-sessions.js';
 
 /** Русские тексты; ключи те же, что в en.ts. */
 export const ru: Messages = {
@@ -14,6 +15,7 @@ export const ru: Messages = {
   ...ruOidc,
   ...ru2fa,
   ...ruProblems,
+  ...ruSessions,
   'app.name': 'Latchkey',
   'lang.switch': 'Язык',
   'nav.signOut': 'Выйти',

@@ -1,0 +1,58 @@
+import { iso } from '../kernel/clock.js';
+import { AppError } from '../kernel/errors.js';
+import { countActiveAdmins, findMember, lockPortal, setMembershipStatus, type MemberRow } from '../store/admin.repo.js';
+import { revokeAccountSessions } from '../store/sessions.repo.js';
+import { requireMember, type AdminActor } from './admin-access.js';
+import { recordAudit } from './audit.js';
+import type { FlowContext } from './context.js';
+
+/**
+ * A portal admin ends every session of a member's passport (issue 13, item 4): sessions belong to the passport,
+ * not to a portal, so the person is signed out everywhere, which the console's button says. Audited.
+ */
+export async function endMemberSessions(ctx: Pick<FlowContext, 'store' | 'clock' | 'random'>, actor: AdminActor, memberId: string): Promise<number> {
+  const member = await requireMember(ctx, actor, memberId, { fired: true });
+  return ctx.store.db.transaction().execute(async (tx) => {
+    const count = await revokeAccountSessions(tx, member.id, iso(ctx.clock.now()));
+    await recordAudit(ctx, tx, {
+      action: 'admin.member.sessions_ended',
+      actorKind: 'admin',
+      actorAccountId: actor.account.id,
+      targetAccountId: member.id,
+      portalId: actor.portal.id,
+      ip: actor.ip,
+      detail: String(count),
+    });
+    return count;
+  });
+}
+
+/**
+ * Fires a member (they no longer see or enter the portal) or re-activates a fired one. Never the admin themself,
+ * never the portal's last active admin; a member already in that status is left as is (no second audit row).
+ */
+export async function setMemberStatus(ctx: Pick<FlowContext, 'store' | 'clock' | 'random'>, actor: AdminActor, memberId: string, status: 'fired' | 'active'): Promise<MemberRow> {
+  const member = await requireMember(ctx, actor, memberId, { fired: true });
+  if (member.membership === status) return member;
+  await ctx.store.db.transaction().execute(async (tx) => {
+    if (status === 'fired') {
+      // Holds the portal's row, so two admins firing each other at once cannot leave it with none.
+      await lockPortal(tx, actor.portal.id);
+      if (member.role === 'admin' && (await countActiveAdmins(tx, actor.portal.id)) <= 1) throw new AppError('last_admin');
+      if (member.id === actor.account.id) throw new AppError('cannot_fire_self');
+    }
+    const changed = await setMembershipStatus(tx, actor.portal.id, member.id, status === 'fired' ? 'active' : 'fired', status);
+    if (!changed) return;
+    await recordAudit(ctx, tx, {
+      action: status === 'fired' ? 'admin.member.fired' : 'admin.member.reactivated',
+      actorKind: 'admin',
+      actorAccountId: actor.account.id,
+      targetAccountId: member.id,
+      portalId: actor.portal.id,
+      ip: actor.ip,
+    });
+  });
+  const updated = await findMember(ctx.store.db, actor.portal.id, member.id);
+  if (!updated) throw new AppError('not_found');
+  return updated;
+}

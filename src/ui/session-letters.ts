@@ -1,0 +1,42 @@
+import { deviceName } from '../domain/device-name.js';
+import type { Locale } from '../domain/locale.js';
+import { html } from './html.js';
+import { translator } from './i18n.js';
+import { PRODUCT, wrap, type Letter } from './letters.js';
+
+export interface NewSignInLetterInput {
+  login: string;
+  userAgent: string | null;
+  ip: string | null;
+  when: Date;
+  /** `PUBLIC_URL/account/sessions`, where the reader signs the stranger out. */
+  sessionsUrl: string;
+}
+
+/** "A sign-in from a new device" (SPEC §6, §11): names the device, the IP and the time; says what to do if it was not you. */
+export function newSignInLetter(lang: Locale, input: NewSignInLetterInput): Letter {
+  const t = translator(lang);
+  const device = deviceName(input.userAgent, { on: t('device.on'), unknown: t('device.unknown') });
+  const when = input.when.toISOString().slice(0, 16).replace('T', ' ');
+  const ip = input.ip ?? t('sessions.unknownIp');
+  const facts = [t('mail.newSignIn.device', { device }), t('mail.newSignIn.ip', { ip }), t('mail.newSignIn.when', { when })];
+  const lines = [
+    t('mail.greeting', { login: input.login }),
+    '',
+    t('mail.newSignIn.body', { login: input.login }),
+    '',
+    ...facts,
+    '',
+    t('mail.newSignIn.ifYou'),
+    t('mail.newSignIn.notYou', { url: input.sessionsUrl }),
+    '',
+    t('mail.signature', { product: PRODUCT }),
+  ];
+  const body = html`<p>${t('mail.greeting', { login: input.login })}</p>
+<p>${t('mail.newSignIn.body', { login: input.login })}</p>
+<ul>${facts.map((fact) => html`<li>${fact}</li>`)}</ul>
+<p>${t('mail.newSignIn.ifYou')}</p>
+<p>${t('mail.newSignIn.notYou', { url: input.sessionsUrl })}</p>
+<p><a href="${input.sessionsUrl}" style="display:inline-block;background:#2f6fde;color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none">${t('sessions.title')}</a></p>`;
+  return { subject: t('mail.newSignIn.subject', { product: PRODUCT }), text: lines.join('\n'), html: wrap(t, lang, body) };
+}
