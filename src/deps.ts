@@ -6,7 +6,8 @@ import { devMailTransport, createSmtpTransport, type MailTransport } from './del
 import { Outbox } from './delivery/outbox.js';
 import { createSmsTransport } from './delivery/sms/index.js';
 import type { SmsTransport } from './delivery/sms-transport.js';
-import { OutboxWorker, defaultWorkerOptions, type WorkerOptions } from './delivery/outbox.worker.js';
+import { OutboxWorker, defaultWorkerOptions, type JobHandlers, type WorkerOptions } from './delivery/outbox.worker.js';
+import { jobHandlers } from './job-handlers.js';
 import { ensureBoxPortal } from './flows/box-portal.js';
 import { checkInstance } from './flows/instance.js';
 import type { FlowContext } from './flows/context.js';
@@ -30,6 +31,8 @@ export interface Deps extends FlowContext {
   metrics: Metrics;
   mail: MailTransport;
   worker: OutboxWorker;
+  /** The outbox worker's job handlers (src/job-handlers.ts). */
+  jobs: JobHandlers;
   close(): Promise<void>;
 }
 
@@ -115,7 +118,8 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
   // The box edition's one portal (seed B1–B3), created at first start; safe when two processes start together.
   if (config.edition === 'box') await ensureBoxPortal(flow, config.boxPortal);
   const sms = overrides.sms !== undefined ? overrides.sms : createSmsTransport(config.sms);
-  const worker = new OutboxWorker({ ...flow, mail, sms, logger, metrics }, { ...defaultWorkerOptions, ...overrides.workerOptions });
+  const jobs = jobHandlers(flow, { metrics, logger });
+  const worker = new OutboxWorker({ ...flow, jobs, mail, sms, logger, metrics }, { ...defaultWorkerOptions, ...overrides.workerOptions });
   return {
     ...flow,
     config,
@@ -123,6 +127,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     metrics,
     mail,
     worker,
+    jobs,
     async close() {
       await worker.stop();
       mail.close();

@@ -2,16 +2,13 @@ import type { Logger } from 'pino';
 import { addMs, iso } from '../kernel/clock.js';
 import { sha256 } from '../kernel/crypto.js';
 import type { Metrics } from '../kernel/metrics.js';
-import type { FlowContext } from '../flows/context.js';
-import { issueCheckword } from '../flows/checkword.js';
-import { deliverInvitation } from '../flows/deliver-invitation.js';
-import { issueRecoveryLink } from '../flows/recover-by-email.js';
-import { sendPhoneCode } from '../flows/recover-by-phone.js';
+import type { Clock } from '../kernel/clock.js';
+import type { Executor, Store } from '../store/db.js';
 import { claimDueMessages, markAbandoned, markRetry, markSent, renewLocks } from '../store/outbox.repo.js';
 import type { OutboxMessage } from '../store/schema.js';
 import { PermanentDeliveryError } from './errors.js';
 import type { MailTransport } from './mail-transport.js';
-import type { CheckwordRequestJob, EmailPayload, InvitationJob, PhoneCodeJob, RecoveryRequestJob, SmsPayload } from './outbox.js';
+import type { EmailPayload, Outbox, SmsPayload } from './outbox.js';
 import type { SmsTransport } from './sms-transport.js';
 
 export interface WorkerOptions {
@@ -38,13 +35,24 @@ export const defaultWorkerOptions: WorkerOptions = {
   backoffMaxMs: 10 * 60_000,
 };
 
-export type WorkerContext = Pick<FlowContext, 'store' | 'clock' | 'random' | 'outbox' | 'settings' | 'social' | 'limiter' | 'smsRefusals'> & {
+/**
+ * The work behind a queued job, by its kind, inside the transaction that marks the job done. The handlers
+ * come from the composition root (src/job-handlers.ts), so delivery knows no flow.
+ */
+export type JobHandlers = Record<string, (tx: Executor, sealedPayload: string) => Promise<void>>;
+
+export interface WorkerContext {
+  store: Store;
+  clock: Clock;
+  outbox: Outbox;
+  settings: { publicUrl: URL };
+  jobs: JobHandlers;
   mail: MailTransport;
   /** Undefined when no SMS gateway is configured. */
   sms: SmsTransport | undefined;
   logger: Logger;
   metrics: Metrics;
-};
+}
 
 /**
  * Drains the outbox: claims due rows, does the work, marks each one sent once. Failures are retried with
@@ -199,19 +207,10 @@ export class OutboxWorker {
     try {
       if (message.channel === 'job') {
         await store.db.transaction().execute(async (tx) => {
-          if (message.kind === 'recovery.email.request') {
-            await issueRecoveryLink(this.ctx, tx, this.ctx.outbox.open<RecoveryRequestJob>(message.payload));
-          } else if (message.kind === 'recovery.checkword.request') {
-            await issueCheckword(this.ctx, tx, this.ctx.outbox.open<CheckwordRequestJob>(message.payload));
-          } else if (message.kind === 'invitation.deliver') {
-            await deliverInvitation(this.ctx, tx, this.ctx.outbox.open<InvitationJob>(message.payload));
-          } else if (message.kind === 'recovery.phone.code') {
-            const skipped = await sendPhoneCode(this.ctx, tx, this.ctx.outbox.open<PhoneCodeJob>(message.payload));
-            if (skipped === 'budget_exhausted') {
-              metrics.smsBudgetExhausted.inc();
-              logger.error({ outboxId: message.id }, 'outbox: daily SMS budget reached, code not sent (LATCHKEY_SMS_DAILY_BUDGET)');
-            }
-          }
+          const job = this.ctx.jobs[message.kind];
+          // A kind this version does not know (a newer node queued it, or a bug): no retry will teach it.
+          if (!job) throw new PermanentDeliveryError(`no handler for job kind ${message.kind}`);
+          await job(tx, message.payload);
           // Lost the claim while working: roll the job back, the worker that holds it now does it once.
           if (!(await markSent(tx, message.id, iso(clock.now()), false, claim))) throw new LostClaimError();
         });
