@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { browserContext } from './browser-context.js';
 import type { Deps } from '../deps.js';
 import { requireMember, requirePortalAdmin } from '../flows/admin-access.js';
 import { endMemberSessions, setMemberStatus } from '../flows/admin-members.js';
@@ -11,27 +12,17 @@ import * as adminPages from '../ui/admin-pages.js';
 import { translator } from '../ui/i18n.js';
 import { weakPasswordMessages } from '../ui/pages.js';
 import { PAGE_SIZE } from './admin-api.js';
-import { authOf, loadSession, requirePasswordCurrent } from './auth.js';
-import { rememberLang, requestLang } from './request.js';
-import { assertCsrfToken, assertSameOrigin, csrfToken } from './security.js';
+import { authOf } from './auth.js';
+import { requestLang } from './request.js';
+import { csrfToken } from './security.js';
 
 const field = (max: number) => ({ type: 'string', maxLength: max }) as const;
 
 /** The admin console pages (issue 4): a guarded context of its own; every action goes through the flows. */
 export async function adminPageRoutes(app: FastifyInstance, opts: { deps: Deps }): Promise<void> {
   const { deps } = opts;
-  const publicOrigin = deps.config.publicUrl.origin;
 
-  app.addHook('preValidation', loadSession(deps));
-  app.addHook('preValidation', async (request, reply) => {
-    rememberLang(request, reply);
-    if (!request.auth) return reply.redirect('/login', 303);
-    if (request.method === 'POST') {
-      assertSameOrigin(request, publicOrigin, false);
-      assertCsrfToken(deps.secretKey, request.auth.idHash, (request.body as Record<string, unknown> | undefined)?._csrf);
-    }
-  });
-  app.addHook('preValidation', requirePasswordCurrent);
+  browserContext(app, deps, { signedIn: true, csrf: true, passwordCurrent: true });
 
   const nav = (request: FastifyRequest) => {
     const auth = authOf(request);

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { browserContext } from './browser-context.js';
 import type { Deps } from '../deps.js';
 import { completeCheckword, inspectCheckword, requestCheckword, type CheckwordInput } from '../flows/checkword.js';
 import { assertEdition } from '../flows/edition.js';
@@ -6,7 +7,7 @@ import { AppError, isAppError } from '../kernel/errors.js';
 import { CHECKWORD_PATH, boxRecoverPage, boxSentPage, checkwordFormPage, invalidCheckwordPage } from '../ui/box-pages.js';
 import { translator } from '../ui/i18n.js';
 import { takeContinue } from './continue-to.js';
-import { rememberLang, requestLang, requestMeta } from './request.js';
+import { requestLang, requestMeta } from './request.js';
 import { formRefusal } from './form-refusal.js';
 import { assertSameOrigin, tokenPageHeaders } from './security.js';
 import { answerSignIn, redirectSignIn } from './sign-in-outcome.js';
@@ -66,14 +67,10 @@ const form = (...names: string[]) => ({ type: 'object', required: names, propert
 
 async function checkwordPages(app: FastifyInstance, opts: { deps: Deps }): Promise<void> {
   const { deps } = opts;
-  const publicOrigin = deps.config.publicUrl.origin;
   const secure = deps.config.publicUrl.protocol === 'https:';
   const minutes = deps.config.checkwordTtlMinutes;
 
-  app.addHook('preValidation', async (request, reply) => {
-    rememberLang(request, reply);
-    if (request.method === 'POST') assertSameOrigin(request, publicOrigin, false);
-  });
+  browserContext(app, deps, { session: false });
 
   const htmlReply = (reply: FastifyReply, page: string, status = 200) => reply.status(status).type('text/html; charset=utf-8').send(page);
   /** The message for an expected refusal that re-shows a form; anything else goes to the error handler. */

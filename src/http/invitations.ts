@@ -1,11 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { browserContext } from './browser-context.js';
 import type { Deps } from '../deps.js';
 import { acceptInvitation, declineInvitation, inspectInvitation, mayAnswer } from '../flows/accept-invitation.js';
 import { AppError, isAppError } from '../kernel/errors.js';
 import { INVITATION_PATH, invalidInvitationPage, invitationDeclinedPage, invitationPage } from '../ui/invitation-pages.js';
 import { authOf, loadSession } from './auth.js';
-import { rememberLang, requestLang, requestMeta } from './request.js';
-import { assertCsrfToken, assertSameOrigin, csrfToken, requireJsonBody, tokenPageHeaders } from './security.js';
+import { requestLang, requestMeta } from './request.js';
+import { assertSameOrigin, csrfToken, requireJsonBody, tokenPageHeaders } from './security.js';
 
 const INVITATION_COOKIE = 'lk_invitation';
 
@@ -16,17 +17,9 @@ const INVITATION_COOKIE = 'lk_invitation';
  */
 export async function invitationPageRoutes(app: FastifyInstance, opts: { deps: Deps }): Promise<void> {
   const { deps } = opts;
-  const publicOrigin = deps.config.publicUrl.origin;
   const secure = deps.config.publicUrl.protocol === 'https:';
 
-  app.addHook('preValidation', loadSession(deps));
-  app.addHook('preValidation', async (request, reply) => {
-    rememberLang(request, reply);
-    if (request.method === 'POST') {
-      assertSameOrigin(request, publicOrigin, false);
-      if (request.auth) assertCsrfToken(deps.secretKey, request.auth.idHash, (request.body as Record<string, unknown> | undefined)?._csrf);
-    }
-  });
+  browserContext(app, deps, { csrf: true });
 
   const navOf = (request: FastifyRequest) => (request.auth ? { login: request.auth.account.login, csrf: csrfToken(deps.secretKey, request.auth.idHash) } : undefined);
   const send = (reply: FastifyReply, body: string, status = 200) => reply.status(status).type('text/html; charset=utf-8').send(body);

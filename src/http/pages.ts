@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { browserContext } from './browser-context.js';
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Deps } from '../deps.js';
@@ -16,15 +17,14 @@ import { AppError, isAppError } from '../kernel/errors.js';
 import { listActivePortals } from '../store/portals.repo.js';
 import { translator } from '../ui/i18n.js';
 import * as pages from '../ui/pages.js';
-import { authOf, loadSession, requirePasswordCurrent } from './auth.js';
+import { authOf, requirePasswordCurrent } from './auth.js';
 import { rememberContinue, takeContinue } from './continue-to.js';
 import { formRefusal } from './form-refusal.js';
 import { safeReturnPath } from './return-path.js';
-import { rememberLang, requestLang, requestMeta } from './request.js';
+import { requestLang, requestMeta } from './request.js';
 import {
   SESSION_COOKIE,
   assertCsrfToken,
-  assertSameOrigin,
   clearSessionCookie,
   csrfToken,
   tokenPageHeaders,
@@ -49,15 +49,9 @@ const countdownJs = fs.readFileSync(new URL('../ui/static/countdown.js', import.
 /** Server-rendered pages (SPEC §5). Expected mistakes re-show the form; the signed-in pages sit in a guarded context. */
 export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Promise<void> {
   const { deps } = opts;
-  const publicOrigin = deps.config.publicUrl.origin;
   const secure = deps.config.publicUrl.protocol === 'https:';
 
-  // Session, language and origin come before body validation, so a signed-out visitor is redirected first.
-  app.addHook('preValidation', loadSession(deps));
-  app.addHook('preValidation', async (request, reply) => {
-    rememberLang(request, reply);
-    if (request.method === 'POST') assertSameOrigin(request, publicOrigin, false);
-  });
+  browserContext(app, deps);
 
   const providers = [...deps.social.values()].map((p) => ({ id: p.id, title: p.title }));
   const htmlReply = (reply: FastifyReply, body: string, status = 200) => reply.status(status).type('text/html; charset=utf-8').send(body);

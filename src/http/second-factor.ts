@@ -1,4 +1,5 @@
 import QRCode from 'qrcode';
+import { browserContext } from './browser-context.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Deps } from '../deps.js';
 import {
@@ -16,7 +17,7 @@ import { AppError, isAppError } from '../kernel/errors.js';
 import { translator } from '../ui/i18n.js';
 import { account2faPage, login2faPage, type Account2faView } from '../ui/second-factor-pages.js';
 import { authOf, loadSession, requirePasswordCurrent } from './auth.js';
-import { rememberLang, requestLang, requestMeta } from './request.js';
+import { requestLang, requestMeta } from './request.js';
 import { formRefusal } from './form-refusal.js';
 import { assertCsrfToken, assertSameOrigin, csrfToken, requireJsonBody } from './security.js';
 import { PENDING_COOKIE, answerSignIn, clearPendingCookie, redirectSignIn } from './sign-in-outcome.js';
@@ -89,13 +90,8 @@ const form = (...names: string[]) => ({ type: 'object', required: names, propert
 /** `/login/2fa` (after any first factor) and `/account/2fa` (enrol, recovery codes, turn off). */
 export async function secondFactorPageRoutes(app: FastifyInstance, opts: { deps: Deps }): Promise<void> {
   const { deps } = opts;
-  const publicOrigin = deps.config.publicUrl.origin;
 
-  app.addHook('preValidation', loadSession(deps));
-  app.addHook('preValidation', async (request, reply) => {
-    rememberLang(request, reply);
-    if (request.method === 'POST') assertSameOrigin(request, publicOrigin, false);
-  });
+  browserContext(app, deps);
   const htmlReply = (reply: FastifyReply, page: string, status = 200) => reply.status(status).type('text/html; charset=utf-8').send(page);
 
   app.get<{ Querystring: { method?: string } }>('/login/2fa', async (request, reply) => {

@@ -1,11 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { browserContext } from './browser-context.js';
 import type { Deps } from '../deps.js';
 import { listOwnSessions, publicSessionId, signOutOtherSessions, signOutOwnSession } from '../flows/account-sessions.js';
 import { AppError } from '../kernel/errors.js';
 import { sessionsPage, type SessionsPageState } from '../ui/session-pages.js';
 import { authOf, loadSession, requirePasswordCurrent } from './auth.js';
-import { rememberLang, requestLang, requestMeta } from './request.js';
-import { assertCsrfToken, assertSameOrigin, clearSessionCookie, csrfToken, requireJsonBody } from './security.js';
+import { requestLang, requestMeta } from './request.js';
+import { assertSameOrigin, clearSessionCookie, csrfToken, requireJsonBody } from './security.js';
 
 const SESSION_ID = { type: 'string', minLength: 1, maxLength: 64 } as const;
 
@@ -42,19 +43,8 @@ export async function sessionApiRoutes(app: FastifyInstance, opts: { deps: Deps 
 /** `/account/sessions` (SPEC §11): the list, and forms (with the session's CSRF token) to sign sessions out. */
 export async function sessionPageRoutes(app: FastifyInstance, opts: { deps: Deps }): Promise<void> {
   const { deps } = opts;
-  const publicOrigin = deps.config.publicUrl.origin;
 
-  app.addHook('preValidation', loadSession(deps));
-  app.addHook('preValidation', async (request, reply) => {
-    rememberLang(request, reply);
-    if (!request.auth) return reply.redirect('/login', 303);
-    if (request.method === 'POST') {
-      assertSameOrigin(request, publicOrigin, false);
-      assertCsrfToken(deps.secretKey, request.auth.idHash, (request.body as Record<string, unknown> | undefined)?._csrf);
-    }
-    return undefined;
-  });
-  app.addHook('preValidation', requirePasswordCurrent);
+  browserContext(app, deps, { signedIn: true, csrf: true, passwordCurrent: true });
 
   const show = async (request: FastifyRequest, reply: FastifyReply, state: SessionsPageState = {}) => {
     const auth = authOf(request);

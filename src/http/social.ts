@@ -1,13 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { browserContext } from './browser-context.js';
 import type { Deps } from '../deps.js';
 import { SOCIAL_ATTEMPT_MINUTES, finishSocial, startSocial, type SocialMode } from '../flows/social-sign-in.js';
 import { AppError } from '../kernel/errors.js';
 import { SocialError, type SocialFailure, type SocialProvider } from '../social/provider.js';
 import { socialErrorPage } from '../ui/pages.js';
-import { loadSession, requirePasswordCurrent } from './auth.js';
 import { takeContinue } from './continue-to.js';
-import { rememberLang, requestLang, requestMeta } from './request.js';
-import { assertCsrfToken, assertSameOrigin } from './security.js';
+import { requestLang, requestMeta } from './request.js';
+import { assertCsrfToken } from './security.js';
 import { redirectSignIn } from './sign-in-outcome.js';
 
 /** The sealed attempt (state, nonce, PKCE verifier) waits in a cookie only the callback path receives. */
@@ -35,15 +35,9 @@ const FAILURE_STATUS: Record<SocialFailure, number> = {
 export async function socialRoutes(app: FastifyInstance, opts: { deps: Deps }): Promise<void> {
   const { deps } = opts;
   const secure = deps.config.publicUrl.protocol === 'https:';
-  const publicOrigin = deps.config.publicUrl.origin;
 
-  app.addHook('preValidation', loadSession(deps));
-  app.addHook('preValidation', async (request, reply) => {
-    rememberLang(request, reply);
-    if (request.method === 'POST') assertSameOrigin(request, publicOrigin, true);
-  });
   // A signed-in person who must change the password links nothing first.
-  app.addHook('preValidation', requirePasswordCurrent);
+  browserContext(app, deps, { originRequired: true, passwordCurrent: true });
 
   const providerOf = (id: string): SocialProvider => {
     const provider = deps.social.get(id);
