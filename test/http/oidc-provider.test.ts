@@ -4,6 +4,9 @@ import { after, before, describe, it } from 'node:test';
 import * as client from 'openid-client';
 import { buildApp } from '../../src/app.js';
 import { addPortal, addUser } from '../../src/flows/operator.js';
+import { confirmTotp, startTotpEnrolment } from '../../src/flows/second-factor.js';
+import { findAccountById } from '../../src/store/accounts.repo.js';
+import { Secret, TOTP } from 'otpauth';
 import { createAdapterClass, deleteExpiredModels } from '../../src/oidc/adapter.js';
 import { addClient } from '../../src/oidc/clients.js';
 import { rotateSigningKeys } from '../../src/oidc/keys.js';
@@ -121,6 +124,35 @@ for (const dialect of DIALECTS) {
       const tokens = await client.authorizationCodeGrant(rp.config, done.callback, { pkceCodeVerifier: attempt.verifier, expectedState: attempt.state });
       return { browser, tokens, hops: [...first.hops, ...done.hops], callback: done.callback };
     };
+
+    it('rule 17: a member with a second factor gets no code before the factor passes; wrong codes never yield one', async () => {
+      const zoe = await addUser(t.deps, { login: 'zoe', email: 'zoe@example.com', password: PASSWORD, locale: 'en', portals: [{ slug: 'acme', role: 'employee' }] });
+      const account = await findAccountById(t.deps.store.db, zoe.id);
+      assert.ok(account);
+      const { secret } = await startTotpEnrolment(t.deps, { account, password: PASSWORD }, { ip: '127.0.0.9' });
+      const codeAt = (offsetMs: number) => new TOTP({ secret: Secret.fromBase32(secret.replace(/\s/g, '')), digits: 6, period: 30, algorithm: 'SHA1' }).generate({ timestamp: Date.now() + offsetMs });
+      await confirmTotp(t.deps, { account, code: codeAt(0) }, { ip: '127.0.0.9' });
+
+      const browser = new Browserless();
+      const attempt = await startSignIn(rp);
+      const first = await follow(browser, attempt.url);
+      const afterPassword = await signInAtLatchkey(browser, first.last, 'zoe');
+      assert.equal(afterPassword.callback, undefined, 'no authorization code after the password alone');
+      assert.equal(afterPassword.last.url.pathname, '/login/2fa');
+      assert.equal((await me(browser)).status, 401, 'and no Latchkey session');
+      // A wrong code: still no code for the application.
+      const wrong = await browser.request(`${base}/login/2fa`, { form: { code: codeAt(0) === '000000' ? '111111' : '000000' } });
+      assert.equal(wrong.status, 400);
+      assert.equal((await me(browser)).status, 401);
+      // The next step's code (the confirmation used this one; ±1 step is accepted) passes the factor, and the
+      // browser goes on to the application's pending sign-in, which now issues a code.
+      const right = await browser.request(`${base}/login/2fa`, { form: { code: codeAt(30_000) } });
+      assert.equal(right.status, 303, right.body);
+      const done = await follow(browser, new URL(right.location ?? '', base));
+      assert.ok(done.callback, `no redirect to the client after the factor (ended at ${done.last.url} ${done.last.status})`);
+      const tokens = await client.authorizationCodeGrant(rp.config, done.callback, { pkceCodeVerifier: attempt.verifier, expectedState: attempt.state });
+      assert.equal(tokens.claims()?.sub, zoe.id);
+    });
 
     it('publishes discovery with the public URL as issuer, S256 only, and the endpoints under /oidc', async () => {
       const metadata = rp.config.serverMetadata();
