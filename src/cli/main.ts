@@ -13,6 +13,7 @@ import { runDemo } from './demo.js';
 import { runBackup, runBitrixImport, runRestore } from './import-backup.js';
 import { addClient, listClients, removeClient, rotateClientSecret } from '../oidc/clients.js';
 import { rotateSigningKeys } from '../oidc/keys.js';
+import { resetSecondFactorByOperator } from '../flows/second-factor-suspension.js';
 import { addPortal, addUser, disableAccount, enableAccount, setPasswordByOperator, signInMethodsByOperator, unlinkByOperator } from '../flows/operator.js';
 
 const USAGE = `Usage: latchkey <command>
@@ -26,6 +27,7 @@ const USAGE = `Usage: latchkey <command>
   user unlink <login> --provider <id>     unlink a social sign-in (never the last way in)
   user disable <login>                    no sign-in or recovery; every session and token dies
   user enable <login>                     undo disable
+  user reset-2fa <login>                  remove the second factor and recovery codes (lost phone)
   demo                                    add demo portals and accounts, print how to sign in
   import bitrix --file <users.csv> [--portal <slug>] [--json]
                                           accounts from Bitrix's user table, passwords as they are
@@ -153,6 +155,13 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     const changed = await withDeps(config, (deps) => (sub === 'disable' ? disableAccount(deps, login) : enableAccount(deps, login)));
     const state = sub === 'disable' ? 'disabled; its sessions and tokens were revoked' : 'enabled';
     console.log(changed ? `user ${login} ${state}` : `user ${login} was already ${sub}d`);
+    return 0;
+  }
+  if (command === 'user' && sub === 'reset-2fa') {
+    const login = rest[0];
+    if (!login || rest.length > 1) throw new UsageError('user reset-2fa needs <login>');
+    const had = await withDeps(config, (deps) => resetSecondFactorByOperator(deps, login));
+    console.log(had ? `two-factor sign-in of ${login} removed with its recovery codes; they were told` : `${login} had no two-factor sign-in`);
     return 0;
   }
   if (command === 'import' && sub === 'bitrix') {

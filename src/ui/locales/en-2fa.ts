@@ -55,4 +55,8 @@ export const en2fa = {
   'mail.2fa.code_used.body': 'A recovery code was used to sign in to your account {login} on {when} (UTC). {left} codes are left.',
   'mail.2fa.codes_renewed.subject': 'New {product} recovery codes',
   'mail.2fa.codes_renewed.body': 'New recovery codes were made for your account {login} on {when} (UTC); the old ones no longer work.',
+  'mail.2fa.reset.subject': 'Two-factor sign-in was reset for {product}',
+  'mail.2fa.reset.body': 'Support removed two-factor sign-in and the recovery codes of your account {login} on {when} (UTC). Signing in now needs only the password; turn two-factor sign-in on again in your account.',
+  'mail.2fa.suspended.subject': 'Two-factor sign-in is paused for {product}',
+  'mail.2fa.suspended.body': 'An administrator of {portal} paused two-factor sign-in for your account {login} on {when} (UTC), until {until} (UTC). Until then you can sign in without the code, but only to {portal}. Set up two-factor sign-in again in your account: that ends the pause.',
 } as const;
