@@ -14,12 +14,14 @@ import { runBackup, runBitrixImport, runRestore } from './import-backup.js';
 import { addClient, listClients, removeClient, rotateClientSecret } from '../oidc/clients.js';
 import { rotateSigningKeys } from '../oidc/keys.js';
 import { resetSecondFactorByOperator } from '../flows/second-factor-suspension.js';
-import { addPortal, addUser, disableAccount, enableAccount, setPasswordByOperator, signInMethodsByOperator, unlinkByOperator } from '../flows/operator.js';
+import { addPortal, addUser, setPortal, disableAccount, enableAccount, setPasswordByOperator, signInMethodsByOperator, unlinkByOperator } from '../flows/operator.js';
 
 const USAGE = `Usage: latchkey <command>
   start                                   migrate if needed, then serve
   migrate                                 apply database migrations
   portal add <slug> --title <t> [--url <u>] [--support <contact>]
+  portal set <slug> [--title <t>] [--url <u>] [--support <contact>] [--require-2fa on|off]
+           [--recovery-channels email,phone,admin] [--min-password-length N]
   user add --login <l> [--email <e>] [--phone <p>] [--name <n>] [--locale ru|en]
            [--password-stdin] [--portal <slug>[:admin]]...
   user set-password <login> --password-stdin
@@ -92,6 +94,28 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     if (!slug || !values.title) throw new UsageError('portal add needs <slug> and --title');
     const portal = await withDeps(config, (deps) => addPortal(deps, { slug, title: values.title ?? '', url: values.url, support: values.support }));
     console.log(`portal ${portal.slug} added (${portal.url})`);
+    return 0;
+  }
+  if (command === 'portal' && sub === 'set') {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: {
+        title: { type: 'string' },
+        url: { type: 'string' },
+        support: { type: 'string' },
+        'require-2fa': { type: 'string' },
+        'recovery-channels': { type: 'string' },
+        'min-password-length': { type: 'string' },
+      },
+    });
+    const slug = positionals[0];
+    if (!slug || positionals.length > 1) throw new UsageError('portal set needs <slug>');
+    const require2fa = values['require-2fa'];
+    if (require2fa !== undefined && require2fa !== 'on' && require2fa !== 'off') throw new UsageError('--require-2fa must be on or off');
+    const changes = { title: values.title, url: values.url, support: values.support, require2fa, recoveryChannels: values['recovery-channels'], minPasswordLength: values['min-password-length'] };
+    await withDeps(config, (deps) => setPortal(deps, slug, changes));
+    console.log(`portal ${slug} updated`);
     return 0;
   }
   if (command === 'user' && sub === 'add') {

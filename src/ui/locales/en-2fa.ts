@@ -1,5 +1,10 @@
 /** English texts of the second factor (SPEC §9): /account/2fa, /login/2fa and the notices. */
 export const en2fa = {
+  '2fa.status.suspended': 'An administrator paused your two-factor sign-in (a lost phone?). Set it up again with a new app: that ends the pause, and the old app and recovery codes stop working.',
+  'portal.limited': 'Your two-factor sign-in is paused, so this session can enter only the portal whose administrator paused it, not {title}. Set up two-factor sign-in again to enter every portal.',
+  'portal.limited.enrol': 'Set up two-factor sign-in',
+  'portal.limited.back': 'Back to my portals',
+  '2fa.requiredBy': 'Portal {portal} requires two-factor sign-in. Turn it on here, then open the portal again.',
   'account.2fa.link': 'Two-factor sign-in',
 
   '2fa.title': 'Two-factor sign-in',
