@@ -21,3 +21,9 @@ export async function entryByPolicy(db: Executor, accountId: string, onlyPortalI
   if (Number(policy.require_2fa) === 1 && !(await hasActiveSecondFactor(db, accountId))) return 'enrol_first';
   return 'ok';
 }
+
+/** 1 when the portal requires a second factor of its members. */
+export async function requiresSecondFactor(ctx: Pick<FlowContext, 'store'>, portalId: string): Promise<number> {
+  const row = await ctx.store.db.selectFrom('portals').select('require_2fa').where('id', '=', portalId).executeTakeFirst();
+  return Number(row?.require_2fa ?? 0);
+}
