@@ -65,3 +65,12 @@ export async function listMemberPolicies(db: Executor, accountId: string): Promi
 export async function updatePortal(db: Executor, slug: string, changes: Partial<Omit<Portal, 'id' | 'slug' | 'created_at'> & PortalPolicy>): Promise<void> {
   await db.updateTable('portals').set(changes).where('slug', '=', slug).execute();
 }
+
+/**
+ * May a recovery message of this channel go to the account (issue 11, item 6)? Not when every portal it is an
+ * active member of turned the channel off; an account with no portal keeps every channel.
+ */
+export async function recoveryChannelAllowed(db: Executor, accountId: string, channel: 'email' | 'phone' | 'admin'): Promise<boolean> {
+  const policies = await listMemberPolicies(db, accountId);
+  return policies.length === 0 || policies.some((p) => p.recovery_channels.split(',').includes(channel));
+}

@@ -5,7 +5,7 @@ import type { Account } from '../../src/store/schema.js';
 import { DIALECTS, PASSWORD, cookieFrom, startTestApp, type TestApp } from '../support/app.js';
 import { FakeClock } from '../support/clock.js';
 import { enrolThroughFlows, totpCode } from '../support/second-factor.js';
-import { TestSmtpServer } from '../support/smtp.js';
+import { TestSmtpServer, linkIn } from '../support/smtp.js';
 
 /**
  * Issue 11, items 5–6: a portal admin pauses a member's second factor (lost phone) and the sign-in without it
@@ -150,6 +150,49 @@ for (const dialect of DIALECTS) {
       await enrolThroughFlows(t.deps, vera.id, PASSWORD, clock);
       assert.equal((await page(session, '/portals/acme')).statusCode, 200, 'with a factor the portal opens');
       await setPortal(t.deps, 'acme', { require2fa: 'off' });
+    });
+
+    it('--min-password-length: a new password of a member is held to the highest minimum of their portals', async () => {
+      await setPortal(t.deps, 'acme', { minPasswordLength: '20' });
+      try {
+        const asked = await t.app.inject({ method: 'POST', url: '/api/v1/recovery/email', headers: json, payload: { login: 'vera' } });
+        assert.equal(asked.statusCode, 202);
+        const [letter] = await smtp.waitFor((m) => m.to === 'vera@example.com' && m.subject.startsWith('Password recovery'));
+        const token = new URL(linkIn(letter as Parameters<typeof linkIn>[0])).pathname.split('/').pop() ?? '';
+        const short = await t.app.inject({ method: 'POST', url: '/api/v1/recovery/complete', headers: json, payload: { token, password: 'violet-harbour-88' } });
+        assert.equal(short.statusCode, 422, short.body);
+        assert.equal(short.json().code, 'weak_password');
+        assert.deepEqual(short.json().reasons, ['too_short']);
+        const long = await t.app.inject({ method: 'POST', url: '/api/v1/recovery/complete', headers: json, payload: { token, password: 'violet-harbour-lantern-88' } });
+        assert.ok(long.statusCode === 200 || long.statusCode === 202, long.body);
+      } finally {
+        await setPortal(t.deps, 'acme', { minPasswordLength: '8' });
+      }
+    });
+
+    it('--recovery-channels without email: no letter for members of only that portal, the same 202 for everyone', async () => {
+      await setPortal(t.deps, 'acme', { recoveryChannels: 'phone,admin' });
+      try {
+        const asked = await t.app.inject({ method: 'POST', url: '/api/v1/recovery/email', headers: json, payload: { login: 'vera' } });
+        const nobody = await t.app.inject({ method: 'POST', url: '/api/v1/recovery/email', headers: json, payload: { login: 'nobody-here' } });
+        const marker = await t.app.inject({ method: 'POST', url: '/api/v1/recovery/email', headers: json, payload: { login: 'boris' } });
+        assert.equal(asked.statusCode, 202);
+        assert.deepEqual(asked.json(), nobody.json(), 'the answer tells nothing');
+        assert.equal(marker.statusCode, 202);
+        await smtp.waitFor((m) => m.to === 'boris@example.com' && m.subject.startsWith('Password recovery'));
+        // The worker decided about vera's request (its audit row is written in the same transaction as any letter).
+        const db = t.deps.store.db;
+        const decided = async () => (await db.selectFrom('audit_events').select('id').where('action', '=', 'recovery.requested').where('target_account_id', '=', vera.id).execute()).length;
+        for (let i = 0; i < 100 && (await decided()) < 2; i++) await new Promise((r) => setTimeout(r, 50));
+        assert.equal(await decided(), 2);
+        const letters = await db.selectFrom('outbox').select('id').where('kind', '=', 'recovery.email').where('recipient', '=', 'vera@example.com').execute();
+        assert.equal(letters.length, 1, 'no new recovery letter to vera (one from the test before)');
+        // ivan is also a member of globex, which keeps e-mail: his letter still goes.
+        await t.app.inject({ method: 'POST', url: '/api/v1/recovery/email', headers: json, payload: { login: 'ivan' } });
+        await smtp.waitFor((m) => m.to === 'ivan@example.com' && /восстановлени/i.test(m.subject));
+      } finally {
+        await setPortal(t.deps, 'acme', { recoveryChannels: 'email,phone,admin' });
+      }
     });
   });
 }
