@@ -149,6 +149,9 @@ for (const dialect of DIALECTS) {
       }
       await enrolThroughFlows(t.deps, vera.id, PASSWORD, clock);
       assert.equal((await page(session, '/portals/acme')).statusCode, 200, 'with a factor the portal opens');
+      const console = await page(await sessionOf('anna'), '/admin/acme/users?lang=en');
+      assert.match(console.body, /data-testid="portal-policy"/, 'the admin console shows the policy');
+      assert.match(console.body, /Two-factor sign-in required<\/dt><dd>yes/);
       await setPortal(t.deps, 'acme', { require2fa: 'off' });
     });
 
