@@ -109,10 +109,10 @@ export interface AccountView {
 }
 
 /** What the API returns about the signed-in person: never the hash, never internal flags. */
-export async function accountView(db: Executor, account: Account): Promise<AccountView> {
+export async function accountView(db: Executor, account: Account, onlyPortalId: string | null = null): Promise<AccountView> {
   return {
     account: { id: account.id, login: account.login, name: account.name, email: account.email, phone: account.phone, locale: account.locale },
-    portals: await listActivePortals(db, account.id),
+    portals: await listActivePortals(db, account.id, onlyPortalId),
     mustChangePassword: account.must_change_password === 1,
   };
 }

@@ -46,7 +46,7 @@ export async function adminApiRoutes(app: FastifyInstance, opts: { deps: Deps })
     if (request.method !== 'GET' && request.method !== 'HEAD') assertSameOrigin(request, publicOrigin, true);
   });
   app.addHook('preValidation', requirePasswordCurrent);
-  const admin = (request: FastifyRequest<{ Params: { slug: string } }>) => requirePortalAdmin(deps, authOf(request).account, request.params.slug, request.ip);
+  const admin = (request: FastifyRequest<{ Params: { slug: string } }>) => requirePortalAdmin(deps, authOf(request).account, request.params.slug, request.ip, authOf(request).onlyPortalId);
 
   app.get<{ Params: { slug: string }; Querystring: { query?: string; page?: string } }>(
     '/portals/:slug/users',

@@ -42,7 +42,7 @@ export async function adminPageRoutes(app: FastifyInstance, opts: { deps: Deps }
     return { login: auth.account.login, csrf: csrfToken(deps.secretKey, auth.idHash) };
   };
   const send = (reply: FastifyReply, body: string, status = 200) => reply.status(status).type('text/html; charset=utf-8').send(body);
-  const actorOf = (request: FastifyRequest<{ Params: { slug: string } }>) => requirePortalAdmin(deps, authOf(request).account, request.params.slug, request.ip);
+  const actorOf = (request: FastifyRequest<{ Params: { slug: string } }>) => requirePortalAdmin(deps, authOf(request).account, request.params.slug, request.ip, authOf(request).onlyPortalId);
 
   app.get('/admin', async (request, reply) => {
     const portals = await listAdminPortals(deps.store.db, authOf(request).account.id);

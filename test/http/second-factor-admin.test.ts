@@ -33,7 +33,7 @@ for (const dialect of DIALECTS) {
       await addPortal(t.deps, { slug: 'acme', title: 'Acme Corp' });
       await addPortal(t.deps, { slug: 'globex', title: 'Globex' });
       anna = await addUser(t.deps, { login: 'anna', email: 'anna@example.com', password: PASSWORD, locale: 'en', portals: [{ slug: 'acme', role: 'admin' }] });
-      ivan = await addUser(t.deps, { login: 'ivan', email: 'ivan@example.com', password: PASSWORD, locale: 'ru', portals: [{ slug: 'acme', role: 'employee' }, { slug: 'globex', role: 'employee' }] });
+      ivan = await addUser(t.deps, { login: 'ivan', email: 'ivan@example.com', password: PASSWORD, locale: 'ru', portals: [{ slug: 'acme', role: 'employee' }, { slug: 'globex', role: 'admin' }] });
       boris = await addUser(t.deps, { login: 'boris', email: 'boris@example.com', password: PASSWORD, locale: 'en', portals: [{ slug: 'globex', role: 'admin' }] });
       vera = await addUser(t.deps, { login: 'vera', email: 'vera@example.com', password: PASSWORD, locale: 'en', portals: [{ slug: 'acme', role: 'employee' }] });
       ivanSecret = (await enrolThroughFlows(t.deps, ivan.id, PASSWORD, clock)).secret;
@@ -105,6 +105,10 @@ for (const dialect of DIALECTS) {
       }
       const me = await t.app.inject({ method: 'GET', url: '/api/v1/me', cookies: { lk_session: session } });
       assert.deepEqual(me.json().twoFactor, { enabled: true, recoveryCodesLeft: 10, suspended: true });
+      assert.deepEqual(me.json().portals.map((p: { slug: string }) => p.slug), ['acme'], 'the API lists only that portal too');
+      const console = await t.app.inject({ method: 'GET', url: '/api/v1/portals/globex/users', cookies: { lk_session: session } });
+      assert.equal(console.statusCode, 403, 'ivan administers globex, but not from a session held to acme');
+      assert.equal((await page(session, '/admin/globex/users')).statusCode, 403);
       const signedIn = await t.deps.store.db.selectFrom('audit_events').selectAll().where('action', '=', 'signin.second_factor_suspended').execute();
       assert.equal(signedIn.length, 1);
 
