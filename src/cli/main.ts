@@ -13,12 +13,15 @@ import { runDemo } from './demo.js';
 import { runBackup, runBitrixImport, runRestore } from './import-backup.js';
 import { addClient, listClients, removeClient, rotateClientSecret } from '../oidc/clients.js';
 import { rotateSigningKeys } from '../oidc/keys.js';
-import { addPortal, addUser, disableAccount, enableAccount, setPasswordByOperator, signInMethodsByOperator, unlinkByOperator } from '../flows/operator.js';
+import { resetSecondFactorByOperator } from '../flows/second-factor-suspension.js';
+import { addPortal, addUser, setPortal, disableAccount, enableAccount, setPasswordByOperator, signInMethodsByOperator, unlinkByOperator } from '../flows/operator.js';
 
 const USAGE = `Usage: latchkey <command>
   start                                   migrate if needed, then serve
   migrate                                 apply database migrations
   portal add <slug> --title <t> [--url <u>] [--support <contact>]
+  portal set <slug> [--title <t>] [--url <u>] [--support <contact>] [--require-2fa on|off]
+           [--recovery-channels email,phone,admin] [--min-password-length N]
   user add --login <l> [--email <e>] [--phone <p>] [--name <n>] [--locale ru|en]
            [--password-stdin] [--portal <slug>[:admin]]...
   user set-password <login> --password-stdin
@@ -26,6 +29,7 @@ const USAGE = `Usage: latchkey <command>
   user unlink <login> --provider <id>     unlink a social sign-in (never the last way in)
   user disable <login>                    no sign-in or recovery; every session and token dies
   user enable <login>                     undo disable
+  user reset-2fa <login>                  remove the second factor and recovery codes (lost phone)
   demo                                    add demo portals and accounts, print how to sign in
   import bitrix --file <users.csv> [--portal <slug>] [--json]
                                           accounts from Bitrix's user table, passwords as they are
@@ -92,6 +96,28 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     console.log(`portal ${portal.slug} added (${portal.url})`);
     return 0;
   }
+  if (command === 'portal' && sub === 'set') {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: {
+        title: { type: 'string' },
+        url: { type: 'string' },
+        support: { type: 'string' },
+        'require-2fa': { type: 'string' },
+        'recovery-channels': { type: 'string' },
+        'min-password-length': { type: 'string' },
+      },
+    });
+    const slug = positionals[0];
+    if (!slug || positionals.length > 1) throw new UsageError('portal set needs <slug>');
+    const require2fa = values['require-2fa'];
+    if (require2fa !== undefined && require2fa !== 'on' && require2fa !== 'off') throw new UsageError('--require-2fa must be on or off');
+    const changes = { title: values.title, url: values.url, support: values.support, require2fa, recoveryChannels: values['recovery-channels'], minPasswordLength: values['min-password-length'] };
+    await withDeps(config, (deps) => setPortal(deps, slug, changes));
+    console.log(`portal ${slug} updated`);
+    return 0;
+  }
   if (command === 'user' && sub === 'add') {
     const { values } = parseArgs({
       args: rest,
@@ -153,6 +179,13 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     const changed = await withDeps(config, (deps) => (sub === 'disable' ? disableAccount(deps, login) : enableAccount(deps, login)));
     const state = sub === 'disable' ? 'disabled; its sessions and tokens were revoked' : 'enabled';
     console.log(changed ? `user ${login} ${state}` : `user ${login} was already ${sub}d`);
+    return 0;
+  }
+  if (command === 'user' && sub === 'reset-2fa') {
+    const login = rest[0];
+    if (!login || rest.length > 1) throw new UsageError('user reset-2fa needs <login>');
+    const had = await withDeps(config, (deps) => resetSecondFactorByOperator(deps, login));
+    console.log(had ? `two-factor sign-in of ${login} removed with its recovery codes; they were told` : `${login} had no two-factor sign-in`);
     return 0;
   }
   if (command === 'import' && sub === 'bitrix') {

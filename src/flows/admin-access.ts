@@ -13,9 +13,11 @@ export interface AdminActor {
  * SPEC §7 rule 13: only an active admin of the portal may act in it (anyone else: `forbidden`), and only
  * on that portal's members: a question about anybody else is `not_found`, whether or not they exist.
  */
-export async function requirePortalAdmin(ctx: Pick<FlowContext, 'store'>, account: Account, slug: string, ip: string): Promise<AdminActor> {
+export async function requirePortalAdmin(ctx: Pick<FlowContext, 'store'>, account: Account, slug: string, ip: string, onlyPortalId: string | null = null): Promise<AdminActor> {
   const membership = await findMembership(ctx.store.db, account.id, slug);
   if (!membership || membership.role !== 'admin' || membership.status !== 'active') throw new AppError('forbidden', {}, `not an admin of ${slug.slice(0, 64)}`);
+  // A session opened without the second factor during another portal's pause administers nothing else (issue 11).
+  if (onlyPortalId !== null && onlyPortalId !== membership.portal.id) throw new AppError('forbidden', {}, 'this session may enter only another portal');
   return { account, portal: membership.portal, ip };
 }
 

@@ -1,3 +1,4 @@
+import { recoveryChannelAllowed } from '../store/portals.repo.js';
 import { iso } from '../kernel/clock.js';
 import { AppError } from '../kernel/errors.js';
 import type { Limit } from '../kernel/rate-limiter.js';
@@ -64,6 +65,8 @@ export async function sendAdminRecovery(ctx: FlowContext, actor: AdminActor, tar
   const verified = channel === 'email' ? member.email && member.email_verified_at : member.phone && member.phone_verified_at;
   if (!verified) throw new AppError('invalid_request', { field: 'channel' }, `no verified ${channel}`);
   if (channel === 'phone' && !ctx.settings.smsEnabled) throw new AppError('invalid_request', { field: 'channel' }, 'no SMS gateway');
+  // The admin is told plainly: the answer to an admin is not a secret about whether the person exists.
+  if (!(await recoveryChannelAllowed(ctx.store.db, member.id, 'admin'))) throw new AppError('invalid_request', { field: 'channel' }, 'recovery by an admin is off for this person');
   await enforce(ctx, [
     ['admin-link:target', member.id, perTarget],
     ['admin-link:admin', actor.account.id, perAdmin],

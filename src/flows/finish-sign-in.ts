@@ -3,6 +3,7 @@ import { newSecretToken, sha256 } from '../kernel/crypto.js';
 import type { Executor } from '../store/db.js';
 import type { Account } from '../store/schema.js';
 import { hasActiveSecondFactor, insertChallenge } from '../store/second-factor.repo.js';
+import { findLiveSuspension } from '../store/second-factor-suspensions.repo.js';
 import { recordAudit } from './audit.js';
 import type { FlowContext, RequestMeta } from './context.js';
 import { applyPasswordChange } from './password-change.js';
@@ -43,6 +44,15 @@ export interface FinishSignInInput {
  */
 export async function finishSignIn(ctx: Pick<FlowContext, 'clock' | 'random' | 'settings' | 'outbox'>, tx: Executor, input: FinishSignInInput): Promise<SignInStep> {
   const { account, meta } = input;
+  if (!input.secondFactorPassed) {
+    // A portal admin paused the factor (lost phone, issue 11 item 5): the first factor is enough, but the
+    // session enters only that portal, until the person enrols a new factor or the pause runs out.
+    const suspension = await findLiveSuspension(tx, account.id, iso(ctx.clock.now()));
+    if (suspension) {
+      await recordAudit(ctx, tx, { action: 'signin.second_factor_suspended', actorKind: 'self', actorAccountId: account.id, targetAccountId: account.id, portalId: suspension.portal_id, ip: meta.ip, detail: input.firstFactor });
+      return { kind: 'session', session: await openSession(ctx, tx, account.id, meta, { onlyPortalId: suspension.portal_id }) };
+    }
+  }
   if (!input.secondFactorPassed && (await hasActiveSecondFactor(tx, account.id))) {
     const now = ctx.clock.now();
     const token = newSecretToken(ctx.random);

@@ -7,7 +7,8 @@ import { findAccountByIdentifier, insertAccount, setAccountStatus } from '../sto
 import { revokeAccountSessions } from '../store/sessions.repo.js';
 import { killAccountSecrets } from './tokens.js';
 import { recordAudit } from './audit.js';
-import { findPortalBySlug, insertPortal, upsertMembership } from '../store/portals.repo.js';
+import { findPortalBySlug, insertPortal, updatePortal, upsertMembership } from '../store/portals.repo.js';
+import { PASSWORD_MAX, PASSWORD_MIN } from '../domain/password-policy.js';
 import type { Account, Portal, SocialIdentity } from '../store/schema.js';
 import { listSocialIdentities } from '../store/social-identities.repo.js';
 import { listSignInMethods, unlinkSocialIdentity, type SignInMethods } from './sign-in-methods.js';
@@ -163,5 +164,50 @@ export async function enableAccount(ctx: Pick<FlowContext, 'store' | 'clock' | '
     if (!(await setAccountStatus(tx, account.id, ['disabled'], 'active', iso(ctx.clock.now())))) return false;
     await recordAudit(ctx, tx, { action: 'operator.account.enabled', actorKind: 'operator', targetAccountId: account.id });
     return true;
+  });
+}
+
+export interface PortalChanges {
+  title?: string | undefined;
+  url?: string | undefined;
+  support?: string | undefined;
+  require2fa?: string | undefined;
+  recoveryChannels?: string | undefined;
+  minPasswordLength?: string | undefined;
+}
+
+export const RECOVERY_CHANNELS = ['email', 'phone', 'admin'] as const;
+
+/** `latchkey portal set <slug> …` (SPEC §4): title, URL, support contact and the portal's policy (issue 11, item 6). */
+export async function setPortal(ctx: Pick<FlowContext, 'store' | 'clock' | 'random'>, slug: string, input: PortalChanges): Promise<void> {
+  if (!(await findPortalBySlug(ctx.store.db, slug))) throw new AppError('not_found', { field: 'slug' }, `portal ${slug.slice(0, 64)} does not exist`);
+  const changes: Parameters<typeof updatePortal>[2] = {};
+  if (input.title !== undefined) {
+    if (input.title.trim() === '') throw new AppError('invalid_request', { field: 'title' }, 'title is empty');
+    changes.title = input.title.trim();
+  }
+  if (input.url !== undefined) {
+    if (!/^https?:\/\//.test(input.url)) throw new AppError('invalid_request', { field: 'url' }, 'url must start with http:// or https://');
+    changes.url = input.url;
+  }
+  if (input.support !== undefined) changes.support_contact = input.support.trim() === '' ? null : input.support.trim();
+  if (input.require2fa !== undefined) {
+    if (input.require2fa !== 'on' && input.require2fa !== 'off') throw new AppError('invalid_request', { field: 'require2fa' }, '--require-2fa on|off');
+    changes.require_2fa = input.require2fa === 'on' ? 1 : 0;
+  }
+  if (input.recoveryChannels !== undefined) {
+    const channels = input.recoveryChannels.split(',').map((c) => c.trim()).filter((c) => c !== '');
+    if (channels.some((c) => !(RECOVERY_CHANNELS as readonly string[]).includes(c))) throw new AppError('invalid_request', { field: 'recoveryChannels' }, '--recovery-channels: email, phone, admin');
+    changes.recovery_channels = RECOVERY_CHANNELS.filter((c) => channels.includes(c)).join(',');
+  }
+  if (input.minPasswordLength !== undefined) {
+    const n = Number(input.minPasswordLength);
+    if (!/^[0-9]{1,3}$/.test(input.minPasswordLength) || n < PASSWORD_MIN || n > PASSWORD_MAX) throw new AppError('invalid_request', { field: 'minPasswordLength' }, `--min-password-length: ${PASSWORD_MIN}..${PASSWORD_MAX}`);
+    changes.min_password_length = n;
+  }
+  if (Object.keys(changes).length === 0) return;
+  await ctx.store.db.transaction().execute(async (tx) => {
+    await updatePortal(tx, slug, changes);
+    await recordAudit(ctx, tx, { action: 'operator.portal.updated', actorKind: 'operator', detail: Object.keys(changes).join(',') });
   });
 }

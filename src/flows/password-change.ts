@@ -2,6 +2,7 @@ import { checkPassword, normalizePassword } from '../domain/password-policy.js';
 import { iso } from '../kernel/clock.js';
 import { AppError } from '../kernel/errors.js';
 import { setPasswordHash } from '../store/accounts.repo.js';
+import { listMemberPolicies } from '../store/portals.repo.js';
 import { recordAudit } from './audit.js';
 import type { Executor } from '../store/db.js';
 import type { Account } from '../store/schema.js';
@@ -11,14 +12,23 @@ import type { FlowContext } from './context.js';
 import { killAccountSecrets } from './tokens.js';
 
 /** Checks a new password against the policy for this account; throws `weak_password` with the reasons. */
-export function assertStrongPassword(password: string, account: Pick<Account, 'login' | 'email' | 'name'>): void {
-  const reasons = checkPassword(password, account);
+export function assertStrongPassword(password: string, account: Pick<Account, 'login' | 'email' | 'name'>, minLength?: number): void {
+  const reasons = checkPassword(password, { ...account, ...(minLength !== undefined ? { minLength } : {}) });
   if (reasons.length > 0) throw new AppError('weak_password', { reasons });
 }
 
-/** Hashes a password that passed the policy (argon2id, outside any transaction: it takes tens of ms). */
-export async function hashNewPassword(ctx: Pick<FlowContext, 'hasher'>, password: string, account: Pick<Account, 'login' | 'email' | 'name'>): Promise<string> {
-  assertStrongPassword(password, account);
+/**
+ * Hashes a password that passed the policy (argon2id, outside any transaction: it takes tens of ms). An
+ * existing account is held to the highest `--min-password-length` of the portals it is a member of.
+ */
+export async function hashNewPassword(
+  ctx: Pick<FlowContext, 'hasher'> & Partial<Pick<FlowContext, 'store'>>,
+  password: string,
+  account: Pick<Account, 'login' | 'email' | 'name'> & { id?: string },
+): Promise<string> {
+  const policies = ctx.store && account.id ? await listMemberPolicies(ctx.store.db, account.id) : [];
+  const minLength = policies.length > 0 ? Math.max(...policies.map((p) => Number(p.min_password_length))) : undefined;
+  assertStrongPassword(password, account, minLength);
   return ctx.hasher.hash(normalizePassword(password));
 }
 

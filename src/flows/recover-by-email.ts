@@ -1,3 +1,4 @@
+import { recoveryChannelAllowed } from '../store/portals.repo.js';
 import { parseIdentifier } from '../domain/identifiers.js';
 import type { RecoveryRequestJob } from '../delivery/outbox.js';
 import { findAccountByIdentifier } from '../store/accounts.repo.js';
@@ -37,6 +38,8 @@ export async function issueRecoveryLink(ctx: Pick<FlowContext, 'clock' | 'random
   // Written here, not at request time, so the request stays the same single insert for every login (rule 6).
   if (account) await recordAudit(ctx, tx, { action: 'recovery.requested', actorKind: 'recovery', targetAccountId: account.id, ip: job.ip ?? null, detail: 'email' });
   if (!canRecoverByEmail(account)) return false;
+  // Every portal of the person turned e-mail recovery off: no letter, and the request answered as any other.
+  if (!(await recoveryChannelAllowed(tx, account.id, 'email'))) return false;
   const token = await issueToken(ctx, tx, { accountId: account.id, purpose: 'email_link', lifetimeMs: ctx.settings.emailLinkTtlMinutes * 60_000 });
   const link = recoveryLink(ctx.settings.publicUrl, token);
   // Seed C6: an account registered through a social network has no password to recover; its letter says

@@ -1,3 +1,4 @@
+import { recoveryChannelAllowed } from '../store/portals.repo.js';
 import { normalizePhone } from '../domain/identifiers.js';
 import { limits } from '../domain/limits.js';
 import type { PhoneCodeJob } from '../delivery/outbox.js';
@@ -176,7 +177,7 @@ export async function verifyPhoneCode(ctx: FlowContext, input: { flow: string; c
   return { token };
 }
 
-export type SmsSkipReason = 'unknown_number' | 'flow_closed' | TextRefusal;
+export type SmsSkipReason = 'unknown_number' | 'flow_closed' | 'channel_off' | TextRefusal;
 
 /**
  * Worker side: texts the code if the number is a verified phone of an active account and the flow is still
@@ -190,6 +191,8 @@ export async function sendPhoneCode(
 ): Promise<SmsSkipReason | undefined> {
   const account = await findAccountByIdentifier(tx, { kind: 'phone', key: job.phone });
   if (!account || account.status !== 'active' || !account.phone_verified_at) return 'unknown_number';
+  // Every portal of the person turned phone recovery off: no text; the request was answered as any other.
+  if (!(await recoveryChannelAllowed(tx, account.id, 'phone'))) return 'channel_off';
   // Closed meanwhile (a password change, a new token): its code would be of no use to anyone.
   if (!(await attachAccount(tx, job.flowHash, account.id))) return 'flow_closed';
   const text = codeSms(account.locale, job.code, ctx.settings.smsCodeTtlSeconds, ctx.settings.publicUrl.host);

@@ -20,6 +20,7 @@ import {
   useRecoveryCode,
   type SecondFactorRow,
 } from '../store/second-factor.repo.js';
+import { endSuspensions, findLiveSuspension } from '../store/second-factor-suspensions.repo.js';
 import { secondFactorLetter, type SecondFactorNotice } from '../ui/second-factor-letters.js';
 import { recordAudit } from './audit.js';
 import type { FlowContext, RequestMeta } from './context.js';
@@ -44,12 +45,15 @@ const manageBudgets = (account: Account, meta: RequestMeta): Budget[] => [
 export interface SecondFactorStatus {
   enabled: boolean;
   recoveryCodesLeft: number;
+  /** A portal admin's pause lives (issue 11, item 5): a new factor may replace the one that is on. */
+  suspended: boolean;
 }
 
-export async function secondFactorStatus(db: Executor, accountId: string): Promise<SecondFactorStatus> {
+export async function secondFactorStatus(db: Executor, accountId: string, now: string): Promise<SecondFactorStatus> {
   const factor = await findSecondFactor(db, accountId);
   const enabled = factor !== undefined && factor.confirmed_at !== null;
-  return { enabled, recoveryCodesLeft: enabled ? await countRecoveryCodesLeft(db, accountId) : 0 };
+  const suspended = (await findLiveSuspension(db, accountId, now)) !== undefined;
+  return { enabled, recoveryCodesLeft: enabled ? await countRecoveryCodesLeft(db, accountId) : 0, suspended };
 }
 
 /** The password of the person changing their second factor; wrong ones count against the account. */
@@ -75,7 +79,11 @@ export interface Enrolment {
 export async function startTotpEnrolment(ctx: FlowContext, input: { account: Account; password: string }, meta: RequestMeta): Promise<Enrolment> {
   const { account } = input;
   await assertPassword(ctx, account, input.password, meta);
-  if ((await secondFactorStatus(ctx.store.db, account.id)).enabled) throw new AppError('invalid_request', { field: 'twoFactor' }, 'second factor already on');
+  const status = await secondFactorStatus(ctx.store.db, account.id, iso(ctx.clock.now()));
+  if (status.enabled && !status.suspended) throw new AppError('invalid_request', { field: 'twoFactor' }, 'second factor already on');
+  // During a pause the lost factor gives way to the new one; the pause (not the old factor) keeps the
+  // sign-in held to one portal until the new factor is confirmed.
+  if (status.enabled) await deleteSecondFactor(ctx.store.db, account.id);
   const secret = newTotpSecret(ctx.random.bytes(20));
   await putPendingSecret(ctx.store.db, account.id, totpSealer(ctx).seal(secret), iso(ctx.clock.now()));
   return { secret, uri: totpUri(secret, account.login) };
@@ -104,6 +112,7 @@ export async function confirmTotp(ctx: FlowContext, input: { account: Account; c
     (await ctx.store.db.transaction().execute(async (tx) => {
       if (!(await acceptStep(tx, account.id, step, { confirmAt: iso(now) }))) return false;
       await replaceRecoveryCodes(tx, account.id, recoveryCodes.map((code) => recoveryCodeHash(ctx.secretKey, account.id, normalizeRecoveryCode(code) ?? code)), iso(now));
+      await endSuspensions(tx, account.id, iso(now));
       await notify(ctx, tx, account, 'enabled', meta);
       return true;
     }));
@@ -116,7 +125,7 @@ export async function confirmTotp(ctx: FlowContext, input: { account: Account; c
 export async function renewRecoveryCodes(ctx: FlowContext, input: { account: Account; password: string }, meta: RequestMeta): Promise<{ recoveryCodes: string[] }> {
   const { account } = input;
   await assertPassword(ctx, account, input.password, meta);
-  if (!(await secondFactorStatus(ctx.store.db, account.id)).enabled) throw new AppError('invalid_request', { field: 'twoFactor' }, 'second factor is off');
+  if (!(await secondFactorStatus(ctx.store.db, account.id, iso(ctx.clock.now()))).enabled) throw new AppError('invalid_request', { field: 'twoFactor' }, 'second factor is off');
   const recoveryCodes = newRecoveryCodes(ctx.random);
   await ctx.store.db.transaction().execute(async (tx) => {
     await replaceRecoveryCodes(tx, account.id, recoveryCodes.map((code) => recoveryCodeHash(ctx.secretKey, account.id, normalizeRecoveryCode(code) ?? code)), iso(ctx.clock.now()));

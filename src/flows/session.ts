@@ -25,7 +25,13 @@ export interface OpenedSession {
  * factor ends here, so this is where a browser new to the account (no device cookie for it, SPEC §11) queues
  * the "new sign-in" notice, inside the caller's transaction.
  */
-export async function openSession(ctx: Pick<FlowContext, 'clock' | 'random' | 'settings' | 'outbox'>, db: Executor, accountId: string, meta: RequestMeta): Promise<OpenedSession> {
+export async function openSession(
+  ctx: Pick<FlowContext, 'clock' | 'random' | 'settings' | 'outbox'>,
+  db: Executor,
+  accountId: string,
+  meta: RequestMeta,
+  options: { onlyPortalId?: string } = {},
+): Promise<OpenedSession> {
   const now = ctx.clock.now();
   if (meta.knownAccounts && !meta.knownAccounts.has(accountId)) await queueNewSignInNotice(ctx, db, accountId, meta, now);
   const token = newSecretToken(ctx.random);
@@ -40,6 +46,7 @@ export async function openSession(ctx: Pick<FlowContext, 'clock' | 'random' | 's
     ip: meta.ip,
     user_agent: meta.userAgent?.slice(0, 300) ?? null,
     last_seen_at: iso(now),
+    only_portal_id: options.onlyPortalId ?? null,
   });
   return { token, idHash, expiresAt, accountId };
 }
@@ -70,6 +77,8 @@ export function livenessAt(ctx: Pick<FlowContext, 'settings'>, now: Date): Liven
 export interface ActiveSession {
   account: Account;
   idHash: string;
+  /** Set when the second factor was skipped by an admin's pause: the session enters only this portal. */
+  onlyPortalId: string | null;
 }
 
 /** The signed-in person behind a session cookie; a revoked, expired or idle session is nobody. */
@@ -84,7 +93,7 @@ export async function resolveSession(ctx: Pick<FlowContext, 'clock' | 'store' | 
   if (session.last_seen_at === null || session.last_seen_at < iso(addMs(now, -TOUCH_EVERY_MS))) {
     await touchSession(ctx.store.db, idHash, iso(now), iso(addMs(now, -TOUCH_EVERY_MS)));
   }
-  return { account, idHash };
+  return { account, idHash, onlyPortalId: session.only_portal_id };
 }
 
 export async function closeSession(ctx: Pick<FlowContext, 'clock' | 'store'>, token: string | undefined): Promise<void> {
@@ -100,10 +109,10 @@ export interface AccountView {
 }
 
 /** What the API returns about the signed-in person: never the hash, never internal flags. */
-export async function accountView(db: Executor, account: Account): Promise<AccountView> {
+export async function accountView(db: Executor, account: Account, onlyPortalId: string | null = null): Promise<AccountView> {
   return {
     account: { id: account.id, login: account.login, name: account.name, email: account.email, phone: account.phone, locale: account.locale },
-    portals: await listActivePortals(db, account.id),
+    portals: await listActivePortals(db, account.id, onlyPortalId),
     mustChangePassword: account.must_change_password === 1,
   };
 }

@@ -1,3 +1,7 @@
+import { suspendSecondFactor } from '../flows/second-factor-suspension.js';
+import { secondFactorStatus } from '../flows/second-factor.js';
+import { findPortalPolicy } from '../store/portals.repo.js';
+import { findLiveSuspension } from '../store/second-factor-suspensions.repo.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { browserContext } from './browser-context.js';
 import type { Deps } from '../deps.js';
@@ -29,7 +33,7 @@ export async function adminPageRoutes(app: FastifyInstance, opts: { deps: Deps }
     return { login: auth.account.login, csrf: csrfToken(deps.secretKey, auth.idHash) };
   };
   const send = (reply: FastifyReply, body: string, status = 200) => reply.status(status).type('text/html; charset=utf-8').send(body);
-  const actorOf = (request: FastifyRequest<{ Params: { slug: string } }>) => requirePortalAdmin(deps, authOf(request).account, request.params.slug, request.ip);
+  const actorOf = (request: FastifyRequest<{ Params: { slug: string } }>) => requirePortalAdmin(deps, authOf(request).account, request.params.slug, request.ip, authOf(request).onlyPortalId);
 
   app.get('/admin', async (request, reply) => {
     const portals = await listAdminPortals(deps.store.db, authOf(request).account.id);
@@ -45,20 +49,25 @@ export async function adminPageRoutes(app: FastifyInstance, opts: { deps: Deps }
       const query = request.query.query ?? '';
       const page = Math.max(1, Number(request.query.page ?? '1'));
       const { members, total } = await searchMembers(deps.store.db, actor.portal.id, query, (page - 1) * PAGE_SIZE, PAGE_SIZE);
-      return send(reply, adminPages.employeesPage(requestLang(request), nav(request), actor.portal, { query, page, pages: Math.ceil(total / PAGE_SIZE), members }));
+      const policy = await findPortalPolicy(deps.store.db, actor.portal.slug);
+      return send(reply, adminPages.employeesPage(requestLang(request), nav(request), actor.portal, { query, page, pages: Math.ceil(total / PAGE_SIZE), members, policy }));
     },
   );
 
   const profile = async (request: FastifyRequest<{ Params: { slug: string; id: string } }>, reply: FastifyReply, state: adminPages.ProfileState = {}, status = 200) => {
     const actor = await actorOf(request);
     const member = await requireMember(deps, actor, request.params.id, { fired: true });
-    return send(reply, adminPages.employeePage(requestLang(request), nav(request), actor.portal, member, deps.config.edition, deps.settings.smsEnabled, state), status);
+    const now = deps.clock.now().toISOString();
+    const factor = await secondFactorStatus(deps.store.db, member.id, now);
+    const pause = factor.suspended ? await findLiveSuspension(deps.store.db, member.id, now) : undefined;
+    const twoFactor = { enabled: factor.enabled, suspendedUntil: pause?.expires_at ?? null };
+    return send(reply, adminPages.employeePage(requestLang(request), nav(request), actor.portal, member, deps.config.edition, deps.settings.smsEnabled, { twoFactor, ...state }), status);
   };
 
   app.get<{ Params: { slug: string; id: string }; Querystring: { sent?: string; at?: string; set?: string; done?: string } }>('/admin/:slug/users/:id', async (request, reply) => {
     const { sent, at, set, done } = request.query;
     const state: adminPages.ProfileState = {};
-    if (done === 'sessionsEnded' || done === 'fired' || done === 'reactivated') state.done = done;
+    if (done === 'sessionsEnded' || done === 'fired' || done === 'reactivated' || done === 'suspended') state.done = done;
     if ((sent === 'email' || sent === 'phone') && at && /^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(at)) state.sent = { channel: sent, at };
     if (set === '1') state.passwordSet = true;
     return profile(request, reply, state);
@@ -102,6 +111,25 @@ export async function adminPageRoutes(app: FastifyInstance, opts: { deps: Deps }
         if (error.code === 'invalid_request' && error.extras.field === 'passwordConfirm') return profile(request, reply, { errors: [translator(lang)('admin.mismatch')] }, 400);
         throw error;
       }
+    },
+  );
+
+  // Issue 11: a lost phone; the second factor is paused for the hours chosen, held to this portal.
+  app.post<{ Params: { slug: string; id: string }; Body: { hours: string } }>(
+    '/admin/:slug/users/:id/2fa/suspend',
+    { schema: { body: { type: 'object', required: ['hours'], properties: { hours: { type: 'string', pattern: '^[0-9]{1,3}$' }, _csrf: field(200) } } } },
+    async (request, reply) => {
+      const actor = await actorOf(request);
+      try {
+        await suspendSecondFactor(deps, actor, request.params.id, Number(request.body.hours));
+      } catch (error) {
+        if (isAppError(error) && error.code === 'rate_limited') {
+          reply.header('retry-after', String(error.extras.retryAfter ?? 60));
+          return profile(request, reply, { accessErrors: [translator(requestLang(request))('error.rate_limited', { seconds: error.extras.retryAfter ?? 60 })] }, 429);
+        }
+        throw error;
+      }
+      return reply.redirect(`/admin/${actor.portal.slug}/users/${request.params.id}?done=suspended`, 303);
     },
   );
 

@@ -88,8 +88,10 @@ export async function apiRoutes(app: FastifyInstance, opts: { deps: Deps }): Pro
     guarded.addHook('preValidation', requirePasswordCurrent);
 
     guarded.get('/me', async (request) => {
-      const { account } = authOf(request);
-      return { ...(await accountView(deps.store.db, account)), twoFactor: await secondFactorStatus(deps.store.db, account.id) };
+      const { account, onlyPortalId } = authOf(request);
+      const { suspended, ...twoFactor } = await secondFactorStatus(deps.store.db, account.id, deps.clock.now().toISOString());
+      // `suspended` only while an admin's pause lives, so the usual answer keeps its shape.
+      return { ...(await accountView(deps.store.db, account, onlyPortalId)), twoFactor: suspended ? { ...twoFactor, suspended } : twoFactor };
     });
 
     // Changes the password with the current one; an account without a password (registered through a

@@ -15,6 +15,7 @@ import { closeSession } from '../flows/session.js';
 import { signIn } from '../flows/sign-in.js';
 import { AppError, isAppError } from '../kernel/errors.js';
 import { listActivePortals } from '../store/portals.repo.js';
+import { portalEntry } from '../flows/portal-entry.js';
 import { translator } from '../ui/i18n.js';
 import * as pages from '../ui/pages.js';
 import { authOf, requirePasswordCurrent } from './auth.js';
@@ -239,16 +240,21 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
 
     signedIn.get<{ Querystring: { changed?: string } }>('/portals', async (request, reply) => {
       const lang = requestLang(request);
-      const portals = await listActivePortals(deps.store.db, authOf(request).account.id);
+      const auth = authOf(request);
+      const portals = await listActivePortals(deps.store.db, auth.account.id, auth.onlyPortalId);
       const flash = request.query.changed === '1' ? translator(lang)('passwordChanged.flash') : undefined;
       return htmlReply(reply, pages.portalsPage(lang, navFor(request), portals, flash));
     });
 
     // The landing of portals that have no URL of their own (the demo's): proves the chooser worked.
     signedIn.get<{ Params: { slug: string } }>('/portals/:slug', async (request, reply) => {
-      const portals = await listActivePortals(deps.store.db, authOf(request).account.id);
+      const auth = authOf(request);
+      const portals = await listActivePortals(deps.store.db, auth.account.id);
       const portal = portals.find((p) => p.slug === request.params.slug);
       if (!portal) throw new AppError('not_found');
+      const entry = await portalEntry(deps, auth, portal.slug);
+      if (entry === 'limited') return htmlReply(reply, pages.portalLimitedPage(requestLang(request), navFor(request), portal.title), 403);
+      if (entry === 'enrol_first') return reply.redirect(`/account/2fa?required=${encodeURIComponent(portal.slug)}`, 303);
       return htmlReply(reply, pages.portalLandingPage(requestLang(request), navFor(request), portal.title));
     });
 

@@ -1,5 +1,6 @@
 import QRCode from 'qrcode';
 import { browserContext } from './browser-context.js';
+import { findPortalBySlug } from '../store/portals.repo.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Deps } from '../deps.js';
 import {
@@ -142,7 +143,7 @@ export async function secondFactorPageRoutes(app: FastifyInstance, opts: { deps:
     };
     const show = async (request: FastifyRequest, reply: FastifyReply, view: Partial<Account2faView> = {}, status = 200) => {
       const { account } = authOf(request);
-      const state = await secondFactorStatus(deps.store.db, account.id);
+      const state = await secondFactorStatus(deps.store.db, account.id, deps.clock.now().toISOString());
       return htmlReply(reply, account2faPage(requestLang(request), navFor(request), { ...state, hasPassword: account.password_hash !== null, ...view }), status);
     };
     const withQr = async (enrolment: Enrolment) => ({ secret: enrolment.secret, qrSvg: await QRCode.toString(enrolment.uri, { type: 'svg', margin: 1 }) });
@@ -152,9 +153,12 @@ export async function secondFactorPageRoutes(app: FastifyInstance, opts: { deps:
       return { status, message: messages.join(' ') };
     };
 
-    signedIn.get<{ Querystring: { done?: string } }>('/account/2fa', async (request, reply) => {
+    signedIn.get<{ Querystring: { done?: string; required?: string } }>('/account/2fa', async (request, reply) => {
       const t = translator(requestLang(request));
       const done = request.query.done;
+      // A portal that requires a second factor sent the person here (issue 11, item 6).
+      const requiredBy = request.query.required && request.query.required.length <= 64 ? await findPortalBySlug(deps.store.db, request.query.required) : undefined;
+      if (requiredBy) return show(request, reply, { notice: t('2fa.requiredBy', { portal: requiredBy.title }) });
       return show(request, reply, done === 'enabled' || done === 'disabled' ? { notice: t(done === 'enabled' ? '2fa.enabled.flash' : '2fa.disabled.flash') } : {});
     });
 

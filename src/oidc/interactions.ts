@@ -7,7 +7,8 @@ import { CONTINUE_COOKIE, forgetContinue } from '../http/continue-to.js';
 import { requestLang } from '../http/request.js';
 import { SESSION_COOKIE, clearSessionCookie } from '../http/security.js';
 import { findLiveSession } from '../store/sessions.repo.js';
-import { notMemberPage, oidcErrorPage } from '../ui/oidc-pages.js';
+import { notMemberPage, oidcErrorPage, portalRefusedPage } from '../ui/oidc-pages.js';
+import { entryByPolicy, requiresSecondFactor } from '../flows/portal-entry.js';
 import { activeRole } from './claims.js';
 import { portalOfClient } from './clients.js';
 import { INTERACTION_PATH } from './provider.js';
@@ -79,6 +80,18 @@ export async function answerInteraction(deps: Deps, provider: Provider, request:
         { mergeWithLastSubmission: false },
       );
       return page(403, notMemberPage(lang, { portal: portal?.title ?? clientId, login: auth.account.login, backTo, path: here }));
+    }
+    // A member may still be kept out now (issue 11): a session held to another portal, or no second factor
+    // where the portal requires one. The application hears access_denied.
+    const entry = await entryByPolicy(deps.store.db, accountId, auth.onlyPortalId, { id: portal.id, require_2fa: await requiresSecondFactor(deps, portal.id) });
+    if (entry !== 'ok') {
+      const backTo = await provider.interactionResult(
+        request.raw,
+        reply.raw,
+        { error: 'access_denied', error_description: entry === 'limited' ? 'the session may enter only another portal' : 'the portal requires a second factor' },
+        { mergeWithLastSubmission: false },
+      );
+      return page(403, portalRefusedPage(lang, { portal: portal.title, reason: entry, backTo, path: here }));
     }
     // Only prompt=consent (or a widened request) lands here for a member: grant what is missing, no screen.
     const grant = (details.grantId ? await provider.Grant.find(details.grantId) : undefined) ?? new provider.Grant({ accountId, clientId });

@@ -1,4 +1,4 @@
-import type { Generated, Insertable, Selectable } from 'kysely';
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 
 /** Times are ISO-8601 UTC strings (`*_at`); secrets are stored only as `*_hash`. */
 export interface AccountsTable {
@@ -30,6 +30,12 @@ export interface PortalsTable {
   url: string;
   support_contact: string | null;
   created_at: string;
+  /** Policy (issue 11): 1 = members must have a second factor to enter. */
+  require_2fa: Generated<number>;
+  /** Comma-separated recovery channels the portal allows: email, phone, admin. */
+  recovery_channels: Generated<string>;
+  /** The least password length for the portal's members (8..256). */
+  min_password_length: Generated<number>;
 }
 
 export interface MembershipsTable {
@@ -50,6 +56,19 @@ export interface SessionsTable {
   user_agent: string | null;
   /** When the session was last used, written at most once a minute (the idle timeout counts from it). */
   last_seen_at: string | null;
+  /** Set when the second factor was skipped by an admin's suspension: the session enters only this portal. */
+  only_portal_id: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** A portal admin's suspension of a member's second factor (lost phone), limited in time and to that portal. */
+export interface SecondFactorSuspensionsTable {
+  id: string;
+  account_id: string;
+  portal_id: string;
+  suspended_by: string | null;
+  created_at: string;
+  expires_at: string;
+  ended_at: string | null;
 }
 
 export interface RecoveryTokensTable {
@@ -222,11 +241,14 @@ export interface Database {
   second_factors: SecondFactorsTable;
   recovery_codes: RecoveryCodesTable;
   pending_challenges: PendingChallengesTable;
+  second_factor_suspensions: SecondFactorSuspensionsTable;
 }
 
 export type Account = Selectable<AccountsTable>;
 export type NewAccount = Insertable<AccountsTable>;
-export type Portal = Selectable<PortalsTable>;
+/** A portal as most code sees it; its policy is read on its own (`PortalPolicy`). */
+export type Portal = Omit<Selectable<PortalsTable>, 'require_2fa' | 'recovery_channels' | 'min_password_length'>;
+export type PortalPolicy = Pick<Selectable<PortalsTable>, 'require_2fa' | 'recovery_channels' | 'min_password_length'>;
 export type Membership = Selectable<MembershipsTable>;
 export type OutboxMessage = Selectable<OutboxTable>;
 export type SocialIdentity = Selectable<SocialIdentitiesTable>;

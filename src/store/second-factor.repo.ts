@@ -37,6 +37,11 @@ export async function deleteSecondFactor(db: Executor, accountId: string): Promi
   await db.deleteFrom('recovery_codes').where('account_id', '=', accountId).execute();
 }
 
+/** Closes every open challenge of the account: nothing is left to answer once its factor is gone. */
+export async function closeAccountChallenges(db: Executor, accountId: string, now: string): Promise<void> {
+  await db.updateTable('pending_challenges').set({ closed_at: now }).where('account_id', '=', accountId).where('closed_at', 'is', null).execute();
+}
+
 /** A new set of recovery codes; every old one of the account dies. */
 export async function replaceRecoveryCodes(db: Executor, accountId: string, hashes: string[], at: string): Promise<void> {
   await db.deleteFrom('recovery_codes').where('account_id', '=', accountId).execute();

@@ -1,10 +1,10 @@
 import type { Executor } from './db.js';
-import type { Selectable } from 'kysely';
+import type { Insertable, Selectable } from 'kysely';
 import type { SessionsTable } from './schema.js';
 
 export type SessionRow = Selectable<SessionsTable>;
 
-export async function insertSession(db: Executor, session: SessionRow): Promise<void> {
+export async function insertSession(db: Executor, session: Insertable<SessionsTable>): Promise<void> {
   await db.insertInto('sessions').values(session).execute();
 }
 

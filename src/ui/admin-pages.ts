@@ -1,7 +1,7 @@
 import type { Locale } from '../domain/locale.js';
 import type { AuditRow, MemberRow } from '../store/admin.repo.js';
 import type { PendingInvitationView } from '../flows/invite-employee.js';
-import type { Portal } from '../store/schema.js';
+import type { Portal, PortalPolicy } from '../store/schema.js';
 import { html, type SafeHtml } from './html.js';
 import { translator, type MessageKey } from './i18n.js';
 import { errorList, layout, type PageFrame } from './layout.js';
@@ -25,7 +25,7 @@ export function adminPortalsPage(lang: Locale, nav: Nav, portals: Portal[]): str
   );
 }
 
-export function employeesPage(lang: Locale, nav: Nav, portal: Portal, view: { query: string; page: number; pages: number; members: MemberRow[] }): string {
+export function employeesPage(lang: Locale, nav: Nav, portal: Portal, view: { query: string; page: number; pages: number; members: MemberRow[]; policy?: PortalPolicy | undefined }): string {
   const t = translator(lang);
   const base = `/admin/${portal.slug}/users`;
   const pageLink = (page: number) => `${base}?${new URLSearchParams({ query: view.query, page: String(page) }).toString()}`;
@@ -43,16 +43,32 @@ ${view.members.length === 0
 <tbody>${view.members.map(
       (m) => html`<tr data-login="${m.login}"><td><a href="${base}/${m.id}">${m.login}</a>${m.role === 'admin' ? html` <small>(${t('admin.role.admin')})</small>` : ''}</td><td>${m.name ?? ''}</td><td>${m.email ?? ''}</td><td>${m.phone ?? ''}</td><td>${t(`admin.status.${m.membership}`)}${m.membership === 'fired' ? html` <form method="post" action="${base}/${m.id}/status" class="inline"><input type="hidden" name="_csrf" value="${nav.csrf}"><input type="hidden" name="status" value="active"><button type="submit" class="secondary" data-testid="reactivate">${t('admin.reactivate')}</button></form>` : ''}</td></tr>`,
     )}</tbody></table>`}
+${view.policy ? portalPolicy(lang, view.policy) : ''}
 <p class="pager">${view.page > 1 ? html`<a href="${pageLink(view.page - 1)}">${t('admin.prev')}</a>` : ''}
 <span>${t('admin.pageOf', { page: view.page, pages: Math.max(1, view.pages) })}</span>
 ${view.page < view.pages ? html`<a href="${pageLink(view.page + 1)}">${t('admin.next')}</a>` : ''}</p>`,
   );
 }
 
+/** The portal's policy (issue 11, item 6), read-only: the operator sets it with `latchkey portal set`. */
+function portalPolicy(lang: Locale, policy: PortalPolicy) {
+  const t = translator(lang);
+  const channels = policy.recovery_channels.split(',').filter((c) => c !== '');
+  return html`<section class="policy" data-testid="portal-policy"><h2>${t('admin.policy')}</h2>
+<dl class="profile">
+  <dt>${t('admin.policy.require2fa')}</dt><dd>${t(Number(policy.require_2fa) === 1 ? 'admin.policy.yes' : 'admin.policy.no')}</dd>
+  <dt>${t('admin.policy.channels')}</dt><dd>${channels.length === 0 ? '—' : channels.map((c) => t(`admin.policy.channel.${c}` as MessageKey)).join(', ')}</dd>
+  <dt>${t('admin.policy.minLength')}</dt><dd>${String(policy.min_password_length)}</dd>
+</dl>
+<p class="muted">${t('admin.policy.hint')}</p></section>`;
+}
+
 export interface ProfileState {
   sent?: { channel: 'email' | 'phone'; at: string };
-  /** What the access section just did (issue 13). */
-  done?: 'sessionsEnded' | 'fired' | 'reactivated';
+  /** What the access section just did (issue 13; `suspended`: the second factor was paused, issue 11). */
+  done?: 'sessionsEnded' | 'fired' | 'reactivated' | 'suspended';
+  /** The member's second factor: on or off, and until when an admin's pause lasts (UTC ISO), if one does. */
+  twoFactor?: { enabled: boolean; suspendedUntil: string | null };
   accessErrors?: string[];
   passwordSet?: boolean;
   errors?: string[];
@@ -97,6 +113,15 @@ ${canPhone ? html`<form method="post" action="${base}/recovery" class="inline">$
   <label class="check"><input type="checkbox" name="mustChange" value="1"> ${t('admin.mustChange')}</label>
   <button type="submit" data-testid="set-password">${t('admin.save')}</button>
 </form>`}`}
+${member.membership === 'fired' || !state.twoFactor ? '' : html`<h2>${t('admin.2fa')}</h2>
+<p data-testid="member-2fa">${state.twoFactor.suspendedUntil
+  ? t('admin.2fa.suspendedUntil', { until: state.twoFactor.suspendedUntil.slice(0, 16).replace('T', ' ') })
+  : t(state.twoFactor.enabled ? 'admin.2fa.on' : 'admin.2fa.off')}</p>
+${state.twoFactor.enabled ? html`<p class="muted">${t('admin.2fa.suspend.hint')}</p>
+<form method="post" action="${base}/2fa/suspend" class="inline">${csrf}
+  <label>${t('admin.2fa.hours')}<select name="hours" data-testid="suspend-hours">${[1, 4, 8, 24, 72, 168].map((h) => html`<option value="${String(h)}"${h === 24 ? ' selected' : ''}>${t('admin.2fa.hoursOption', { hours: h })}</option>`)}</select></label>
+  <button type="submit" class="secondary" data-testid="suspend-2fa">${t('admin.2fa.suspend')}</button>
+</form>` : ''}`}
 <h2>${t('admin.access')}</h2>
 ${errorList(t, state.accessErrors ?? [])}
 ${member.membership === 'fired' ? html`<p class="muted">${t('admin.fired.notice')}</p>` : ''}

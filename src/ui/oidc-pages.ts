@@ -18,6 +18,21 @@ export function notMemberPage(lang: Locale, view: { portal: string; login: strin
 }
 
 /**
+ * The person is a member, but may not enter this portal now (issue 11): the session was opened during an
+ * admin's pause of the second factor and is held to another portal, or the portal requires a second factor.
+ */
+export function portalRefusedPage(lang: Locale, view: { portal: string; reason: 'limited' | 'enrol_first'; backTo: string; path: string }): string {
+  const t = translator(lang);
+  const body = view.reason === 'limited' ? t('portal.limited', { title: view.portal }) : t('2fa.requiredBy', { portal: view.portal });
+  return layout(
+    { lang, title: t('oidc.notMember.title'), path: view.path },
+    html`<h1 data-testid="oidc-portal-refused">${t('oidc.notMember.title')}</h1>
+<div class="alert" role="alert"><p>${body}</p></div>
+<p><a class="button" href="/account/2fa">${t('portal.limited.enrol')}</a> <a href="${view.backTo}" data-testid="oidc-back">${t('oidc.notMember.back')}</a></p>`,
+  );
+}
+
+/**
  * RP-initiated logout's confirmation. `form` is the library's own `<form id="op.logoutForm">` (its action
  * and one-time xsrf value); the buttons submit it with `logout=yes` or without.
  */

@@ -126,6 +126,15 @@ export function portalLandingPage(lang: Locale, nav: NonNullable<Nav>, title: st
   return layout({ lang, title, path: '/portals', nav }, html`<h1>${title}</h1><p data-testid="portal-landing">${t('portal.landing', { title, login: nav.login })}</p>`);
 }
 
+/** A session held to another portal while an admin paused the person's second factor (issue 11, item 5). */
+export function portalLimitedPage(lang: Locale, nav: NonNullable<Nav>, title: string): string {
+  const t = translator(lang);
+  return layout(
+    { lang, title, path: '/portals', nav },
+    html`<h1>${title}</h1><p data-testid="portal-limited">${t('portal.limited', { title })}</p><p><a class="button" href="/account/2fa">${t('portal.limited.enrol')}</a> <a href="/portals">${t('portal.limited.back')}</a></p>`,
+  );
+}
+
 export interface AccountPageState {
   errors?: string[];
   saved?: boolean;

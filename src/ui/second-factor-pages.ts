@@ -53,6 +53,8 @@ export interface Account2faView {
   enrolment?: { secret: string; qrSvg: string };
   /** Fresh recovery codes, shown this once. */
   codes?: string[];
+  /** An admin paused the factor (lost phone): a new one can be set up, which ends the pause. */
+  suspended?: boolean;
   notice?: string;
   errors?: string[];
   /** Where `errors` belong: the renewal or the turn-off form, else the top. */
@@ -97,7 +99,12 @@ ${errorList(t, view.errors ?? [])}
   }
 
   const passwordField = html`<label>${t('2fa.password')}<input name="password" type="password" autocomplete="current-password" required maxlength="1024"></label>`;
-  const body = view.enabled
+  const startForm = html`<form method="post" action="/account/2fa/totp" novalidate>${csrf}${passwordField}<button type="submit" data-testid="start-2fa">${t('2fa.start')}</button></form>`;
+  const body = view.suspended
+    ? html`<p data-testid="2fa-status">${t('2fa.status.suspended')}</p>
+${errorsAt(undefined)}
+${startForm}`
+    : view.enabled
     ? html`<p data-testid="2fa-status">${t('2fa.status.on')}</p>
 <p data-testid="codes-left">${t('2fa.codes.left', { left: view.recoveryCodesLeft })}</p>
 <section class="factor">
@@ -126,6 +133,6 @@ ${errorsAt(undefined)}
 <p class="alert">${t('2fa.needsPassword')}</p>`;
   return layout(frame, html`<h1>${t('2fa.title')}</h1>
 ${view.notice ? html`<div class="notice" role="status" data-testid="flash">${view.notice}</div>` : ''}
-${view.errorsAt === undefined && view.enabled ? errorList(t, view.errors ?? []) : ''}
+${view.errorsAt === undefined && view.enabled && !view.suspended ? errorList(t, view.errors ?? []) : ''}
 ${body}`);
 }

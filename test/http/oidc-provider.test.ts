@@ -3,10 +3,11 @@ import { createPublicKey, verify, type JsonWebKey } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import * as client from 'openid-client';
 import { buildApp } from '../../src/app.js';
-import { addPortal, addUser } from '../../src/flows/operator.js';
+import { addPortal, addUser, setPortal } from '../../src/flows/operator.js';
 import { confirmTotp, startTotpEnrolment } from '../../src/flows/second-factor.js';
 import { findAccountById } from '../../src/store/accounts.repo.js';
 import { Secret, TOTP } from 'otpauth';
+import { insertSuspension } from '../../src/store/second-factor-suspensions.repo.js';
 import { createAdapterClass, deleteExpiredModels } from '../../src/oidc/adapter.js';
 import { addClient } from '../../src/oidc/clients.js';
 import { rotateSigningKeys } from '../../src/oidc/keys.js';
@@ -221,6 +222,36 @@ for (const dialect of DIALECTS) {
       const ru = await follow(browser, (await startSignIn(rp)).url);
       assert.equal(ru.last.status, 403);
       assert.match(ru.last.body, /Это приложение портала «Acme Corp»/);
+    });
+
+    it('issue 11: a session held to another portal (admin pause) and a portal requiring a second factor both end in access_denied', async () => {
+      const vera = await addUser(t.deps, { login: 'vera', email: 'vera@example.com', password: PASSWORD, locale: 'en', portals: [{ slug: 'acme', role: 'employee' }, { slug: 'other', role: 'employee' }] });
+      const other = await t.deps.store.db.selectFrom('portals').select('id').where('slug', '=', 'other').executeTakeFirstOrThrow();
+      const now = t.deps.clock.now();
+      await insertSuspension(t.deps.store.db, { id: 'pause-vera', account_id: vera.id, portal_id: other.id, suspended_by: null, created_at: now.toISOString(), expires_at: new Date(now.getTime() + 3600_000).toISOString() });
+      const refusedBrowser = new Browserless();
+      const first = await follow(refusedBrowser, (await startSignIn(rp)).url);
+      const refused = await signInAtLatchkey(refusedBrowser, first.last, 'vera');
+      assert.equal(refused.callback, undefined);
+      assert.equal(refused.last.status, 403);
+      assert.match(refused.last.body, /data-testid="oidc-portal-refused"/);
+      const back = /href="([^"]+)" data-testid="oidc-back"/.exec(refused.last.body)?.[1] ?? '';
+      const answered = await follow(refusedBrowser, new URL(back.replace(/&amp;/g, '&'), base));
+      assert.equal(answered.callback?.searchParams.get('error'), 'access_denied');
+      await t.deps.store.db.deleteFrom('second_factor_suspensions').execute();
+
+      await addUser(t.deps, { login: 'gleb', email: 'gleb@example.com', password: PASSWORD, locale: 'en', portals: [{ slug: 'acme', role: 'employee' }] });
+      await setPortal(t.deps, 'acme', { require2fa: 'on' });
+      try {
+        const browser = new Browserless();
+        const start = await follow(browser, (await startSignIn(rp)).url);
+        const noFactor = await signInAtLatchkey(browser, start.last, 'gleb');
+        assert.equal(noFactor.callback, undefined);
+        assert.equal(noFactor.last.status, 403);
+        assert.match(noFactor.last.body, /Acme Corp requires two-factor sign-in/);
+      } finally {
+        await setPortal(t.deps, 'acme', { require2fa: 'off' });
+      }
     });
 
     it('after "forgot password" the person continues to the application that sent them', async () => {

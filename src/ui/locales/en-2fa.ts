@@ -1,5 +1,10 @@
 /** English texts of the second factor (SPEC §9): /account/2fa, /login/2fa and the notices. */
 export const en2fa = {
+  '2fa.status.suspended': 'An administrator paused your two-factor sign-in (a lost phone?). Set it up again with a new app: that ends the pause, and the old app and recovery codes stop working.',
+  'portal.limited': 'Your two-factor sign-in is paused, so this session can enter only the portal whose administrator paused it, not {title}. Set up two-factor sign-in again to enter every portal.',
+  'portal.limited.enrol': 'Set up two-factor sign-in',
+  'portal.limited.back': 'Back to my portals',
+  '2fa.requiredBy': 'Portal {portal} requires two-factor sign-in. Turn it on here, then open the portal again.',
   'account.2fa.link': 'Two-factor sign-in',
 
   '2fa.title': 'Two-factor sign-in',
@@ -55,4 +60,8 @@ export const en2fa = {
   'mail.2fa.code_used.body': 'A recovery code was used to sign in to your account {login} on {when} (UTC). {left} codes are left.',
   'mail.2fa.codes_renewed.subject': 'New {product} recovery codes',
   'mail.2fa.codes_renewed.body': 'New recovery codes were made for your account {login} on {when} (UTC); the old ones no longer work.',
+  'mail.2fa.reset.subject': 'Two-factor sign-in was reset for {product}',
+  'mail.2fa.reset.body': 'Support removed two-factor sign-in and the recovery codes of your account {login} on {when} (UTC). Signing in now needs only the password; turn two-factor sign-in on again in your account.',
+  'mail.2fa.suspended.subject': 'Two-factor sign-in is paused for {product}',
+  'mail.2fa.suspended.body': 'An administrator of {portal} paused two-factor sign-in for your account {login} on {when} (UTC), until {until} (UTC). Until then you can sign in without the code, but only to {portal}. Set up two-factor sign-in again in your account: that ends the pause.',
 } as const;
