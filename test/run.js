@@ -154,6 +154,9 @@ async function main() {
   if (nodeSupports('--test-concurrency')) nodeArgs.push('--test-concurrency=2');
   // A hung test (a deadlock, a lost letter) fails after 3 minutes instead of holding CI to its limit.
   if (nodeSupports('--test-timeout')) nodeArgs.push('--test-timeout=180000');
+  // A file whose tests all finished ends even if a client socket of a stopped test server lingers: under a
+  // loaded machine one such file once waited out its 3 minutes after passing (pages-phone, 2026-11-29).
+  if (nodeSupports('--test-force-exit')) nodeArgs.push('--test-force-exit');
   nodeArgs.push('--test-reporter=spec', ...files);
 
   return new Promise((resolve) => {

@@ -39,8 +39,11 @@ export class TestSmsGateway {
   }
 
   async stop(): Promise<void> {
+    // Stop accepting first, then cut every open connection (a keep-alive socket arriving in between would
+    // otherwise hold close() open).
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await closed;
   }
 
   /** The six-digit code of the newest text to `to`. */
