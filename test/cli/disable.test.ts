@@ -1,25 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { latchkey } from '../support/cli.js';
 import { DIALECTS, PASSWORD, cookieFrom, seedAccount, startTestApp, type TestApp } from '../support/app.js';
 import { TestSmtpServer, linkIn } from '../support/smtp.js';
 
-const BIN = path.resolve('bin/latchkey.js');
 const json = { 'content-type': 'application/json' };
 
-function latchkey(env: Record<string, string>, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env, LATCHKEY_LOG_LEVEL: 'warn' }, cwd: env.LATCHKEY_DATA_DIR });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end();
-  });
-}
 
 for (const dialect of DIALECTS) {
   describe(`latchkey user disable / enable (${dialect})`, () => {

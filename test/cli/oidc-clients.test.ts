@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,31 +8,12 @@ import { loadConfig } from '../../src/config.js';
 import { buildDeps } from '../../src/deps.js';
 import { checkClientUri, findClientMetadata } from '../../src/oidc/clients.js';
 import { ensureSigningKeys } from '../../src/oidc/keys.js';
+import { latchkey } from '../support/cli.js';
 import { DIALECTS } from '../support/app.js';
 import { createTestDatabase } from '../support/pg.js';
 
 /** SPEC §4 `latchkey client …` and `latchkey keys rotate`; rule 18: secrets shown once, stored sealed. */
 
-const BIN = path.resolve('bin/latchkey.js');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function latchkey(env: Record<string, string>, args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env, LATCHKEY_LOG_LEVEL: 'warn' }, cwd: env.LATCHKEY_DATA_DIR });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end('');
-  });
-}
 
 for (const dialect of DIALECTS) {
   describe(`CLI: OpenID Connect clients and keys (${dialect})`, () => {

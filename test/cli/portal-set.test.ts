@@ -1,24 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { addPortal } from '../../src/flows/operator.js';
+import { latchkey } from '../support/cli.js';
 import { DIALECTS, startTestApp, type TestApp } from '../support/app.js';
 
-const BIN = path.resolve('bin/latchkey.js');
 
-function latchkey(env: Record<string, string>, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env, LATCHKEY_LOG_LEVEL: 'warn' }, cwd: env.LATCHKEY_DATA_DIR });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end();
-  });
-}
 
 /** `latchkey portal set <slug> …` (SPEC §4, issue 11 item 6): details and policy; bad values refused, nothing changed. */
 for (const dialect of DIALECTS) {

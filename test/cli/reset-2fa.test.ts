@@ -1,27 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { latchkey } from '../support/cli.js';
 import { DIALECTS, PASSWORD, seedAccount, startTestApp, type TestApp } from '../support/app.js';
 import { FakeClock } from '../support/clock.js';
 import { enrolThroughFlows } from '../support/second-factor.js';
 import { TestSmtpServer } from '../support/smtp.js';
 
-const BIN = path.resolve('bin/latchkey.js');
 const json = { 'content-type': 'application/json' };
 
-function latchkey(env: Record<string, string>, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env, LATCHKEY_LOG_LEVEL: 'warn' }, cwd: env.LATCHKEY_DATA_DIR });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end();
-  });
-}
 
 /** `latchkey user reset-2fa <login>` (issue 11, item 5): the operator's answer to a lost phone. */
 for (const dialect of DIALECTS) {
