@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { signedInApi } from './api-context.js';
 import type { Deps } from '../deps.js';
 import { requireMember, requirePortalAdmin } from '../flows/admin-access.js';
 import { endMemberSessions, setMemberStatus } from '../flows/admin-members.js';
@@ -6,10 +7,9 @@ import { sendAdminRecovery } from '../flows/admin-recovery.js';
 import { setPasswordByAdmin } from '../flows/admin-set-password.js';
 import { suspendSecondFactor } from '../flows/second-factor-suspension.js';
 import { inviteEmployee, listInvitations, revokeInvitation } from '../flows/invite-employee.js';
-import { AppError } from '../kernel/errors.js';
 import { listAuditEvents, searchMembers, type MemberRow } from '../store/admin.repo.js';
-import { authOf, loadSession, requirePasswordCurrent } from './auth.js';
-import { assertSameOrigin, requireJsonBody } from './security.js';
+import { authOf, loadSession } from './auth.js';
+import { requireJsonBody } from './security.js';
 
 export const PAGE_SIZE = 25;
 
@@ -37,15 +37,10 @@ export function memberView(member: MemberRow) {
  */
 export async function adminApiRoutes(app: FastifyInstance, opts: { deps: Deps }): Promise<void> {
   const { deps } = opts;
-  const publicOrigin = deps.config.publicUrl.origin;
 
   app.addHook('onRequest', requireJsonBody);
   app.addHook('preValidation', loadSession(deps));
-  app.addHook('preValidation', async (request) => {
-    if (!request.auth) throw new AppError('unauthorized');
-    if (request.method !== 'GET' && request.method !== 'HEAD') assertSameOrigin(request, publicOrigin, true);
-  });
-  app.addHook('preValidation', requirePasswordCurrent);
+  signedInApi(app, deps, { origin: true });
   const admin = (request: FastifyRequest<{ Params: { slug: string } }>) => requirePortalAdmin(deps, authOf(request).account, request.params.slug, request.ip, authOf(request).onlyPortalId);
 
   app.get<{ Params: { slug: string }; Querystring: { query?: string; page?: string } }>(

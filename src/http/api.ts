@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { signedInApi } from './api-context.js';
 import type { Deps } from '../deps.js';
 import { changeOwnPassword } from '../flows/change-password.js';
 import { createLoginAndPassword } from '../flows/create-password.js';
@@ -10,7 +11,7 @@ import { accountView, closeSession } from '../flows/session.js';
 import { secondFactorStatus } from '../flows/second-factor.js';
 import { signIn } from '../flows/sign-in.js';
 import { AppError } from '../kernel/errors.js';
-import { authOf, loadSession, requirePasswordCurrent } from './auth.js';
+import { authOf, loadSession } from './auth.js';
 import { requestMeta } from './request.js';
 import { SESSION_COOKIE, assertSameOrigin, clearSessionCookie, requireJsonBody } from './security.js';
 import { answerSignIn } from './sign-in-outcome.js';
@@ -82,10 +83,7 @@ export async function apiRoutes(app: FastifyInstance, opts: { deps: Deps }): Pro
   });
 
   await app.register(async (guarded) => {
-    guarded.addHook('preValidation', async (request) => {
-      if (!request.auth) throw new AppError('unauthorized');
-    });
-    guarded.addHook('preValidation', requirePasswordCurrent);
+    signedInApi(guarded, deps);
 
     guarded.get('/me', async (request) => {
       const { account, onlyPortalId } = authOf(request);

@@ -1,4 +1,5 @@
 import QRCode from 'qrcode';
+import { signedInApi } from './api-context.js';
 import { browserContext } from './browser-context.js';
 import { findPortalBySlug } from '../store/portals.repo.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -57,10 +58,7 @@ export async function secondFactorApiRoutes(app: FastifyInstance, opts: { deps: 
   );
 
   await app.register(async (guarded) => {
-    guarded.addHook('preValidation', async (request) => {
-      if (!request.auth) throw new AppError('unauthorized');
-    });
-    guarded.addHook('preValidation', requirePasswordCurrent);
+    signedInApi(guarded, deps);
 
     guarded.post<{ Body: { password: string } }>('/me/2fa/totp', { schema: { body: body({ password }) } }, async (request) => {
       assertSameOrigin(request, publicOrigin, true);

@@ -1,28 +1,23 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { signedInApi } from './api-context.js';
 import { browserContext } from './browser-context.js';
 import type { Deps } from '../deps.js';
 import { listOwnSessions, publicSessionId, signOutOtherSessions, signOutOwnSession } from '../flows/account-sessions.js';
-import { AppError } from '../kernel/errors.js';
 import { sessionsPage, type SessionsPageState } from '../ui/session-pages.js';
-import { authOf, loadSession, requirePasswordCurrent } from './auth.js';
+import { authOf, loadSession } from './auth.js';
 import { requestLang, requestMeta } from './request.js';
-import { assertSameOrigin, clearSessionCookie, csrfToken, requireJsonBody } from './security.js';
+import { clearSessionCookie, csrfToken, requireJsonBody } from './security.js';
 
 const SESSION_ID = { type: 'string', minLength: 1, maxLength: 64 } as const;
 
 /** `GET/DELETE /api/v1/me/sessions…` (SPEC §5, §11): a signed-in context of its own; deletions need our Origin. */
 export async function sessionApiRoutes(app: FastifyInstance, opts: { deps: Deps }): Promise<void> {
   const { deps } = opts;
-  const publicOrigin = deps.config.publicUrl.origin;
   const secure = deps.config.publicUrl.protocol === 'https:';
 
   app.addHook('onRequest', requireJsonBody);
   app.addHook('preValidation', loadSession(deps));
-  app.addHook('preValidation', async (request) => {
-    if (!request.auth) throw new AppError('unauthorized');
-    if (request.method !== 'GET' && request.method !== 'HEAD') assertSameOrigin(request, publicOrigin, true);
-  });
-  app.addHook('preValidation', requirePasswordCurrent);
+  signedInApi(app, deps, { origin: true });
 
   app.get('/me/sessions', async (request) => ({ sessions: await listOwnSessions(deps, authOf(request)) }));
 
