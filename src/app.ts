@@ -11,6 +11,7 @@ import { invitationApiRoutes, invitationPageRoutes } from './http/invitations.js
 import { oidcRoutes } from './http/oidc.js';
 import { loadDeviceCookie } from './http/device-cookie.js';
 import { clientErrorHandler, sendError } from './http/errors.js';
+import { openApiRoute, registerOpenApi } from './http/openapi.js';
 import { opsRoutes } from './http/ops.js';
 import { pageRoutes } from './http/pages.js';
 import { sessionApiRoutes, sessionPageRoutes } from './http/sessions.js';
@@ -50,6 +51,8 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(cookie);
   app.addHook('onRequest', loadDeviceCookie(deps.secretKey));
   await app.register(formbody, { bodyLimit: BODY_LIMIT });
+  // Before the routes: the generator collects them as they are added.
+  await registerOpenApi(app, deps);
 
   app.addHook('onSend', securityHeaders(deps.config.publicUrl.protocol === 'https:'));
   app.addHook('onResponse', async (request, reply) => {
@@ -76,6 +79,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(sessionApiRoutes, { deps, prefix: '/api/v1' });
   await app.register(sessionPageRoutes, { deps });
   if (deps.config.dev) await app.register(devOutboxRoutes, { deps });
+  await openApiRoute(app);
   return app;
 }
 

@@ -10,6 +10,10 @@ import { assertSameOrigin } from './security.js';
  */
 export function signedInApi(app: FastifyInstance, deps: Deps, options: { origin?: boolean } = {}): void {
   const publicOrigin = deps.config.publicUrl.origin;
+  // The OpenAPI document marks these routes as needing a session (src/http/openapi.ts).
+  app.addHook('onRoute', (route) => {
+    route.config = { ...route.config, signedIn: true } as typeof route.config;
+  });
   app.addHook('preValidation', async (request) => {
     if (!request.auth) throw new AppError('unauthorized');
     if (options.origin && request.method !== 'GET' && request.method !== 'HEAD') assertSameOrigin(request, publicOrigin, true);
