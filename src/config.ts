@@ -114,6 +114,8 @@ export interface Config {
   sessionIdleHours: number;
   /** LATCHKEY_LOG_LEVEL: pino level; `info` by default. */
   logLevel: string;
+  /** LATCHKEY_LOG_FORMAT: `json` (one object a line), `pretty` (for a person), `auto` (pretty at a terminal). */
+  logFormat: 'json' | 'pretty' | 'auto';
   /** NODE_ENV=production turns on the production refusals. */
   production: boolean;
 }
@@ -296,6 +298,7 @@ export function loadConfig(env: Env = process.env): Config {
     sessionTtlHours: integer('LATCHKEY_SESSION_TTL_HOURS', 720, 1, 24 * 365),
     sessionIdleHours: integer('LATCHKEY_SESSION_IDLE_HOURS', 72, 1, 24 * 365),
     logLevel: oneOf('LATCHKEY_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+    logFormat: oneOf('LATCHKEY_LOG_FORMAT', ['json', 'pretty', 'auto'] as const, 'auto'),
     production,
   };
 

@@ -19,6 +19,7 @@ import { cryptoRandom, type Random } from './kernel/random.js';
 import { MemoryRateLimiter, noRateLimits, type RateLimiter } from './kernel/rate-limiter.js';
 import type { RedisRateLimiter } from './kernel/redis-rate-limiter.js';
 import { loggerOptions } from './kernel/logger.js';
+import { prettyDestination } from './kernel/pretty-log.js';
 import { openStore, type Store } from './store/db.js';
 import { migrateToLatest } from './store/migrations/index.js';
 import { outboxDepth } from './store/outbox.repo.js';
@@ -67,7 +68,8 @@ export function loadSecret(config: Config, random: Random): Buffer {
 export async function buildDeps(config: Config, overrides: DepsOverrides = {}): Promise<Deps> {
   const clock = overrides.clock ?? systemClock;
   const random = overrides.random ?? cryptoRandom;
-  const logger = overrides.logger ?? pino(loggerOptions(config.logLevel));
+  const pretty = config.logFormat === 'pretty' || (config.logFormat === 'auto' && process.stdout.isTTY === true);
+  const logger = overrides.logger ?? (pretty ? pino(loggerOptions(config.logLevel), prettyDestination(process.stdout)) : pino(loggerOptions(config.logLevel)));
   const store = overrides.store ?? openStore(config.databaseUrl);
   const secretKey = loadSecret(config, random);
   try {
