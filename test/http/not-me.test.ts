@@ -175,13 +175,14 @@ for (const dialect of DIALECTS) {
 
     it('while locked, no other recovery opens the account: e-mail recovery sends nothing, an older link is refused', async () => {
       const session = await sessionOf('olga');
-      const notice = await changePassword('olga', session, PASSWORD, 'olga-second-passphrase-9');
+      const notice = await changePassword('olga', session, PASSWORD, 'velvet-harbour-lantern-9');
       const token = notMeToken(notice);
       assert.match(notice.text, /Это был не я/, "in the account's language");
       assert.equal((await t.app.inject({ method: 'POST', url: `/api/v1/not-me/${token}`, headers: { origin: ORIGIN } })).statusCode, 202);
       const unlockMail = (await smtp.waitFor((m) => m.to === 'olga@example.com' && /разблокировать/.test(m.subject))).at(-1);
       assert.ok(unlockMail);
-      const letters = smtp.mails.length;
+      const toOlga = () => smtp.mails.filter((m) => m.to === 'olga@example.com').length;
+      const letters = toOlga();
       await t.app.inject({ method: 'POST', url: '/api/v1/recovery/email', headers: json, payload: { login: 'olga' } });
       // The request is only a job: wait until the worker has run it, then no recovery letter may have come.
       for (let i = 0; i < 100; i++) {
@@ -189,7 +190,7 @@ for (const dialect of DIALECTS) {
         if (queued.length === 0) break;
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
-      assert.equal(smtp.mails.length, letters, 'no recovery letter for a locked account');
+      assert.equal(toOlga(), letters, 'no recovery letter for a locked account');
       assert.equal(await status(olgaId), 'locked');
       // The unlock link still works after that request.
       const unlock = RECOVERY_LINK.exec(unlockMail.text)?.[1] ?? '';
@@ -200,7 +201,7 @@ for (const dialect of DIALECTS) {
 
     it('the page: a confirm form in ru and en; the POST needs the form token and our Origin; an unknown link gets a clear page', async () => {
       const session = await sessionOf('boss');
-      const token = notMeToken(await changePassword('boss', session, PASSWORD, 'boss-second-passphrase-1'));
+      const token = notMeToken(await changePassword('boss', session, PASSWORD, 'copper-meadow-violin-31'));
       for (const lang of ['ru', 'en'] as const) {
         const page = await t.app.inject({ method: 'GET', url: `/account/not-me?lang=${lang}`, cookies: { lk_not_me: token } });
         assert.equal(page.statusCode, 200);
@@ -230,7 +231,7 @@ for (const dialect of DIALECTS) {
       const account = await addUser(t.deps, { login: 'petr', email: 'petr@example.com', password: PASSWORD, locale: 'en', portals: [{ slug: 'globex', role: 'employee' }] });
       await enrolThroughFlows(t.deps, account.id, PASSWORD, clock);
       const enabled = (await smtp.waitFor((m) => m.to === 'petr@example.com' && NOT_ME_LINK.test(m.text))).at(-1) as ReceivedMail;
-      assert.match(enabled.subject, /two-step|second|2/i);
+      assert.match(enabled.subject, /Two-factor sign-in is on/);
       const token = notMeToken(enabled);
 
       clock.advance(7 * 24 * 3600_000 + 60_000);
