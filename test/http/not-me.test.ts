@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { addPortal, addUser } from '../../src/flows/operator.js';
+import { addPortal, addUser, enableAccount } from '../../src/flows/operator.js';
 import { sha256 } from '../../src/kernel/crypto.js';
 import { findAccountById } from '../../src/store/accounts.repo.js';
 import { DIALECTS, PASSWORD, cookieFrom, startTestApp, type TestApp } from '../support/app.js';
@@ -30,13 +30,14 @@ for (const dialect of DIALECTS) {
     const clock = new FakeClock();
     let ivanId = '';
     let olgaId = '';
+    let bossId = '';
 
     before(async () => {
       smtp = new TestSmtpServer();
       t = await startTestApp({ dialect, clock, env: { LATCHKEY_SMTP_URL: await smtp.start(), LATCHKEY_RATE_LIMITS: 'off' } });
       await addPortal(t.deps, { slug: 'acme', title: 'Acme' });
       await addPortal(t.deps, { slug: 'globex', title: 'Globex' });
-      await addUser(t.deps, { login: 'boss', email: 'boss@example.com', password: PASSWORD, locale: 'ru', portals: [{ slug: 'acme', role: 'admin' }] });
+      bossId = (await addUser(t.deps, { login: 'boss', email: 'boss@example.com', password: PASSWORD, locale: 'ru', portals: [{ slug: 'acme', role: 'admin' }] })).id;
       await addUser(t.deps, { login: 'chief', email: 'chief@example.com', password: PASSWORD, locale: 'en', portals: [{ slug: 'globex', role: 'admin' }] });
       ivanId = (await addUser(t.deps, { login: 'ivan', email: 'ivan@example.com', password: PASSWORD, locale: 'en', portals: [{ slug: 'acme', role: 'employee' }] })).id;
       olgaId = (await addUser(t.deps, { login: 'olga', email: 'olga@example.com', password: PASSWORD, locale: 'ru', portals: [{ slug: 'acme', role: 'employee' }] })).id;
@@ -225,6 +226,11 @@ for (const dialect of DIALECTS) {
       assert.equal(done.statusCode, 200, done.body);
       assert.match(done.body, /Your account is locked/);
       assert.equal(await me(session), 401);
+      // Support's way out when the unlock link never arrives: the operator's `user enable` lifts the lock.
+      assert.equal(await status(bossId), 'locked');
+      assert.equal(await enableAccount(t.deps, 'boss'), true);
+      assert.equal(await status(bossId), 'active');
+      assert.equal((await signIn('boss', 'copper-meadow-violin-31')).statusCode, 200);
     });
 
     it('expires after 7 days; every security notice carries its own link (2FA on, a new sign-in)', async () => {
