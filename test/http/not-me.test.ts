@@ -6,6 +6,8 @@ import { findAccountById } from '../../src/store/accounts.repo.js';
 import { DIALECTS, PASSWORD, cookieFrom, startTestApp, type TestApp } from '../support/app.js';
 import { FakeClock } from '../support/clock.js';
 import { enrolThroughFlows } from '../support/second-factor.js';
+import { TestSmsGateway } from '../support/sms-gateway.js';
+import { notMeLink } from '../../src/flows/not-me.js';
 import { TestSmtpServer, type ReceivedMail } from '../support/smtp.js';
 
 const ORIGIN = 'http://localhost:3000';
@@ -26,6 +28,7 @@ function notMeToken(mail: ReceivedMail): string {
 for (const dialect of DIALECTS) {
   describe(`"this wasn't me" (${dialect})`, () => {
     let smtp: TestSmtpServer;
+    let gateway: TestSmsGateway;
     let t: TestApp;
     const clock = new FakeClock();
     let ivanId = '';
@@ -34,7 +37,8 @@ for (const dialect of DIALECTS) {
 
     before(async () => {
       smtp = new TestSmtpServer();
-      t = await startTestApp({ dialect, clock, env: { LATCHKEY_SMTP_URL: await smtp.start(), LATCHKEY_RATE_LIMITS: 'off' } });
+      gateway = new TestSmsGateway();
+      t = await startTestApp({ dialect, clock, env: { LATCHKEY_SMTP_URL: await smtp.start(), LATCHKEY_SMS_WEBHOOK_URL: await gateway.start(), LATCHKEY_RATE_LIMITS: 'off' } });
       await addPortal(t.deps, { slug: 'acme', title: 'Acme' });
       await addPortal(t.deps, { slug: 'globex', title: 'Globex' });
       bossId = (await addUser(t.deps, { login: 'boss', email: 'boss@example.com', password: PASSWORD, locale: 'ru', portals: [{ slug: 'acme', role: 'admin' }] })).id;
@@ -45,6 +49,7 @@ for (const dialect of DIALECTS) {
     after(async () => {
       await t.close();
       await smtp.stop();
+      await gateway.stop();
     });
 
     const signIn = async (login: string, password = PASSWORD) =>
@@ -254,6 +259,31 @@ for (const dialect of DIALECTS) {
       const newSignIn = (await smtp.waitFor(isNewSignIn, letters + 1)).at(-1) as ReceivedMail;
       assert.match(newSignIn.subject, /New sign-in/);
       assert.notEqual(notMeToken(newSignIn), token);
+    });
+
+    it('a notice that went to a phone gets its unlock link back by text message', async () => {
+      const vera = await addUser(t.deps, { login: 'vera', phone: '+79161234567', password: PASSWORD, locale: 'ru', portals: [{ slug: 'globex', role: 'employee' }] });
+      // What a notice to the phone (the old number of a contact change) carries.
+      const link = await t.deps.store.db.transaction().execute((tx) => notMeLink(t.deps, tx, { accountId: vera.id, channel: 'phone', contact: '+79161234567', notice: 'phone.change' }));
+      const token = NOT_ME_LINK.exec(link)?.[1] ?? '';
+      const page = await t.app.inject({ method: 'GET', url: '/account/not-me?lang=ru', cookies: { lk_not_me: token } });
+      assert.match(page.body, /в SMS на \+7•••••67/);
+      const chiefLetters = smtp.mails.filter((m) => m.to === 'chief@example.com').length;
+      assert.equal((await t.app.inject({ method: 'POST', url: `/api/v1/not-me/${token}`, headers: { origin: ORIGIN } })).statusCode, 202);
+      assert.equal(await status(vera.id), 'locked');
+      let text = '';
+      for (let i = 0; i < 100 && !text; i++) {
+        text = gateway.received.find((m) => m.to === '+79161234567')?.text ?? '';
+        if (!text) await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.match(text, /заблокирована/);
+      const unlock = RECOVERY_LINK.exec(text)?.[1] ?? '';
+      assert.ok(unlock, text);
+      const [toChief] = (await smtp.waitFor((m) => m.to === 'chief@example.com', chiefLetters + 1)).slice(-1);
+      assert.match(toChief?.subject ?? '', /vera/, 'the admin of her portal is told, in English');
+      const done = await t.app.inject({ method: 'POST', url: '/api/v1/recovery/complete', headers: json, payload: { token: unlock, password: NEW_PASSWORD } });
+      assert.equal(done.statusCode, 200, done.body);
+      assert.equal(await status(vera.id), 'active');
     });
   });
 }
