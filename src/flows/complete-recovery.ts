@@ -3,7 +3,7 @@ import { iso } from '../kernel/clock.js';
 import { sha256 } from '../kernel/crypto.js';
 import { AppError } from '../kernel/errors.js';
 import { findAccountById, markEmailVerified, markPhoneVerified, setAccountStatus } from '../store/accounts.repo.js';
-import { activateMembership } from '../store/admin.repo.js';
+import { activateMembership, listMemberPortalIds } from '../store/admin.repo.js';
 import { acceptInvitationsOf } from '../store/invitations.repo.js';
 import { consumeRecoveryToken, peekRecoveryToken } from '../store/recovery-tokens.repo.js';
 import type { Account } from '../store/schema.js';
@@ -64,7 +64,11 @@ export async function completeRecovery(ctx: FlowContext, input: { token: string;
       if (consumed.purpose === 'email_link' || consumed.channel === 'email') await markEmailVerified(tx, account.id, at);
       if (consumed.channel === 'phone') await markPhoneVerified(tx, account.id, at);
       if (consumed.purpose === 'unlock' && (await setAccountStatus(tx, account.id, ['locked'], 'active', at))) {
-        await recordAudit(ctx, tx, { action: 'account.unlocked', actorKind: 'recovery', actorAccountId: account.id, targetAccountId: account.id, ip: meta.ip });
+        // In each of the person's portals' logs, beside the `account.not_me` that locked it.
+        const portals = await listMemberPortalIds(tx, account.id);
+        for (const portalId of portals.length > 0 ? portals : [null]) {
+          await recordAudit(ctx, tx, { action: 'account.unlocked', actorKind: 'recovery', actorAccountId: account.id, targetAccountId: account.id, portalId, ip: meta.ip });
+        }
       }
       if (consumed.purpose === 'invitation' && consumed.portal_id) {
         // Setting the first password is how someone without an account accepts an invitation (rule 22).

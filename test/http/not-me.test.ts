@@ -176,7 +176,13 @@ for (const dialect of DIALECTS) {
       assert.equal((await signIn('ivan', NEW_PASSWORD)).statusCode, 200);
       const actions = await t.deps.store.db.selectFrom('audit_events').select(['action', 'portal_id']).where('target_account_id', '=', ivanId).execute();
       assert.ok(actions.some((a) => a.action === 'account.not_me' && a.portal_id !== null), "in the portal's audit log");
-      assert.ok(actions.some((a) => a.action === 'account.unlocked'));
+      assert.ok(actions.some((a) => a.action === 'account.unlocked' && a.portal_id !== null));
+      // The portal's admin reads both in the audit log, named in their language.
+      const boss = await sessionOf('boss');
+      const audit = await t.app.inject({ method: 'GET', url: '/admin/acme/audit?lang=ru', cookies: { lk_session: boss } });
+      assert.equal(audit.statusCode, 200);
+      assert.match(audit.body, /нажал «Это был не я»: учётная запись заблокирована/);
+      assert.match(audit.body, /задал новый пароль: учётная запись разблокирована/);
     });
 
     it('while locked, no other recovery opens the account: e-mail recovery sends nothing, an older link is refused', async () => {

@@ -31,4 +31,6 @@ export const enNotMe = {
   'mail.notMeAdmin.body': 'A member of {portal}, {login}, pressed "This wasn\'t me" in a security notice on {when} (UTC). Their account is locked and signed out everywhere until they set a new password with the link we sent them.',
   'mail.notMeAdmin.action': 'Open the audit log',
   'mail.notMeAdmin.hint': 'Look through what the account did recently. If the link does not reach them, the Latchkey operator can lift the lock (latchkey user enable).',
+  'action.account.not_me': 'pressed "This wasn\'t me": account locked',
+  'action.account.unlocked': 'set a new password: account unlocked',
 } as const;
