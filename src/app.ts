@@ -8,6 +8,7 @@ import { apiRoutes } from './http/api.js';
 import { boxRoutes } from './http/box.js';
 import { devOutboxRoutes } from './http/dev-outbox.js';
 import { invitationApiRoutes, invitationPageRoutes } from './http/invitations.js';
+import { notMeApiRoutes, notMePageRoutes } from './http/not-me.js';
 import { oidcRoutes } from './http/oidc.js';
 import { loadDeviceCookie } from './http/device-cookie.js';
 import { clientErrorHandler, sendError } from './http/errors.js';
@@ -78,6 +79,8 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(secondFactorPageRoutes, { deps });
   await app.register(sessionApiRoutes, { deps, prefix: '/api/v1' });
   await app.register(sessionPageRoutes, { deps });
+  await app.register(notMeApiRoutes, { deps, prefix: '/api/v1' });
+  await app.register(notMePageRoutes, { deps });
   if (deps.config.dev) await app.register(devOutboxRoutes, { deps });
   await openApiRoute(app);
   return app;

@@ -28,7 +28,7 @@ const USAGE = `Usage: latchkey <command>
   user sign-in-methods <login>            password and linked social sign-ins of an account
   user unlink <login> --provider <id>     unlink a social sign-in (never the last way in)
   user disable <login>                    no sign-in or recovery; every session and token dies
-  user enable <login>                     undo disable
+  user enable <login>                     undo disable, or lift a "this wasn't me" lock
   user reset-2fa <login>                  remove the second factor and recovery codes (lost phone)
   demo                                    add demo portals and accounts, print how to sign in
   import bitrix --file <users.csv> [--portal <slug>] [--json]

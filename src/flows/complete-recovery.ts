@@ -2,8 +2,8 @@ import { limits } from '../domain/limits.js';
 import { iso } from '../kernel/clock.js';
 import { sha256 } from '../kernel/crypto.js';
 import { AppError } from '../kernel/errors.js';
-import { findAccountById, markEmailVerified, markPhoneVerified } from '../store/accounts.repo.js';
-import { activateMembership } from '../store/admin.repo.js';
+import { findAccountById, markEmailVerified, markPhoneVerified, setAccountStatus } from '../store/accounts.repo.js';
+import { activateMembership, listMemberPortalIds } from '../store/admin.repo.js';
 import { acceptInvitationsOf } from '../store/invitations.repo.js';
 import { consumeRecoveryToken, peekRecoveryToken } from '../store/recovery-tokens.repo.js';
 import type { Account } from '../store/schema.js';
@@ -16,7 +16,7 @@ import type { SignInResult } from './sign-in.js';
 
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{20,100}$/;
 /** Tokens this step accepts; a box checkword goes only through its own form, which also checks the login. */
-const LINK_PURPOSES: ReadonlySet<string> = new Set(['email_link', 'phone_reset', 'admin_link', 'invitation']);
+const LINK_PURPOSES: ReadonlySet<string> = new Set(['email_link', 'phone_reset', 'admin_link', 'invitation', 'unlock']);
 
 /** Opening a link: says whose it is, consumes nothing (SPEC §7 rule 3). */
 export async function inspectRecoveryToken(ctx: Pick<FlowContext, 'store' | 'clock'>, token: string): Promise<Account | undefined> {
@@ -29,7 +29,10 @@ async function liveToken(ctx: Pick<FlowContext, 'store' | 'clock'>, token: strin
   const row = await peekRecoveryToken(ctx.store.db, sha256(token), iso(ctx.clock.now()));
   if (!row || !LINK_PURPOSES.has(row.purpose)) return undefined;
   const account = await findAccountById(ctx.store.db, row.account_id);
-  if (account?.status !== 'active') return undefined;
+  if (!account) return undefined;
+  // A locked account ("this wasn't me") recovers only through the unlock link that locking it sent (rule 23).
+  const usable = account.status === 'active' || (account.status === 'locked' && row.purpose === 'unlock');
+  if (!usable) return undefined;
   return { account, firstFactor: row.purpose === 'checkword' ? 'email_link' : row.purpose };
 }
 
@@ -60,6 +63,13 @@ export async function completeRecovery(ctx: FlowContext, input: { token: string;
       // Following a link proves the person reads where it was sent; an invitation's link also activates it.
       if (consumed.purpose === 'email_link' || consumed.channel === 'email') await markEmailVerified(tx, account.id, at);
       if (consumed.channel === 'phone') await markPhoneVerified(tx, account.id, at);
+      if (consumed.purpose === 'unlock' && (await setAccountStatus(tx, account.id, ['locked'], 'active', at))) {
+        // In each of the person's portals' logs, beside the `account.not_me` that locked it.
+        const portals = await listMemberPortalIds(tx, account.id);
+        for (const portalId of portals.length > 0 ? portals : [null]) {
+          await recordAudit(ctx, tx, { action: 'account.unlocked', actorKind: 'recovery', actorAccountId: account.id, targetAccountId: account.id, portalId, ip: meta.ip });
+        }
+      }
       if (consumed.purpose === 'invitation' && consumed.portal_id) {
         // Setting the first password is how someone without an account accepts an invitation (rule 22).
         await activateMembership(tx, account.id, consumed.portal_id);

@@ -15,7 +15,7 @@ export const CHALLENGE_MAX_ATTEMPTS = 5;
 export const SECOND_FACTOR_METHODS = ['totp', 'recovery_code'] as const;
 
 /** The first factor that was passed: a password, a social network, or one of the recovery tokens. */
-export type FirstFactor = 'password' | `social:${string}` | 'email_link' | 'phone_reset' | 'admin_link' | 'invitation' | 'checkword';
+export type FirstFactor = 'password' | `social:${string}` | 'email_link' | 'phone_reset' | 'admin_link' | 'invitation' | 'checkword' | 'unlock';
 
 export interface PendingChallenge {
   /** The handle the browser keeps in the `lk_pending` cookie; only its sha256 is stored. */

@@ -157,11 +157,14 @@ export async function disableAccount(ctx: Pick<FlowContext, 'store' | 'clock' | 
   });
 }
 
-/** `latchkey user enable <login>`: a disabled account is active again (it signs in afresh: nothing was kept alive). */
+/**
+ * `latchkey user enable <login>`: a disabled account is active again (it signs in afresh: nothing was kept
+ * alive); so is one locked by "this wasn't me" whose owner never got the unlock link (support's way out).
+ */
 export async function enableAccount(ctx: Pick<FlowContext, 'store' | 'clock' | 'random'>, login: string): Promise<boolean> {
   const account = await accountByLogin(ctx, login);
   return ctx.store.db.transaction().execute(async (tx) => {
-    if (!(await setAccountStatus(tx, account.id, ['disabled'], 'active', iso(ctx.clock.now())))) return false;
+    if (!(await setAccountStatus(tx, account.id, ['disabled', 'locked'], 'active', iso(ctx.clock.now())))) return false;
     await recordAudit(ctx, tx, { action: 'operator.account.enabled', actorKind: 'operator', targetAccountId: account.id });
     return true;
   });

@@ -9,6 +9,7 @@ import type { Account } from '../store/schema.js';
 import { revokeAccountSessions } from '../store/sessions.repo.js';
 import { passwordChangedLetter } from '../ui/letters.js';
 import type { FlowContext } from './context.js';
+import { notMeLink } from './not-me.js';
 import { killAccountSecrets } from './tokens.js';
 
 /** Checks a new password against the policy for this account; throws `weak_password` with the reasons. */
@@ -60,9 +61,10 @@ export async function applyPasswordChange(ctx: Pick<FlowContext, 'clock' | 'rand
   await revokeAccountSessions(tx, account.id, at, change.keepSessionHash);
   if (account.email && account.email_verified_at) {
     const recoverUrl = new URL('/recover', ctx.settings.publicUrl).toString();
+    const notMeUrl = await notMeLink(ctx, tx, { accountId: account.id, channel: 'email', contact: account.email, notice: 'password.changed' });
     await ctx.outbox.enqueueEmail(tx, 'password.changed', {
       to: account.email,
-      ...passwordChangedLetter(account.locale, account.login, now, recoverUrl),
+      ...passwordChangedLetter(account.locale, account.login, now, recoverUrl, notMeUrl),
     });
   }
   await recordAudit(ctx, tx, {

@@ -9,6 +9,7 @@ import type { Account } from '../store/schema.js';
 import { closeAccountChallenges, deleteSecondFactor, hasActiveSecondFactor } from '../store/second-factor.repo.js';
 import { endSuspensions, insertSuspension } from '../store/second-factor-suspensions.repo.js';
 import { secondFactorLetter, type SecondFactorNotice } from '../ui/second-factor-letters.js';
+import { notMeLink } from './not-me.js';
 import { requireMember, type AdminActor } from './admin-access.js';
 import { recordAudit } from './audit.js';
 import type { FlowContext } from './context.js';
@@ -69,6 +70,7 @@ export async function resetSecondFactorByOperator(ctx: FlowContext, login: strin
 async function tellOwner(ctx: FlowContext, tx: Executor, account: Account, notice: SecondFactorNotice, extra: { portal?: string; until?: Date }): Promise<void> {
   if (!account.email || !account.email_verified_at) return;
   const recoverUrl = new URL('/recover', ctx.settings.publicUrl).toString();
-  const letter = secondFactorLetter(account.locale, notice, { login: account.login, when: ctx.clock.now(), recoverUrl, ...extra });
+  const notMeUrl = await notMeLink(ctx, tx, { accountId: account.id, channel: 'email', contact: account.email, notice: `2fa.${notice}` });
+  const letter = secondFactorLetter(account.locale, notice, { login: account.login, when: ctx.clock.now(), recoverUrl, notMeUrl, ...extra });
   await ctx.outbox.enqueueEmail(tx, `2fa.${notice}`, { to: account.email, ...letter });
 }

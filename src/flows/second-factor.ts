@@ -22,6 +22,7 @@ import {
 } from '../store/second-factor.repo.js';
 import { endSuspensions, findLiveSuspension } from '../store/second-factor-suspensions.repo.js';
 import { secondFactorLetter, type SecondFactorNotice } from '../ui/second-factor-letters.js';
+import { notMeLink } from './not-me.js';
 import { recordAudit } from './audit.js';
 import type { FlowContext, RequestMeta } from './context.js';
 import { CHALLENGE_MAX_ATTEMPTS, finishSignIn, outcomeOf, type FirstFactor, type SignInOutcome } from './finish-sign-in.js';
@@ -221,6 +222,7 @@ async function notify(ctx: FlowContext, tx: Executor, account: Account, notice: 
   if (!account.email || !account.email_verified_at) return;
   const codesLeft = notice === 'code_used' ? await countRecoveryCodesLeft(tx, account.id) : undefined;
   const recoverUrl = new URL('/recover', ctx.settings.publicUrl).toString();
-  const letter = secondFactorLetter(account.locale, notice, { login: account.login, when: now, recoverUrl, ...(codesLeft !== undefined ? { codesLeft } : {}) });
+  const notMeUrl = await notMeLink(ctx, tx, { accountId: account.id, channel: 'email', contact: account.email, notice: `2fa.${notice}` });
+  const letter = secondFactorLetter(account.locale, notice, { login: account.login, when: now, recoverUrl, notMeUrl, ...(codesLeft !== undefined ? { codesLeft } : {}) });
   await ctx.outbox.enqueueEmail(tx, `2fa.${notice}`, { to: account.email, ...letter });
 }

@@ -7,6 +7,7 @@ import type { Account } from '../store/schema.js';
 import { findLiveSession, hasAnySession, insertSession, revokeSession, touchSession, type Liveness } from '../store/sessions.repo.js';
 import { newSignInLetter } from '../ui/session-letters.js';
 import type { FlowContext, RequestMeta } from './context.js';
+import { notMeLink } from './not-me.js';
 
 /** `last_seen_at` is written at most this often per session, so a busy page costs no write per request. */
 const TOUCH_EVERY_MS = 60_000;
@@ -55,7 +56,7 @@ export async function openSession(
  * The notice goes only to a verified address, and not for the very first session of an account (a brand-new
  * passport, an invited employee's first password): "someone signed in" would only be noise then.
  */
-async function queueNewSignInNotice(ctx: Pick<FlowContext, 'settings' | 'outbox'>, db: Executor, accountId: string, meta: RequestMeta, now: Date): Promise<void> {
+async function queueNewSignInNotice(ctx: Pick<FlowContext, 'clock' | 'random' | 'settings' | 'outbox'>, db: Executor, accountId: string, meta: RequestMeta, now: Date): Promise<void> {
   const account = await findAccountById(db, accountId);
   if (!account?.email || account.email_verified_at === null) return;
   if (!(await hasAnySession(db, accountId))) return;
@@ -65,6 +66,7 @@ async function queueNewSignInNotice(ctx: Pick<FlowContext, 'settings' | 'outbox'
     ip: meta.ip,
     when: now,
     sessionsUrl: new URL('/account/sessions', ctx.settings.publicUrl).toString(),
+    notMeUrl: await notMeLink(ctx, db, { accountId, channel: 'email', contact: account.email, notice: 'notice.new_sign_in' }),
   });
   await ctx.outbox.enqueueEmail(db, 'notice.new_sign_in', { to: account.email, ...letter });
 }

@@ -18,7 +18,8 @@ type Budget = [bucket: string, key: string, limit: Limit];
 
 /**
  * Sign-in by login, e-mail or phone (seed C1). Unknown accounts, accounts without a password and
- * inactive accounts cost one argon2 verification too and answer the same `invalid_credentials`.
+ * inactive accounts cost one argon2 verification too and answer the same `invalid_credentials`; the right
+ * password of a locked account answers `account_locked`, which points to the unlock link.
  *
  * Only failures are counted (SPEC §7 rule 20): per client, per typed login from that client, and per
  * typed login from everywhere (a larger budget no single client can spend), known logins or not, so 429s
@@ -48,8 +49,10 @@ export async function signIn(ctx: FlowContext, input: { login: string; password:
   }
 
   const password = normalizePassword(input.password);
+  // A locked account ("this wasn't me", SPEC §7 rule 23) still has its password checked, so its rightful
+  // owner can be told it is locked and how to unlock it; a wrong password answers as for anyone.
   const ok =
-    account?.password_hash && account.status === 'active'
+    account?.password_hash && (account.status === 'active' || account.status === 'locked')
       ? await ctx.hasher.verify(account.password_hash, password)
       : await ctx.hasher.verifyDummy(password);
   if (!ok || !account) {
@@ -59,6 +62,10 @@ export async function signIn(ctx: FlowContext, input: { login: string; password:
     throw new AppError('invalid_credentials');
   }
   await refundAttempt(ctx, held);
+  if (account.status === 'locked') {
+    await auditFailure(ctx, account, meta, 'locked');
+    throw new AppError('account_locked');
+  }
   await upgradeLegacyHash(ctx, account, password);
   const step = await ctx.store.db.transaction().execute(async (tx) => {
     await recordAudit(ctx, tx, { action: 'signin.succeeded', actorKind: 'self', actorAccountId: account.id, targetAccountId: account.id, ip: meta.ip, detail: 'password' });
@@ -68,6 +75,6 @@ export async function signIn(ctx: FlowContext, input: { login: string; password:
 }
 
 /** One audit row per refused sign-in: the account when the login names one, never the password. */
-async function auditFailure(ctx: FlowContext, account: Account | undefined, meta: RequestMeta, reason: 'wrong_password' | 'rate_limited'): Promise<void> {
+async function auditFailure(ctx: FlowContext, account: Account | undefined, meta: RequestMeta, reason: 'wrong_password' | 'rate_limited' | 'locked'): Promise<void> {
   await recordAudit(ctx, ctx.store.db, { action: 'signin.failed', actorKind: 'self', targetAccountId: account?.id ?? null, ip: meta.ip, detail: reason });
 }

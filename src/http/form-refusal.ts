@@ -8,7 +8,7 @@ import { requestLang } from './request.js';
 export type Wording = Partial<Record<ErrorCode, MessageKey>>;
 
 /** What every form says unless it words a code itself. */
-const DEFAULT_WORDING: Wording = { invalid_credentials: 'login.failed' };
+const DEFAULT_WORDING: Wording = { invalid_credentials: 'login.failed', account_locked: 'login.locked' };
 
 /**
  * The one place that decides what a person reads in a form for an expected refusal, in their language: a weak

@@ -1,6 +1,8 @@
 /** Stable error codes of SPEC §5, with their HTTP status. */
 export const errorStatus = {
   invalid_credentials: 401,
+  /** The right password of an account locked by "this wasn't me" (SPEC §7 rule 23): only its unlock link opens it. */
+  account_locked: 403,
   invalid_request: 400,
   weak_password: 422,
   invalid_token: 400,

@@ -79,3 +79,18 @@ export async function deleteExpiredModels(db: Executor, now: Date): Promise<numb
   const result = await db.deleteFrom('oidc_models').where('expires_at', '<=', iso(now)).executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+/**
+ * Ends everything the provider holds for an account (SPEC §7 rule 23): its provider sessions, grants, codes,
+ * access and refresh tokens, inside the caller's transaction. Models name the account only inside their JSON
+ * payload, so a LIKE on the exact JSON pair finds them (as removing a client does), and whatever else hangs
+ * on one of their grants goes with it. Returns how many grants went.
+ */
+export async function deleteAccountModels(db: Executor, accountId: string): Promise<number> {
+  const pair = `%"accountId":${JSON.stringify(accountId)}%`;
+  const grants = await db.selectFrom('oidc_models').select('id').where('name', '=', 'Grant').where('payload', 'like', pair).execute();
+  const grantIds = grants.map((g) => g.id);
+  if (grantIds.length > 0) await db.deleteFrom('oidc_models').where('grant_id', 'in', grantIds).execute();
+  await db.deleteFrom('oidc_models').where('payload', 'like', pair).execute();
+  return grantIds.length;
+}

@@ -168,3 +168,51 @@ export async function listAuditEvents(db: Executor, portalId: string, filter: { 
   }
   return query.orderBy('audit_events.at', 'desc').orderBy('audit_events.id').offset(offset).limit(limit).execute();
 }
+
+export interface PortalAdminContact {
+  portal_id: string;
+  portal_title: string;
+  portal_slug: string;
+  admin_id: string;
+  admin_login: string;
+  admin_email: string | null;
+  admin_email_verified_at: string | null;
+  admin_locale: 'ru' | 'en';
+}
+
+/**
+ * The active admins of every portal the account is an active member of (the account itself left out), with
+ * where to write to them: whom "this wasn't me" tells (SPEC §7 rule 23). One row per portal and admin.
+ */
+export async function listAdminsOfMemberPortals(db: Executor, accountId: string): Promise<PortalAdminContact[]> {
+  return db
+    .selectFrom('memberships as member')
+    .innerJoin('portals', 'portals.id', 'member.portal_id')
+    .innerJoin('memberships as admin', 'admin.portal_id', 'member.portal_id')
+    .innerJoin('accounts', 'accounts.id', 'admin.account_id')
+    .select([
+      'portals.id as portal_id',
+      'portals.title as portal_title',
+      'portals.slug as portal_slug',
+      'accounts.id as admin_id',
+      'accounts.login as admin_login',
+      'accounts.email as admin_email',
+      'accounts.email_verified_at as admin_email_verified_at',
+      'accounts.locale as admin_locale',
+    ])
+    .where('member.account_id', '=', accountId)
+    .where('member.status', '=', 'active')
+    .where('admin.role', '=', 'admin')
+    .where('admin.status', '=', 'active')
+    .where('admin.account_id', '!=', accountId)
+    .where('accounts.status', '=', 'active')
+    .orderBy('portals.title')
+    .orderBy('accounts.login')
+    .execute();
+}
+
+/** The portals the account is an active member of (whose audit logs an account-wide event goes to). */
+export async function listMemberPortalIds(db: Executor, accountId: string): Promise<string[]> {
+  const rows = await db.selectFrom('memberships').select('portal_id').where('account_id', '=', accountId).where('status', '=', 'active').execute();
+  return rows.map((r) => r.portal_id);
+}

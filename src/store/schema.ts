@@ -77,9 +77,10 @@ export interface RecoveryTokensTable {
   /**
    * `email_link`: the e-mailed link (60 min); `phone_reset`: issued once an SMS code was verified (10 min);
    * `admin_link`: sent by a portal admin (24 h); `invitation`: first password of an invited employee (24 h);
-   * `checkword`: the box edition's e-mailed checkword (60 min).
+   * `checkword`: the box edition's e-mailed checkword (60 min); `unlock`: sent by "this wasn't me" (24 h), the
+   * one recovery a locked account may complete, and completing it unlocks the account.
    */
-  purpose: 'email_link' | 'phone_reset' | 'admin_link' | 'invitation' | 'checkword';
+  purpose: 'email_link' | 'phone_reset' | 'admin_link' | 'invitation' | 'checkword' | 'unlock';
   created_at: string;
   expires_at: string;
   consumed_at: string | null;
@@ -88,6 +89,20 @@ export interface RecoveryTokensTable {
   portal_id: Generated<string | null>;
   /** Where the link went (`email` or `phone`): using it proves that contact. */
   channel: Generated<string | null>;
+}
+
+/** A "this wasn't me" link of one security notice (SPEC §7 rule 23): 7 days, used once. */
+export interface NotMeTokensTable {
+  token_hash: string;
+  account_id: string;
+  /** Where the notice went: the fresh recovery link goes back to the same contact. */
+  channel: 'email' | 'phone';
+  contact: string;
+  /** Which notice carried it (`password.changed`, `2fa.enabled`, `notice.new_sign_in`, …), for the audit log. */
+  notice: string;
+  created_at: string;
+  expires_at: string;
+  consumed_at: string | null;
 }
 
 export type OutboxStatus = 'queued' | 'processing' | 'sent' | 'abandoned';
@@ -242,6 +257,7 @@ export interface Database {
   recovery_codes: RecoveryCodesTable;
   pending_challenges: PendingChallengesTable;
   second_factor_suspensions: SecondFactorSuspensionsTable;
+  not_me_tokens: NotMeTokensTable;
 }
 
 export type Account = Selectable<AccountsTable>;

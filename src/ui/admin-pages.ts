@@ -186,6 +186,8 @@ export const AUDIT_ACTIONS = [
   'admin.member.sessions_ended',
   'admin.member.fired',
   'admin.member.reactivated',
+  'account.not_me',
+  'account.unlocked',
 ] as const;
 
 export function auditPage(lang: Locale, nav: Nav, portal: Portal, view: { action: string; login: string; events: AuditRow[] }): string {

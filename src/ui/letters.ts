@@ -18,6 +18,19 @@ ${body}
 </body></html>`.value;
 }
 
+const NOT_ME_BUTTON = 'display:inline-block;background:#c62828;color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none';
+
+/** The "this wasn't me" part of every security notice (SPEC §6): one sentence with the link, for the text part. */
+export function notMeText(t: Translate, url: string): string {
+  return t('mail.notMe.line', { url });
+}
+
+/** The same for the HTML part: the sentence and a button. */
+export function notMeHtml(t: Translate, url: string): SafeHtml {
+  return html`<p>${t('mail.notMe.line', { url })}</p>
+<p><a href="${url}" style="${NOT_ME_BUTTON}" data-not-me>${t('mail.notMe.button')}</a></p>`;
+}
+
 /** The recovery letter (SPEC §6): one link, how long it is valid, what to do if you did not ask. */
 export function recoveryLetter(lang: Locale, login: string, link: string, minutes: number): Letter {
   const t = translator(lang);
@@ -42,7 +55,7 @@ export function recoveryLetter(lang: Locale, login: string, link: string, minute
 }
 
 /** The notice after every password change or recovery, with "if this was not you" steps. */
-export function passwordChangedLetter(lang: Locale, login: string, when: Date, recoverUrl: string): Letter {
+export function passwordChangedLetter(lang: Locale, login: string, when: Date, recoverUrl: string, notMeUrl: string): Letter {
   const t = translator(lang);
   const stamp = when.toISOString().slice(0, 16).replace('T', ' ');
   const lines = [
@@ -51,12 +64,14 @@ export function passwordChangedLetter(lang: Locale, login: string, when: Date, r
     t('mail.changed.body', { login, when: stamp }),
     '',
     t('mail.changed.notYou', { url: recoverUrl }),
+    notMeText(t, notMeUrl),
     '',
     t('mail.signature', { product: PRODUCT }),
   ];
   const body = html`<p>${t('mail.greeting', { login })}</p>
 <p>${t('mail.changed.body', { login, when: stamp })}</p>
-<p>${t('mail.changed.notYou', { url: recoverUrl })}</p>`;
+<p>${t('mail.changed.notYou', { url: recoverUrl })}</p>
+${notMeHtml(t, notMeUrl)}`;
   return { subject: t('mail.changed.subject', { product: PRODUCT }), text: lines.join('\n'), html: wrap(t, lang, body) };
 }
 

@@ -2,7 +2,7 @@ import { deviceName } from '../domain/device-name.js';
 import type { Locale } from '../domain/locale.js';
 import { html } from './html.js';
 import { translator } from './i18n.js';
-import { PRODUCT, wrap, type Letter } from './letters.js';
+import { PRODUCT, notMeHtml, notMeText, wrap, type Letter } from './letters.js';
 
 export interface NewSignInLetterInput {
   login: string;
@@ -11,6 +11,8 @@ export interface NewSignInLetterInput {
   when: Date;
   /** `PUBLIC_URL/account/sessions`, where the reader signs the stranger out. */
   sessionsUrl: string;
+  /** `PUBLIC_URL/account/not-me/<token>` (SPEC §6): locks the account and sends a recovery link. */
+  notMeUrl: string;
 }
 
 /** "A sign-in from a new device" (SPEC §6, §11): names the device, the IP and the time; says what to do if it was not you. */
@@ -29,6 +31,7 @@ export function newSignInLetter(lang: Locale, input: NewSignInLetterInput): Lett
     '',
     t('mail.newSignIn.ifYou'),
     t('mail.newSignIn.notYou', { url: input.sessionsUrl }),
+    notMeText(t, input.notMeUrl),
     '',
     t('mail.signature', { product: PRODUCT }),
   ];
@@ -37,6 +40,7 @@ export function newSignInLetter(lang: Locale, input: NewSignInLetterInput): Lett
 <ul>${facts.map((fact) => html`<li>${fact}</li>`)}</ul>
 <p>${t('mail.newSignIn.ifYou')}</p>
 <p>${t('mail.newSignIn.notYou', { url: input.sessionsUrl })}</p>
-<p><a href="${input.sessionsUrl}" style="display:inline-block;background:#2f6fde;color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none">${t('sessions.title')}</a></p>`;
+<p><a href="${input.sessionsUrl}" style="display:inline-block;background:#2f6fde;color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none">${t('sessions.title')}</a></p>
+${notMeHtml(t, input.notMeUrl)}`;
   return { subject: t('mail.newSignIn.subject', { product: PRODUCT }), text: lines.join('\n'), html: wrap(t, lang, body) };
 }

@@ -1,6 +1,7 @@
 /** Titles of the API's problem bodies (RFC 9457), one per error code of SPEC §5. */
 export const enProblems = {
   'problem.invalid_credentials': 'Wrong login or password',
+  'problem.account_locked': 'The account is locked after "This wasn\'t me": set a new password with the link that was sent',
   'problem.invalid_request': 'The request is not valid',
   'problem.weak_password': 'The password is too weak',
   'problem.invalid_token': 'The link or token is not valid',

@@ -3,6 +3,7 @@ import type { enProblems } from './en-problems.js';
 /** Заголовки ответов API об ошибках (RFC 9457); ключи те же, что в en-problems.ts. */
 export const ruProblems: Record<keyof typeof enProblems, string> = {
   'problem.invalid_credentials': 'Неверный логин или пароль',
+  'problem.account_locked': 'Учётная запись заблокирована после «Это был не я»: задайте новый пароль по присланной ссылке',
   'problem.invalid_request': 'Запрос составлен неверно',
   'problem.weak_password': 'Пароль слишком слабый',
   'problem.invalid_token': 'Ссылка или токен недействительны',
