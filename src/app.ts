@@ -14,6 +14,7 @@ import { clientErrorHandler, sendError } from './http/errors.js';
 import { opsRoutes } from './http/ops.js';
 import { pageRoutes } from './http/pages.js';
 import { sessionApiRoutes, sessionPageRoutes } from './http/sessions.js';
+import { contactChangeApiRoutes, contactChangePageRoutes, emailConfirmRoutes } from './http/contact-change.js';
 import { securityHeaders } from './http/security.js';
 import { secondFactorApiRoutes, secondFactorPageRoutes } from './http/second-factor.js';
 import { socialRoutes } from './http/social.js';
@@ -75,6 +76,9 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(secondFactorPageRoutes, { deps });
   await app.register(sessionApiRoutes, { deps, prefix: '/api/v1' });
   await app.register(sessionPageRoutes, { deps });
+  await app.register(contactChangeApiRoutes, { deps, prefix: '/api/v1' });
+  await app.register(contactChangePageRoutes, { deps });
+  await app.register(emailConfirmRoutes, { deps });
   if (deps.config.dev) await app.register(devOutboxRoutes, { deps });
   return app;
 }

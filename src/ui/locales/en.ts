@@ -5,6 +5,7 @@ import { enBox } from './en-box.js';
 import { enOidc } from './en-oidc.js';
 import { enSocial } from './en-social.js';
 import { enSessions } from './en-sessions.js';
+import { enContact } from './en-contact.js';
 
 /** English texts. Keys are stable ids that tests may assert on; `{name}` marks a parameter. */
 export const en = {
@@ -15,6 +16,7 @@ export const en = {
   ...en2fa,
   ...enProblems,
   ...enSessions,
+  ...enContact,
   'app.name': 'Latchkey',
   'lang.switch': 'Language',
   'nav.signOut': 'Sign out',
