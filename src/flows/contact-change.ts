@@ -118,6 +118,7 @@ export async function requestEmailChange(ctx: FlowContext, input: { account: Acc
     });
     const link = new URL(`/account/email/${token}`, ctx.settings.publicUrl).toString();
     await ctx.outbox.enqueueEmail(tx, 'email.change.link', { to: email, ...emailChangeLetter(account.locale, { login: account.login, link, minutes }) });
+    // "This wasn't me" (issue 13 item 3) passes its `notMeUrl` here as the last argument once it lands.
     await noticeOldContact(ctx, tx, account, 'email', email, meta);
     await recordAudit(ctx, tx, { action: 'email.change.requested', actorKind: 'self', actorAccountId: account.id, targetAccountId: account.id, ip: meta.ip, detail: maskContact('email', email) });
   });
@@ -154,6 +155,7 @@ export async function requestPhoneChange(ctx: FlowContext, input: { account: Acc
     });
     const text = phoneChangeSms(account.locale, code, minutes, ctx.settings.publicUrl.host);
     await sendTextOrThrow(ctx, tx, { kind: 'phone.change.code', to: phone, text, targetAccountId: account.id });
+    // "This wasn't me": its `notMeUrl` goes here too.
     await noticeOldContact(ctx, tx, account, 'phone', phone, meta);
     await recordAudit(ctx, tx, { action: 'phone.change.requested', actorKind: 'self', actorAccountId: account.id, targetAccountId: account.id, ip: meta.ip, detail: maskContact('phone', phone) });
   });

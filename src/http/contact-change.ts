@@ -69,11 +69,9 @@ export async function contactChangePageRoutes(app: FastifyInstance, opts: { deps
   };
   /** The form's wording of a refusal; anything unexpected goes to the error handler. */
   const refusal = (request: FastifyRequest, reply: FastifyReply, error: unknown, kind: ContactFormView['kind']) => {
-    const same = isAppError(error) && error.code === 'invalid_request' && error.detail?.startsWith('already') === true;
-    return formRefusal(request, reply, error, {
-      invalid_credentials: 'contact.wrongPassword',
-      invalid_request: same ? `contact.same.${kind}` : kind === 'email' ? 'contact.badEmail' : 'contact.badPhone',
-    });
+    const detail = isAppError(error) && error.code === 'invalid_request' ? (error.detail ?? '') : '';
+    const invalid = detail.startsWith('already') ? (`contact.same.${kind}` as const) : detail.includes('LATCHKEY_SMS_COUNTRIES') ? 'contact.countryOff' : kind === 'email' ? 'contact.badEmail' : 'contact.badPhone';
+    return formRefusal(request, reply, error, { invalid_credentials: 'contact.wrongPassword', invalid_request: invalid });
   };
 
   app.get<{ Querystring: { sent?: string } }>('/account/email', async (request, reply) => {

@@ -60,7 +60,7 @@ export function emailSentPage(lang: Locale, nav: Nav, email: string, minutes: nu
     { lang, title: t('contact.sent.title'), path: '/account/email', nav },
     html`<h1 data-testid="email-sent">${t('contact.sent.title')}</h1>
 <p>${t('contact.sent.body', { email, minutes })}</p>
-<p class="muted">${t('contact.sent.spam')}</p>
+<p class="muted">${t('contact.sent.spam')} <a href="/account/email" data-testid="ask-again">${t('contact.sent.again')}</a></p>
 <p><a href="/account">${t('contact.back')}</a></p>`,
   );
 }

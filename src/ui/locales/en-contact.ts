@@ -1,7 +1,6 @@
 /** English texts of the e-mail and phone change (issue 13 item 2, SPEC §11); merged into en.ts. */
 export const enContact = {
   'account.change': 'Change',
-  'account.email.unverified': 'not confirmed',
   'contact.email.title': 'Change e-mail',
   'contact.phone.title': 'Change phone',
   'contact.email.intro': 'Enter your password and the new address. We will send a confirmation link to the new address; your current address keeps working until you open that link and confirm.',
@@ -15,12 +14,14 @@ export const enContact = {
   'contact.wrongPassword': 'The password is wrong.',
   'contact.badEmail': 'This does not look like an e-mail address.',
   'contact.badPhone': 'This does not look like a phone number. Include the country code, e.g. +44 20 7946 0958.',
+  'contact.countryOff': 'Texts cannot be sent to numbers of this country. Choose another number.',
   'contact.same.email': 'This is already your address.',
   'contact.same.phone': 'This is already your number.',
   'contact.noPassword': 'Your account has no password yet. Create one on the account page first.',
   'contact.sent.title': 'Check your new mailbox',
   'contact.sent.body': 'We sent a link to {email}. Open it within {minutes} minutes and confirm the change. Until then your current address stays in place.',
-  'contact.sent.spam': 'No letter? Check the spam folder, or ask again with the right address.',
+  'contact.sent.spam': 'No letter? Check the spam folder.',
+  'contact.sent.again': 'Ask again with another address',
   'contact.code.title': 'Enter the code',
   'contact.code.body': 'We texted a 6-digit code to {phone}. It is valid for {minutes} minutes.',
   'contact.code.label': 'Code from the text message',

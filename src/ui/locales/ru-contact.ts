@@ -3,7 +3,6 @@ import type { enContact } from './en-contact.js';
 /** Русские тексты смены e-mail и телефона (issue 13, пункт 2, SPEC §11); входят в ru.ts. */
 export const ruContact: Record<keyof typeof enContact, string> = {
   'account.change': 'Изменить',
-  'account.email.unverified': 'не подтверждён',
   'contact.email.title': 'Смена e-mail',
   'contact.phone.title': 'Смена телефона',
   'contact.email.intro': 'Введите пароль и новый адрес. Мы отправим на новый адрес ссылку для подтверждения; нынешний адрес работает, пока вы не откроете эту ссылку и не подтвердите смену.',
@@ -17,12 +16,14 @@ export const ruContact: Record<keyof typeof enContact, string> = {
   'contact.wrongPassword': 'Неверный пароль.',
   'contact.badEmail': 'Это не похоже на адрес электронной почты.',
   'contact.badPhone': 'Это не похоже на номер телефона. Укажите код страны, например +7 916 123-45-67.',
+  'contact.countryOff': 'На номера этой страны SMS не отправляются. Укажите другой номер.',
   'contact.same.email': 'Это и так ваш адрес.',
   'contact.same.phone': 'Это и так ваш номер.',
   'contact.noPassword': 'У аккаунта ещё нет пароля. Сначала задайте его в профиле.',
   'contact.sent.title': 'Проверьте новый почтовый ящик',
   'contact.sent.body': 'Мы отправили ссылку на {email}. Откройте её в течение {minutes} мин. и подтвердите смену. До этого остаётся прежний адрес.',
-  'contact.sent.spam': 'Письма нет? Загляните в «Спам» или запросите смену ещё раз с верным адресом.',
+  'contact.sent.spam': 'Письма нет? Загляните в «Спам».',
+  'contact.sent.again': 'Указать другой адрес',
   'contact.code.title': 'Введите код',
   'contact.code.body': 'Мы отправили 6-значный код на {phone}. Он действует {minutes} мин.',
   'contact.code.label': 'Код из SMS',
