@@ -16,6 +16,7 @@ import { openApiRoute, registerOpenApi } from './http/openapi.js';
 import { opsRoutes } from './http/ops.js';
 import { pageRoutes } from './http/pages.js';
 import { sessionApiRoutes, sessionPageRoutes } from './http/sessions.js';
+import { contactChangeApiRoutes, contactChangePageRoutes, emailConfirmRoutes } from './http/contact-change.js';
 import { securityHeaders } from './http/security.js';
 import { secondFactorApiRoutes, secondFactorPageRoutes } from './http/second-factor.js';
 import { socialRoutes } from './http/social.js';
@@ -81,6 +82,9 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(sessionPageRoutes, { deps });
   await app.register(notMeApiRoutes, { deps, prefix: '/api/v1' });
   await app.register(notMePageRoutes, { deps });
+  await app.register(contactChangeApiRoutes, { deps, prefix: '/api/v1' });
+  await app.register(contactChangePageRoutes, { deps });
+  await app.register(emailConfirmRoutes, { deps });
   if (deps.config.dev) await app.register(devOutboxRoutes, { deps });
   await openApiRoute(app);
   return app;

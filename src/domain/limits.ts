@@ -22,6 +22,9 @@ export const limits = {
   /** Box checkword (B2): attempts to set a password with a checkword, per account (login and e-mail share it); windowed. */
   checkwordAttemptsPerLogin: { max: 10, windowMs: 15 * MINUTE },
   changePasswordPerAccount: { max: 10, windowMs: 15 * MINUTE },
+  /** E-mail or phone change requests (each sends a message to a contact the person typed), per account and per IP. */
+  contactChangePerAccount: { max: 10, windowMs: HOUR },
+  contactChangePerIp: { max: 30, windowMs: HOUR },
   /** Texts' caps per number, sender and overall are LATCHKEY_SMS_CAPS (flows/text-guard.ts, SPEC §7 rule 19). */
   phoneVerifyPerIp: { max: 60, windowMs: 15 * MINUTE },
   /** A social-only account choosing its login: each try says whether a login is free, so few of them. */

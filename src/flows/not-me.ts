@@ -4,6 +4,7 @@ import { newSecretToken, sha256 } from '../kernel/crypto.js';
 import { AppError } from '../kernel/errors.js';
 import { deleteAccountModels } from '../oidc/adapter.js';
 import { findAccountById, setAccountStatus } from '../store/accounts.repo.js';
+import { cancelContactChanges } from '../store/contact-changes.repo.js';
 import { listAdminsOfMemberPortals, listMemberPortalIds } from '../store/admin.repo.js';
 import type { Executor } from '../store/db.js';
 import { consumeNotMeToken, insertNotMeToken, peekNotMeToken } from '../store/not-me-tokens.repo.js';
@@ -108,7 +109,7 @@ export async function reportNotMe(ctx: FlowContext, token: string, meta: Request
     await closeAccountChallenges(tx, account.id, at);
     // TODO(oidc-logout): call its flow here once it lands, so applications also get a back-channel logout.
     const grants = await deleteAccountModels(tx, account.id);
-    // TODO(contact-change): cancel the account's pending e-mail or phone change here once its table exists.
+    await cancelContactChanges(tx, account.id, at);
     // A fresh link: issuing it kills every older token and open phone flow of the account first (rule 5).
     const unlock = await issueToken(ctx, tx, { accountId: account.id, purpose: 'unlock', lifetimeMs: UNLOCK_LINK_HOURS * 3600_000 });
     const sentBy = await sendUnlockLink(ctx, tx, account, row, recoveryLink(ctx.settings.publicUrl, unlock));

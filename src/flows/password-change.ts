@@ -2,6 +2,7 @@ import { checkPassword, normalizePassword } from '../domain/password-policy.js';
 import { iso } from '../kernel/clock.js';
 import { AppError } from '../kernel/errors.js';
 import { setPasswordHash } from '../store/accounts.repo.js';
+import { cancelContactChanges } from '../store/contact-changes.repo.js';
 import { listMemberPolicies } from '../store/portals.repo.js';
 import { recordAudit } from './audit.js';
 import type { Executor } from '../store/db.js';
@@ -47,7 +48,7 @@ export interface PasswordChange {
 
 /**
  * Everything a password change implies, inside the caller's transaction: the new hash, every outstanding
- * token and open phone flow killed (rule 5), sessions revoked (rule 10), a "your password was changed"
+ * token, open phone flow and pending contact change killed (rule 5), sessions revoked (rule 10), a "your password was changed"
  * notice, an audit event.
  */
 export async function applyPasswordChange(ctx: Pick<FlowContext, 'clock' | 'random' | 'outbox' | 'settings'>, tx: Executor, change: PasswordChange): Promise<void> {
@@ -58,6 +59,8 @@ export async function applyPasswordChange(ctx: Pick<FlowContext, 'clock' | 'rand
   // round trip to the database is a large part of what a completion costs beyond its hash).
   await setPasswordHash(tx, account.id, change.hash, at, change.actorKind !== 'admin');
   await killAccountSecrets(tx, account.id, at);
+  // A pending e-mail or phone change dies too: the password that asked for it may be the one just replaced.
+  await cancelContactChanges(tx, account.id, at);
   await revokeAccountSessions(tx, account.id, at, change.keepSessionHash);
   if (account.email && account.email_verified_at) {
     const recoverUrl = new URL('/recover', ctx.settings.publicUrl).toString();

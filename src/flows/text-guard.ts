@@ -21,9 +21,13 @@ import type { FlowContext } from './context.js';
  * `sms.refused` with the reason (once per cap, key and window, so a flood does not flood the log).
  */
 
-/** Who asks for a text: an admin acting on a member, or anyone at an IP asking for their own account. */
+/**
+ * Who asks for a text: an admin acting on a member, a signed-in person proving a new number of their own
+ * (issue 13, contact change), or anyone at an IP asking for their own account.
+ */
 export type TextSender =
   | { kind: 'admin'; accountId: string; ip: string; portalId: string }
+  | { kind: 'account'; accountId: string; ip: string }
   | {
       kind: 'ip';
       ip: string;
@@ -76,6 +80,14 @@ function capsFor(ctx: GuardContext, to: string, sender: TextSender): Array<[buck
       ['sms:global', '*', caps.global, 'global_cap'],
     ];
   }
+  if (sender.kind === 'account') {
+    return [
+      ['sms:sender', sender.accountId, caps.sender, 'sender_cap'],
+      ['sms:ip', sender.ip, caps.ip, 'ip_cap'],
+      ['sms:number', to, caps.number, 'number_cap'],
+      ['sms:global', '*', caps.global, 'global_cap'],
+    ];
+  }
   if (sender.owner) {
     // The owner's budget stands apart from the shared and global ones, which strangers can use up.
     return [
@@ -99,7 +111,7 @@ async function noteRefusal(ctx: GuardContext, db: Executor, refusal: Refusal, wh
   await recordAudit(ctx, db, {
     action: 'sms.refused',
     actorKind: sender?.kind === 'admin' ? 'admin' : sender ? 'self' : 'system',
-    actorAccountId: sender?.kind === 'admin' ? sender.accountId : null,
+    actorAccountId: sender && sender.kind !== 'ip' ? sender.accountId : null,
     portalId: sender?.kind === 'admin' ? sender.portalId : null,
     targetAccountId: who.targetAccountId ?? null,
     ip: sender?.ip ?? null,
@@ -120,7 +132,8 @@ function refusalError(refusal: Refusal): AppError {
 export async function guardText(ctx: GuardContext, request: { to: string; sender: TextSender; targetAccountId?: string }): Promise<void> {
   const { to, sender } = request;
   // A stranger learns nothing from these two, so self-service leaves them to `sendText`, after the account check.
-  const early = sender.kind === 'admin' ? await unsendable(ctx, ctx.store.db, to) : undefined;
+  // A signed-in person typed the number for themselves: country and budget tell them nothing about others.
+  const early = sender.kind !== 'ip' ? await unsendable(ctx, ctx.store.db, to) : undefined;
   if (early) {
     await noteRefusal(ctx, ctx.store.db, early, { sender, targetAccountId: request.targetAccountId });
     throw refusalError(early);

@@ -268,16 +268,16 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
     const showAccount = async (request: FastifyRequest, reply: FastifyReply, state: pages.AccountPageState = {}, status = 200) => {
       const { account } = authOf(request);
       const methods = await listSignInMethods(deps.store.db, deps.social, account);
-      return htmlReply(reply, pages.accountPage(requestLang(request), navFor(request), account, methods, state), status);
+      return htmlReply(reply, pages.accountPage(requestLang(request), navFor(request), account, methods, { phoneChange: deps.settings.smsEnabled, ...state }), status);
     };
 
     signedIn.get<{ Querystring: { mustChange?: string; done?: string } }>('/account', async (request, reply) => {
       const { account } = authOf(request);
       const t = translator(requestLang(request));
       const errors = account.must_change_password === 1 ? [t('account.mustChange')] : [];
-      const notices = { linked: 'account.methods.linked', unlinked: 'account.methods.unlinked', password: 'account.createPassword.done' } as const;
+      const notices = { linked: 'account.methods.linked', unlinked: 'account.methods.unlinked', password: 'account.createPassword.done', phone: 'contact.phoneChanged' } as const;
       const done = request.query.done;
-      const notice = done === 'linked' || done === 'unlinked' || done === 'password' ? t(notices[done]) : undefined;
+      const notice = done === 'linked' || done === 'unlinked' || done === 'password' || done === 'phone' ? t(notices[done]) : undefined;
       return showAccount(request, reply, { errors, ...(notice ? { notice } : {}) });
     });
 

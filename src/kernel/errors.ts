@@ -25,6 +25,8 @@ export const errorStatus = {
   last_admin: 409,
   /** An admin firing themselves (issue 13): another admin must do it. */
   cannot_fire_self: 409,
+  /** An e-mail or phone change whose new contact another passport holds by the time it is proved (issue 13). */
+  contact_taken: 409,
   edition_mismatch: 404,
   request_timeout: 408,
   payload_too_large: 413,

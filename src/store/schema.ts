@@ -238,6 +238,24 @@ export interface PendingChallengesTable {
   return_to: string | null;
 }
 
+export interface ContactChangesTable {
+  /** sha256 of the e-mailed link's token or of the phone flow's handle. */
+  id_hash: string;
+  account_id: string;
+  kind: 'email' | 'phone';
+  /** The new contact as it will be stored: the e-mail as typed (NFKC, trimmed), the phone as E.164. */
+  new_value: string;
+  created_at: string;
+  expires_at: string;
+  /** Phone: HMAC of the texted code under the server secret. */
+  code_hash: string | null;
+  /** Phone: wrong codes counted (5 end the change). */
+  attempts: Generated<number>;
+  landed_at: string | null;
+  /** Replaced by a newer request, ended by a password change or by too many wrong codes. */
+  cancelled_at: string | null;
+}
+
 export interface Database {
   accounts: AccountsTable;
   portals: PortalsTable;
@@ -258,6 +276,7 @@ export interface Database {
   pending_challenges: PendingChallengesTable;
   second_factor_suspensions: SecondFactorSuspensionsTable;
   not_me_tokens: NotMeTokensTable;
+  contact_changes: ContactChangesTable;
 }
 
 export type Account = Selectable<AccountsTable>;

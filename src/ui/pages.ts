@@ -144,6 +144,8 @@ export interface AccountPageState {
   methodErrors?: string[];
   /** The login typed into "create a login and password", kept when the form is shown again. */
   wantedLogin?: string;
+  /** An SMS gateway is configured, so the phone can be changed (issue 13 item 2). */
+  phoneChange?: boolean;
 }
 
 export function accountPage(
@@ -161,8 +163,8 @@ export function accountPage(
 ${state.notice ? html`<div class="notice" role="status" data-testid="flash">${state.notice}</div>` : ''}
 <dl class="profile">
   <dt>${t('account.login')}</dt><dd data-testid="account-login">${account.login}</dd>
-  <dt>${t('account.email')}</dt><dd>${account.email ?? t('account.none')}</dd>
-  <dt>${t('account.phone')}</dt><dd>${account.phone ?? t('account.none')}</dd>
+  <dt>${t('account.email')}</dt><dd data-testid="account-email">${account.email ?? t('account.none')} <a href="/account/email" data-testid="change-email">${t('account.change')}</a></dd>
+  <dt>${t('account.phone')}</dt><dd data-testid="account-phone">${account.phone ?? t('account.none')}${state.phoneChange ? html` <a href="/account/phone" data-testid="change-phone">${t('account.change')}</a>` : ''}</dd>
 </dl>
 <p><a href="/account/sessions" data-testid="sessions-link">${t('account.sessions.link')}</a></p>
 <h2 id="methods">${t('account.methods')}</h2>

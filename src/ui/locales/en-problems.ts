@@ -18,6 +18,7 @@ export const enProblems = {
   'problem.login_unavailable': 'This login cannot be used; choose another',
   'problem.last_admin': 'The portal must keep at least one active administrator',
   'problem.cannot_fire_self': 'An administrator cannot fire themselves',
+  'problem.contact_taken': 'This contact belongs to another account',
   'problem.edition_mismatch': 'Not available in this edition',
   'problem.request_timeout': 'The request took too long to arrive',
   'problem.payload_too_large': 'The request body is too large',

@@ -6,6 +6,7 @@ import { enOidc } from './en-oidc.js';
 import { enSocial } from './en-social.js';
 import { enSessions } from './en-sessions.js';
 import { enNotMe } from './en-not-me.js';
+import { enContact } from './en-contact.js';
 
 /** English texts. Keys are stable ids that tests may assert on; `{name}` marks a parameter. */
 export const en = {
@@ -17,6 +18,7 @@ export const en = {
   ...enProblems,
   ...enSessions,
   ...enNotMe,
+  ...enContact,
   'app.name': 'Latchkey',
   'lang.switch': 'Language',
   'nav.signOut': 'Sign out',

@@ -20,6 +20,7 @@ export const ruProblems: Record<keyof typeof enProblems, string> = {
   'problem.login_unavailable': 'Этот логин занять нельзя; выберите другой',
   'problem.last_admin': 'В портале должен остаться хотя бы один действующий администратор',
   'problem.cannot_fire_self': 'Администратор не может уволить сам себя',
+  'problem.contact_taken': 'Этот адрес или номер принадлежит другому аккаунту',
   'problem.edition_mismatch': 'В этой редакции недоступно',
   'problem.request_timeout': 'Запрос передавался слишком долго',
   'problem.payload_too_large': 'Тело запроса слишком большое',

@@ -7,6 +7,7 @@ import { ruOidc } from './ru-oidc.js';
 import { ruSocial } from './ru-social.js';
 import { ruSessions } from './ru-sessions.js';
 import { ruNotMe } from './ru-not-me.js';
+import { ruContact } from './ru-contact.js';
 
 /** Русские тексты; ключи те же, что в en.ts. */
 export const ru: Messages = {
@@ -18,6 +19,7 @@ export const ru: Messages = {
   ...ruProblems,
   ...ruSessions,
   ...ruNotMe,
+  ...ruContact,
   'app.name': 'Latchkey',
   'lang.switch': 'Язык',
   'nav.signOut': 'Выйти',
