@@ -224,6 +224,21 @@ for (const dialect of DIALECTS) {
       assert.equal((await account(lev.login)).email, lev.email);
     });
 
+    it("the notice to the old address carries 'this wasn't me'; pressing it locks the account and the pending change dies", async () => {
+      const olga = await person();
+      await requestEmail(olga, 'olga.thief@example.com');
+      const [letter] = await smtp.waitFor((m) => m.to === 'olga.thief@example.com');
+      const [notice] = await smtp.waitFor((m) => m.to === olga.email && m.subject.includes('e-mail'));
+      assert.ok(letter && notice);
+      const notMe = /http:\/\/localhost:3000\/account\/not-me\/([A-Za-z0-9_-]+)/.exec(notice.text)?.[1];
+      assert.ok(notMe, `no "this wasn't me" link in the notice: ${notice.text}`);
+      assert.ok(notice.html.includes(`/account/not-me/${notMe}`), 'the HTML part holds the link too');
+      const pressed = await t.app.inject({ method: 'POST', url: `/api/v1/not-me/${notMe}`, headers: { origin: ORIGIN } });
+      assert.equal(pressed.statusCode, 202, pressed.body);
+      assert.equal((await t.app.inject({ method: 'GET', url: new URL(changeLinkIn(letter)).pathname })).statusCode, 400, 'the change link is dead');
+      assert.equal((await account(olga.login)).email, olga.email);
+    });
+
     it('phone: a code to the new number, a notice to the old one; 204 lands it verified and closes open phone flows', async () => {
       const ivan = await person('ru');
       const NEW = '+79167770011';
