@@ -20,7 +20,7 @@ import { translator } from '../ui/i18n.js';
 import * as pages from '../ui/pages.js';
 import { rateLimitedMessage } from '../ui/wait.js';
 import { authOf, requirePasswordCurrent } from './auth.js';
-import { rememberContinue, takeContinue } from './continue-to.js';
+import { CONTINUE_COOKIE, forgetContinue, rememberContinue, takeContinue } from './continue-to.js';
 import { formRefusal } from './form-refusal.js';
 import { redirectToSignIn, safeReturnPath } from './return-path.js';
 import { requestLang, requestMeta } from './request.js';
@@ -91,6 +91,9 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
     }
     try {
       const outcome = await signIn(deps, request.body, requestMeta(request));
+      // The form carried its own way back; the remembered one is used up too, so a later recovery in this
+      // browser (maybe by someone else) does not land on the page this sign-in asked for.
+      if (request.cookies[CONTINUE_COOKIE] !== undefined) forgetContinue(reply);
       return await redirectSignIn(deps, request, reply, outcome, next ?? '/portals');
     } catch (error) {
       const { status, messages } = formRefusal(request, reply, error);
@@ -292,6 +295,7 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
     signedIn.post('/logout', { schema: { body: form('_csrf') } }, async (request, reply) => {
       await closeSession(deps, request.cookies[SESSION_COOKIE]);
       clearSessionCookie(reply, secure);
+      if (request.cookies[CONTINUE_COOKIE] !== undefined) forgetContinue(reply);
       return reply.redirect('/login', 303);
     });
 
