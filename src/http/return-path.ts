@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
+const DEFAULT_LANDING = '/portals';
 const PATH = /^\/[A-Za-z0-9/_.~-]*$/;
 const QUERY = /^[A-Za-z0-9_.~=&%+-]*$/;
 
@@ -25,5 +26,6 @@ export function safeReturnPath(value: unknown): string | undefined {
  */
 export function redirectToSignIn(request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const here = request.method === 'GET' ? safeReturnPath(request.url) : undefined;
-  return reply.redirect(here && here !== '/' ? `/login?next=${encodeURIComponent(here)}` : '/login', 303);
+  // The chooser is where a sign-in lands anyway: no need to say so.
+  return reply.redirect(here && here !== '/' && here !== DEFAULT_LANDING ? `/login?next=${encodeURIComponent(here)}` : '/login', 303);
 }

@@ -304,7 +304,9 @@ export function devOutboxPage(lang: Locale, entries: OutboxEntry[]): string {
 ${entries.length === 0 ? html`<p>${t('outbox.empty')}</p>` : ''}
 ${entries.map(
   ({ message, text }) => html`<article class="message" data-testid="outbox-message" data-kind="${message.kind}">
-  <header><small data-testid="outbox-kind">${outboxKindWords(lang, message.kind, message.channel)}</small><br><strong>${message.subject ?? outboxKindWords(lang, message.kind, message.channel)}</strong><br><small>${t('outbox.to')}: ${message.recipient ?? ''} · ${message.created_at.slice(0, 19).replace('T', ' ')} UTC · <span data-testid="outbox-status">${status(message.status)}</span>${message.last_error ? ` · ${message.last_error}` : ''}</small></header>
+  <header>${message.subject
+    ? html`<small data-testid="outbox-kind">${outboxKindWords(lang, message.kind, message.channel)}</small><br><strong>${message.subject}</strong>`
+    : html`<strong data-testid="outbox-kind">${outboxKindWords(lang, message.kind, message.channel)}</strong>`}<br><small>${t('outbox.to')}: ${message.recipient ?? ''} · ${message.created_at.slice(0, 19).replace('T', ' ')} UTC · <span data-testid="outbox-status">${status(message.status)}</span>${message.last_error ? ` · ${message.last_error}` : ''}</small></header>
   <pre>${text === undefined ? '' : linkify(text)}</pre>
 </article>`,
 )}`,
