@@ -8,7 +8,8 @@ import fs from 'node:fs';
 export const PASSWORD_MIN = 8;
 export const PASSWORD_MAX = 256;
 
-export type WeakReason = 'too_short' | 'too_long' | 'common' | 'contains_personal_data';
+/** Why a new password is refused; `same_as_current` is never found by `checkPassword`: the flows that set a person's own password add it. */
+export type WeakReason = 'too_short' | 'too_long' | 'common' | 'contains_personal_data' | 'same_as_current';
 
 const commonPasswords: ReadonlySet<string> = new Set(
   fs

@@ -3,6 +3,7 @@ import { iso } from '../kernel/clock.js';
 import { AppError } from '../kernel/errors.js';
 import type { Limit } from '../kernel/rate-limiter.js';
 import { findAccountById } from '../store/accounts.repo.js';
+import { hasLivePortalToken } from '../store/recovery-tokens.repo.js';
 import { recordAudit } from './audit.js';
 import type { Executor } from '../store/db.js';
 import type { Account } from '../store/schema.js';
@@ -50,15 +51,19 @@ export async function issueAdminLink(
     await ctx.outbox.enqueueEmail(tx, `admin.${input.kind}.email`, { to: account.email, ...adminLinkLetter(account.locale, input.kind, account.login, input.portalTitle, link) });
   } else if (channel === 'phone' && account.phone) {
     // The caller passed `guardText` for this text before its transaction (rule 19).
-    await sendTextOrThrow(ctx, tx, { kind: `admin.${input.kind}.sms`, to: account.phone, text: adminLinkSms(account.locale, input.kind, input.portalTitle, link), targetAccountId: account.id });
+    await sendTextOrThrow(ctx, tx, { kind: `admin.${input.kind}.sms`, to: account.phone, text: adminLinkSms(account.locale, input.kind, account.login, input.portalTitle, link), targetAccountId: account.id });
   } else {
     throw new AppError('invalid_request', { field: 'channel' }, `no ${channel} on the account`);
   }
   return now;
 }
 
-/** "Recover password to e-mail / to phone" in an employee's profile (cloud, seed C7). */
-export async function sendAdminRecovery(ctx: FlowContext, actor: AdminActor, targetId: string, channel: Channel): Promise<{ sentAt: string }> {
+/**
+ * "Recover password to e-mail / to phone" in an employee's profile (cloud, seed C7). A new link kills the one
+ * sent before (rule 5); `replacedEarlierLink` tells the admin so when this portal's admins had sent one that
+ * was still live (issue 14 item 8). Links of other portals' admins, or the person's own, are not mentioned.
+ */
+export async function sendAdminRecovery(ctx: FlowContext, actor: AdminActor, targetId: string, channel: Channel): Promise<{ sentAt: string; replacedEarlierLink: boolean }> {
   assertEdition(ctx, 'cloud');
   const member = await requireMember(ctx, actor, targetId);
   // Only to contacts known to be the employee's (SPEC §2): an unverified one is as good as none.
@@ -76,7 +81,8 @@ export async function sendAdminRecovery(ctx: FlowContext, actor: AdminActor, tar
   if (channel === 'phone' && account.phone) {
     await guardText(ctx, { to: account.phone, sender: { kind: 'admin', accountId: actor.account.id, ip: actor.ip, portalId: actor.portal.id }, targetAccountId: account.id });
   }
-  const sentAt = await ctx.store.db.transaction().execute(async (tx) => {
+  const { sentAt, replacedEarlierLink } = await ctx.store.db.transaction().execute(async (tx) => {
+    const replaced = await hasLivePortalToken(tx, account.id, 'admin_link', actor.portal.id, iso(ctx.clock.now()));
     const at = await issueAdminLink(ctx, tx, { account, portalId: actor.portal.id, portalTitle: actor.portal.title, channel, kind: 'admin' });
     await recordAudit(ctx, tx, {
       action: 'admin.recovery_link.sent',
@@ -88,8 +94,8 @@ export async function sendAdminRecovery(ctx: FlowContext, actor: AdminActor, tar
       detail: channel,
       at,
     });
-    return at;
+    return { sentAt: at, replacedEarlierLink: replaced };
   });
   ctx.outbox.kick();
-  return { sentAt: iso(sentAt) };
+  return { sentAt: iso(sentAt), replacedEarlierLink };
 }

@@ -18,7 +18,7 @@ export async function changeOwnPassword(
     ? await ctx.hasher.verify(account.password_hash, normalizePassword(input.currentPassword))
     : await ctx.hasher.verifyDummy(input.currentPassword);
   if (!ok) throw new AppError('invalid_credentials', {}, 'current password mismatch');
-  const hash = await hashNewPassword(ctx, input.newPassword, account);
+  const hash = await hashNewPassword(ctx, input.newPassword, account, { notCurrent: { typed: input.currentPassword } });
   await ctx.store.db.transaction().execute((tx) =>
     applyPasswordChange(ctx, tx, { account, hash, actorKind: 'self', actorAccountId: account.id, ip: meta.ip, keepSessionHash: input.sessionHash }),
   );

@@ -122,7 +122,7 @@ export async function completeCheckword(ctx: FlowContext, input: CompleteCheckwo
     throw refusal ?? new AppError('invalid_token');
   }
   const account = owner;
-  const hash = await hashNewPassword(ctx, input.password, account);
+  const hash = await hashNewPassword(ctx, input.password, account, { notCurrent: { hash: account.password_hash } });
 
   return signInWithNewPassword(ctx, {
     account,

@@ -5,7 +5,7 @@ import { AppError } from '../kernel/errors.js';
 import { findAccountById, markEmailVerified, markPhoneVerified, setAccountStatus } from '../store/accounts.repo.js';
 import { activateMembership, listMemberPortalIds } from '../store/admin.repo.js';
 import { acceptInvitationsOf } from '../store/invitations.repo.js';
-import { consumeRecoveryToken, peekRecoveryToken } from '../store/recovery-tokens.repo.js';
+import { consumeRecoveryToken, findRecoveryToken, peekRecoveryToken } from '../store/recovery-tokens.repo.js';
 import type { Account } from '../store/schema.js';
 import { recordAudit } from './audit.js';
 import type { FlowContext, RequestMeta } from './context.js';
@@ -21,6 +21,28 @@ const LINK_PURPOSES: ReadonlySet<string> = new Set(['email_link', 'phone_reset',
 /** Opening a link: says whose it is, consumes nothing (SPEC §7 rule 3). */
 export async function inspectRecoveryToken(ctx: Pick<FlowContext, 'store' | 'clock'>, token: string): Promise<Account | undefined> {
   return (await liveToken(ctx, token))?.account;
+}
+
+/** As `inspectRecoveryToken`, and whether it is an invitation's first password, which its page words as joining. */
+export async function inspectRecoveryLink(ctx: Pick<FlowContext, 'store' | 'clock'>, token: string): Promise<{ account: Account; invitation: boolean } | undefined> {
+  const live = await liveToken(ctx, token);
+  return live ? { account: live.account, invitation: live.firstFactor === 'invitation' } : undefined;
+}
+
+/**
+ * Why a token no longer opens the form, for the page that says so (issue 14 item 5): `used` when it set the
+ * password (Back or the link again after a completed recovery: "already changed, sign in"), else `dead`; and
+ * the kind of secret it was, so a phone recovery speaks of a code, not of a link. Only the holder of the
+ * token learns this about their own recovery. `unknown` when no such token was ever issued.
+ */
+export type DeadTokenReason = { state: 'used' | 'dead'; via: 'code' | 'link' | 'invitation' } | { state: 'unknown' };
+
+export async function whyTokenIsDead(ctx: Pick<FlowContext, 'store'>, token: string): Promise<DeadTokenReason> {
+  if (!TOKEN_SHAPE.test(token)) return { state: 'unknown' };
+  const row = await findRecoveryToken(ctx.store.db, sha256(token));
+  if (!row || !LINK_PURPOSES.has(row.purpose)) return { state: 'unknown' };
+  const via = row.purpose === 'phone_reset' ? 'code' : row.purpose === 'invitation' ? 'invitation' : 'link';
+  return { state: row.consumed_at !== null ? 'used' : 'dead', via };
 }
 
 /** A live link token of an active account, with the kind of link it is (the first factor it proves). */
@@ -50,7 +72,7 @@ export async function completeRecovery(ctx: FlowContext, input: { token: string;
     throw refusal ?? new AppError('invalid_token');
   }
   const { account, firstFactor } = live;
-  const hash = await hashNewPassword(ctx, input.password, account);
+  const hash = await hashNewPassword(ctx, input.password, account, { notCurrent: { hash: account.password_hash } });
 
   return signInWithNewPassword(ctx, {
     account,

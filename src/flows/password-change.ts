@@ -27,12 +27,27 @@ export async function hashNewPassword(
   ctx: Pick<FlowContext, 'hasher'> & Partial<Pick<FlowContext, 'store'>>,
   password: string,
   account: Pick<Account, 'login' | 'email' | 'name'> & { id?: string },
+  options: { notCurrent?: CurrentPassword } = {},
 ): Promise<string> {
   const policies = ctx.store && account.id ? await listMemberPolicies(ctx.store.db, account.id) : [];
   const minLength = policies.length > 0 ? Math.max(...policies.map((p) => Number(p.min_password_length))) : undefined;
   assertStrongPassword(password, account, minLength);
-  return ctx.hasher.hash(normalizePassword(password));
+  const normalized = normalizePassword(password);
+  const current = options.notCurrent;
+  // The check against the stored hash runs beside the new hash, so a recovery takes no longer than before.
+  const [hash, same] = await Promise.all([
+    ctx.hasher.hash(normalized),
+    current === undefined ? false : 'typed' in current ? normalizePassword(current.typed) === normalized : current.hash ? ctx.hasher.verify(current.hash, normalized) : false,
+  ]);
+  if (same) throw new AppError('weak_password', { reasons: ['same_as_current'] }, 'the new password is the current one');
+  return hash;
 }
+
+/**
+ * A person who sets their own password (recovery, checkword, change) must choose a new one (issue 14 item 7):
+ * the current password as they just typed and proved it, or its stored hash when they did not type it.
+ */
+export type CurrentPassword = { typed: string } | { hash: string | null };
 
 export interface PasswordChange {
   account: Account;

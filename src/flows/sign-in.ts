@@ -28,6 +28,9 @@ type Budget = [bucket: string, key: string, limit: Limit];
  * elsewhere never refuses the owner's right one. A wrong password counts in every bucket that applies.
  */
 export async function signIn(ctx: FlowContext, input: { login: string; password: string }, meta: RequestMeta): Promise<SignInResult> {
+  // Nothing typed is a form left empty, not a guess: it is said so and counts against no limit (issue 14 item 7).
+  if (input.login.trim() === '') throw new AppError('invalid_request', { field: 'login' }, 'no login');
+  if (input.password === '') throw new AppError('invalid_request', { field: 'password' }, 'no password');
   const identifier = parseIdentifier(input.login, ctx.settings.smsDefaultRegion);
   const account = await findAccountByIdentifier(ctx.store.db, identifier);
   // Per client, per login from that client, per login from everywhere; unknown logins alike.

@@ -110,7 +110,8 @@ export async function adminApiRoutes(app: FastifyInstance, opts: { deps: Deps })
     { schema: { body: { type: 'object', required: ['channel'], properties: { channel: { type: 'string', enum: ['email', 'phone'] } } } } },
     async (request, reply) => {
       const actor = await admin(request);
-      return reply.status(202).send(await sendAdminRecovery(deps, actor, request.params.id, request.body.channel));
+      const { sentAt } = await sendAdminRecovery(deps, actor, request.params.id, request.body.channel);
+      return reply.status(202).send({ sentAt });
     },
   );
 

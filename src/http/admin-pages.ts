@@ -15,12 +15,25 @@ import { listAdminPortals, listAuditEvents, searchMembers } from '../store/admin
 import * as adminPages from '../ui/admin-pages.js';
 import { translator } from '../ui/i18n.js';
 import { weakPasswordMessages } from '../ui/pages.js';
+import { rateLimitedMessage } from '../ui/wait.js';
 import { PAGE_SIZE } from './admin-api.js';
 import { authOf } from './auth.js';
 import { requestLang } from './request.js';
 import { csrfToken } from './security.js';
+import { sendError } from './errors.js';
 
 const field = (max: number) => ({ type: 'string', maxLength: max }) as const;
+
+/** The signed-in person is no active admin of the portal in the address (or their session is held to another one). */
+class NotPortalAdmin extends Error {
+  constructor(
+    readonly slug: string,
+    readonly heldElsewhere: boolean,
+    cause: unknown,
+  ) {
+    super('not an admin of this portal', { cause });
+  }
+}
 
 /** The admin console pages (issue 4): a guarded context of its own; every action goes through the flows. */
 export async function adminPageRoutes(app: FastifyInstance, opts: { deps: Deps }): Promise<void> {
@@ -33,12 +46,29 @@ export async function adminPageRoutes(app: FastifyInstance, opts: { deps: Deps }
     return { login: auth.account.login, csrf: csrfToken(deps.secretKey, auth.idHash) };
   };
   const send = (reply: FastifyReply, body: string, status = 200) => reply.status(status).type('text/html; charset=utf-8').send(body);
-  const actorOf = (request: FastifyRequest<{ Params: { slug: string } }>) => requirePortalAdmin(deps, authOf(request).account, request.params.slug, request.ip, authOf(request).onlyPortalId);
+  // Someone signed in who is not an admin of the portal in the address gets a page saying so, with the way
+  // back to their portals (issue 14 item 4), instead of "something went wrong". It names only the slug they
+  // typed, so it tells nothing about whether such a portal exists.
+  const actorOf = async (request: FastifyRequest<{ Params: { slug: string } }>) => {
+    const auth = authOf(request);
+    try {
+      return await requirePortalAdmin(deps, auth.account, request.params.slug, request.ip, auth.onlyPortalId);
+    } catch (error) {
+      if (isAppError(error) && error.code === 'forbidden') throw new NotPortalAdmin(request.params.slug, auth.onlyPortalId !== null, error);
+      throw error;
+    }
+  };
+  app.setErrorHandler((error, request, reply) => {
+    if (!(error instanceof NotPortalAdmin)) return sendError(error, request, reply);
+    request.log.info({ code: 'forbidden', detail: error.cause instanceof Error ? error.cause.message : undefined }, 'request refused');
+    return send(reply, adminPages.notAdminPage(requestLang(request), nav(request), error.slug, error.heldElsewhere), 403);
+  });
 
   app.get('/admin', async (request, reply) => {
     const portals = await listAdminPortals(deps.store.db, authOf(request).account.id);
     if (portals.length === 1 && portals[0]) return reply.redirect(`/admin/${portals[0].slug}/users`, 303);
-    return send(reply, adminPages.adminPortalsPage(requestLang(request), nav(request), portals), portals.length === 0 ? 403 : 200);
+    if (portals.length === 0) return send(reply, adminPages.notAdminPage(requestLang(request), nav(request), undefined, false), 403);
+    return send(reply, adminPages.adminPortalsPage(requestLang(request), nav(request), portals));
   });
 
   app.get<{ Params: { slug: string }; Querystring: { query?: string; page?: string } }>(
@@ -64,11 +94,11 @@ export async function adminPageRoutes(app: FastifyInstance, opts: { deps: Deps }
     return send(reply, adminPages.employeePage(requestLang(request), nav(request), actor.portal, member, deps.config.edition, deps.settings.smsEnabled, { twoFactor, ...state }), status);
   };
 
-  app.get<{ Params: { slug: string; id: string }; Querystring: { sent?: string; at?: string; set?: string; done?: string } }>('/admin/:slug/users/:id', async (request, reply) => {
-    const { sent, at, set, done } = request.query;
+  app.get<{ Params: { slug: string; id: string }; Querystring: { sent?: string; at?: string; set?: string; done?: string; replaced?: string } }>('/admin/:slug/users/:id', async (request, reply) => {
+    const { sent, at, set, done, replaced } = request.query;
     const state: adminPages.ProfileState = {};
     if (done === 'sessionsEnded' || done === 'fired' || done === 'reactivated' || done === 'suspended') state.done = done;
-    if ((sent === 'email' || sent === 'phone') && at && /^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(at)) state.sent = { channel: sent, at };
+    if ((sent === 'email' || sent === 'phone') && at && /^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(at)) state.sent = { channel: sent, at, replaced: replaced === '1' };
     if (set === '1') state.passwordSet = true;
     return profile(request, reply, state);
   });
@@ -80,12 +110,12 @@ export async function adminPageRoutes(app: FastifyInstance, opts: { deps: Deps }
       const actor = await actorOf(request);
       const channel = request.body.channel === 'phone' ? 'phone' : 'email';
       try {
-        const { sentAt } = await sendAdminRecovery(deps, actor, request.params.id, channel);
-        return reply.redirect(`/admin/${actor.portal.slug}/users/${request.params.id}?sent=${channel}&at=${encodeURIComponent(sentAt)}`, 303);
+        const { sentAt, replacedEarlierLink } = await sendAdminRecovery(deps, actor, request.params.id, channel);
+        return reply.redirect(`/admin/${actor.portal.slug}/users/${request.params.id}?sent=${channel}&at=${encodeURIComponent(sentAt)}${replacedEarlierLink ? '&replaced=1' : ''}`, 303);
       } catch (error) {
         if (isAppError(error) && error.code === 'rate_limited') {
           reply.header('retry-after', String(error.extras.retryAfter ?? 60));
-          return profile(request, reply, { errors: [translator(requestLang(request))('error.rate_limited', { seconds: error.extras.retryAfter ?? 60 })] }, 429);
+          return profile(request, reply, { errors: [rateLimitedMessage(requestLang(request), error.extras.retryAfter)] }, 429);
         }
         // The SMS guard's country list (rule 19): the admin is told rather than shown an error page.
         if (isAppError(error) && error.code === 'invalid_request' && error.extras.field === 'phone') {
@@ -125,7 +155,7 @@ export async function adminPageRoutes(app: FastifyInstance, opts: { deps: Deps }
       } catch (error) {
         if (isAppError(error) && error.code === 'rate_limited') {
           reply.header('retry-after', String(error.extras.retryAfter ?? 60));
-          return profile(request, reply, { accessErrors: [translator(requestLang(request))('error.rate_limited', { seconds: error.extras.retryAfter ?? 60 })] }, 429);
+          return profile(request, reply, { accessErrors: [rateLimitedMessage(requestLang(request), error.extras.retryAfter)] }, 429);
         }
         throw error;
       }
@@ -185,7 +215,7 @@ export async function adminPageRoutes(app: FastifyInstance, opts: { deps: Deps }
         if (!isAppError(error)) throw error;
         if (error.code === 'rate_limited') {
           reply.header('retry-after', String(error.extras.retryAfter ?? 60));
-          return invitePage(request, reply, { errors: [t('error.rate_limited', { seconds: error.extras.retryAfter ?? 60 })], values: request.body }, 429);
+          return invitePage(request, reply, { errors: [rateLimitedMessage(lang, error.extras.retryAfter)], values: request.body }, 429);
         }
         if (error.code !== 'invalid_request') throw error;
         const message = !email?.trim() && !phone?.trim()

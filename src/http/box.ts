@@ -139,7 +139,15 @@ async function checkwordPages(app: FastifyInstance, opts: { deps: Deps }): Promi
         reply.clearCookie(CHECKWORD_COOKIE, { path: CHECKWORD_PATH });
         return redirectSignIn(deps, request, reply, outcome, takeContinue(request, reply, '/portals?changed=1'));
       } catch (error) {
-        if (isAppError(error) && error.code === 'invalid_token') return htmlReply(reply, invalidCheckwordPage(lang), 400);
+        if (isAppError(error) && error.code === 'invalid_token') {
+          // A typo in the login (issue 14 item 4): the checkword the letter gave this browser is still good for
+          // the login it came with, so the form comes back with the message instead of a dead end. Whoever
+          // holds the checkword already knows that login from the link; nothing new is told.
+          const held = heldCheckword(request);
+          const stillLive = held !== undefined && held.checkword === request.body.checkword && held.login !== input.login && (await inspectCheckword(deps, held)) !== undefined;
+          if (!stillLive) return htmlReply(reply, invalidCheckwordPage(lang), 400);
+          return htmlReply(reply, checkwordFormPage(lang, { login: request.body.login, checkword: request.body.checkword, errors: [translator(lang)('box.form.wrongLogin')] }), 400);
+        }
         const { status, messages } = refusal(request, reply, error);
         return htmlReply(reply, checkwordFormPage(lang, { login: request.body.login, checkword: request.body.checkword, errors: messages }), status);
       }

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Deps } from '../deps.js';
 import { loadSession, requirePasswordCurrent } from './auth.js';
 import { rememberLang } from './request.js';
+import { redirectToSignIn } from './return-path.js';
 import { assertCsrfToken, assertSameOrigin } from './security.js';
 
 export interface BrowserContextOptions {
@@ -26,7 +27,7 @@ export function browserContext(app: FastifyInstance, deps: Deps, options: Browse
   if (options.session !== false) app.addHook('preValidation', loadSession(deps));
   app.addHook('preValidation', async (request, reply) => {
     rememberLang(request, reply);
-    if (options.signedIn && !request.auth) return reply.redirect('/login', 303);
+    if (options.signedIn && !request.auth) return redirectToSignIn(request, reply);
     if (request.method === 'POST') {
       assertSameOrigin(request, publicOrigin, options.originRequired ?? false);
       if (options.csrf && request.auth) assertCsrfToken(deps.secretKey, request.auth.idHash, (request.body as Record<string, unknown> | undefined)?._csrf);

@@ -5,6 +5,7 @@ import { AppError, isAppError } from '../kernel/errors.js';
 import { redactSecrets } from '../kernel/logger.js';
 import { translator } from '../ui/i18n.js';
 import { errorPage } from '../ui/pages.js';
+import { rateLimitedMessage } from '../ui/wait.js';
 import { requestLang } from './request.js';
 
 
@@ -103,7 +104,7 @@ export function sendError(error: unknown, request: FastifyRequest, reply: Fastif
   const t = translator(lang);
   const message =
     appError.code === 'rate_limited'
-      ? t('error.rate_limited', { seconds: appError.extras.retryAfter ?? 60 })
+      ? rateLimitedMessage(lang, appError.extras.retryAfter)
       : appError.code === 'forbidden' || appError.code === 'password_change_required' || appError.code === 'not_found' || appError.code === 'invalid_request' || appError.code === 'unavailable'
         ? t(`error.${appError.code}`)
         : // Any other refusal (too large, too long, timed out) is the request's fault, not an "unexpected error".

@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isAppError, type ErrorCode } from '../kernel/errors.js';
 import { translator, type MessageKey } from '../ui/i18n.js';
 import { weakPasswordMessages } from '../ui/pages.js';
+import { rateLimitedMessage } from '../ui/wait.js';
 import { requestLang } from './request.js';
 
 /** The sentence a form shows for a refusal, for the codes a page words its own way. */
@@ -23,7 +24,7 @@ export function formRefusal(request: FastifyRequest, reply: FastifyReply, error:
   if (error.code === 'rate_limited') {
     const seconds = error.extras.retryAfter ?? 60;
     reply.header('retry-after', String(seconds));
-    return { status: error.status, messages: [t('error.rate_limited', { seconds })] };
+    return { status: error.status, messages: [rateLimitedMessage(lang, seconds)] };
   }
   const key = wording[error.code] ?? DEFAULT_WORDING[error.code];
   if (key === undefined) throw error;

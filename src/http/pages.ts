@@ -6,9 +6,9 @@ import type { Deps } from '../deps.js';
 import { changeOwnPassword } from '../flows/change-password.js';
 import { createLoginAndPassword } from '../flows/create-password.js';
 import { listSignInMethods, unlinkSocialIdentity } from '../flows/sign-in-methods.js';
-import { completeRecovery, inspectRecoveryToken } from '../flows/complete-recovery.js';
+import { completeRecovery, inspectRecoveryLink, inspectRecoveryToken, whyTokenIsDead } from '../flows/complete-recovery.js';
 import { requestEmailRecovery } from '../flows/recover-by-email.js';
-import { PHONE_RESET_TOKEN_MINUTES, phoneFlowState, requestPhoneRecovery, resendPhoneCode, verifyPhoneCode } from '../flows/recover-by-phone.js';
+import { phoneFlowState, requestPhoneRecovery, resendPhoneCode, verifyPhoneCode } from '../flows/recover-by-phone.js';
 import { sha256 } from '../kernel/crypto.js';
 import { findPhoneFlow } from '../store/phone-flows.repo.js';
 import { closeSession } from '../flows/session.js';
@@ -18,10 +18,11 @@ import { listActivePortals } from '../store/portals.repo.js';
 import { portalEntry } from '../flows/portal-entry.js';
 import { translator } from '../ui/i18n.js';
 import * as pages from '../ui/pages.js';
+import { rateLimitedMessage } from '../ui/wait.js';
 import { authOf, requirePasswordCurrent } from './auth.js';
-import { rememberContinue, takeContinue } from './continue-to.js';
+import { CONTINUE_COOKIE, forgetContinue, rememberContinue, takeContinue } from './continue-to.js';
 import { formRefusal } from './form-refusal.js';
-import { safeReturnPath } from './return-path.js';
+import { redirectToSignIn, safeReturnPath } from './return-path.js';
 import { requestLang, requestMeta } from './request.js';
 import {
   SESSION_COOKIE,
@@ -35,6 +36,8 @@ import { redirectSignIn } from './sign-in-outcome.js';
 const RESET_COOKIE = 'lk_reset';
 /** The one new-password form every recovery channel ends in; its token travels in a cookie scoped to it. */
 const RESET_PATH = '/recover/password';
+/** A day: longer than any recovery token lives (admin links and invitations, 24 hours). */
+const RESET_COOKIE_SECONDS = 24 * 3600;
 const field = { type: 'string', maxLength: 2048 } as const;
 const form = (...names: string[]) => ({
   type: 'object',
@@ -77,8 +80,20 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
 
   app.post<{ Body: { login: string; password: string; next?: string } }>('/login', { schema: { body: { ...form('login', 'password'), properties: { login: field, password: field, next: field } } } }, async (request, reply) => {
     const next = safeReturnPath(request.body.next);
+    // An empty field is named, and nothing is counted (issue 14 item 7): the flow is not even asked.
+    const t = translator(requestLang(request));
+    const missing = [
+      ...(request.body.login.trim() === '' ? [t('login.missingLogin')] : []),
+      ...(request.body.password === '' ? [t('login.missingPassword')] : []),
+    ];
+    if (missing.length > 0) {
+      return htmlReply(reply, pages.loginPage(requestLang(request), { login: request.body.login, errors: missing, edition: deps.config.edition, providers, ...(next ? { next } : {}) }), 400);
+    }
     try {
       const outcome = await signIn(deps, request.body, requestMeta(request));
+      // The form carried its own way back; the remembered one is used up too, so a later recovery in this
+      // browser (maybe by someone else) does not land on the page this sign-in asked for.
+      if (request.cookies[CONTINUE_COOKIE] !== undefined) forgetContinue(reply);
       return await redirectSignIn(deps, request, reply, outcome, next ?? '/portals');
     } catch (error) {
       const { status, messages } = formRefusal(request, reply, error);
@@ -108,36 +123,52 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
   // GET and HEAD only look at the token; nothing is consumed until the form is posted (SPEC §7 rule 3).
   app.get<{ Params: { token: string } }>('/recover/email/:token', async (request, reply) => {
     tokenPageHeaders(reply);
-    const lang = requestLang(request);
     const account = await inspectRecoveryToken(deps, request.params.token);
-    if (!account) return htmlReply(reply, pages.invalidLinkPage(lang), 400);
-    reply.setCookie(RESET_COOKIE, request.params.token, { path: RESET_PATH, httpOnly: true, sameSite: 'lax', secure, maxAge: deps.config.emailLinkTtlMinutes * 60 });
+    if (!account) return deadRecovery(request, reply, request.params.token);
+    setResetCookie(reply, request.params.token);
     return reply.redirect(RESET_PATH, 303);
   });
+
+  /**
+   * The token in the reset cookie outlives the token itself (the server decides what is live), so that Back
+   * after a completed recovery, or a late form, can say what happened in the words of how it began.
+   */
+  const setResetCookie = (reply: FastifyReply, token: string) =>
+    reply.setCookie(RESET_COOKIE, token, { path: RESET_PATH, httpOnly: true, sameSite: 'lax', secure, maxAge: RESET_COOKIE_SECONDS });
+  /** A token that no longer opens the form (issue 14 item 5): "already changed, sign in", or why not, worded for a link or a code. */
+  const deadRecovery = async (request: FastifyRequest, reply: FastifyReply, token: string | undefined) => {
+    const lang = requestLang(request);
+    const why = token ? await whyTokenIsDead(deps, token) : ({ state: 'unknown' } as const);
+    if (why.state === 'used') return htmlReply(reply, pages.passwordAlreadyChangedPage(lang, why.via, request.auth !== null), 400);
+    // Opened from a link (its own address), an unknown token is a bad link; a form without its token is only stale.
+    const via = why.state === 'dead' ? why.via : request.url.startsWith('/recover/email/') ? 'link' : 'unknown';
+    return htmlReply(reply, pages.deadRecoveryPage(lang, via), 400);
+  };
 
   // The form's own address holds no token (it is in a path-scoped cookie), so the default referrer policy
   // stays: `no-referrer` would make browsers post the form with `Origin: null`, which CSRF checks refuse.
   app.get(RESET_PATH, async (request, reply) => {
     const lang = requestLang(request);
     const token = request.cookies[RESET_COOKIE] ?? '';
-    const account = await inspectRecoveryToken(deps, token);
-    if (!account) return htmlReply(reply, pages.invalidLinkPage(lang), 400);
-    return htmlReply(reply, pages.resetPasswordPage(lang, account.login));
+    const link = await inspectRecoveryLink(deps, token);
+    if (!link) return deadRecovery(request, reply, token);
+    return htmlReply(reply, pages.resetPasswordPage(lang, link.account.login, [], link.invitation));
   });
 
   app.post<{ Body: { password: string } }>(RESET_PATH, { schema: { body: form('password') } }, async (request, reply) => {
     const lang = requestLang(request);
     const token = request.cookies[RESET_COOKIE] ?? '';
     try {
+      // An invitation's first password is joining the portal, not a change: the chooser says so (issue 14 item 6).
+      const invitation = (await inspectRecoveryLink(deps, token))?.invitation === true;
       const outcome = await completeRecovery(deps, { token, password: request.body.password }, requestMeta(request));
-      reply.clearCookie(RESET_COOKIE, { path: RESET_PATH });
-      return await redirectSignIn(deps, request, reply, outcome, takeContinue(request, reply, '/portals?changed=1'));
+      return await redirectSignIn(deps, request, reply, outcome, takeContinue(request, reply, invitation ? '/portals?joined=1' : '/portals?changed=1'));
     } catch (error) {
-      if (isAppError(error) && error.code === 'invalid_token') return htmlReply(reply, pages.invalidLinkPage(lang), 400);
+      if (isAppError(error) && error.code === 'invalid_token') return deadRecovery(request, reply, token);
       const { status, messages } = formRefusal(request, reply, error);
-      const account = await inspectRecoveryToken(deps, token);
-      if (!account) return htmlReply(reply, pages.invalidLinkPage(lang), 400);
-      return htmlReply(reply, pages.resetPasswordPage(lang, account.login, messages), status);
+      const link = await inspectRecoveryLink(deps, token);
+      if (!link) return deadRecovery(request, reply, token);
+      return htmlReply(reply, pages.resetPasswordPage(lang, link.account.login, messages, link.invitation), status);
     }
   });
 
@@ -194,7 +225,7 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
     try {
       const { token } = await verifyPhoneCode(deps, { flow, code: request.body.code.trim() }, requestMeta(request));
       reply.clearCookie(PHONE_COOKIE, { path: PHONE_PATH });
-      reply.setCookie(RESET_COOKIE, token, { path: RESET_PATH, httpOnly: true, sameSite: 'lax', secure, maxAge: PHONE_RESET_TOKEN_MINUTES * 60 });
+      setResetCookie(reply, token);
       return reply.redirect(RESET_PATH, 303);
     } catch (error) {
       if (!isAppError(error)) throw error;
@@ -219,7 +250,10 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
       if (error.code === 'invalid_token') return reply.redirect(PHONE_PATH, 303);
       if (error.code === 'rate_limited') {
         reply.header('retry-after', String(error.extras.retryAfter ?? 60));
-        return showCode(request, reply, { errors: [t('code.resendIn', { seconds: error.extras.retryAfter ?? 60 })], status: 429 });
+        // The cooldown between codes is a countdown in seconds; a longer wait (the number's hourly budget) in minutes.
+        const wait = error.extras.retryAfter ?? 60;
+        const message = wait <= 60 ? t('code.resendIn', { seconds: wait }) : rateLimitedMessage(requestLang(request), wait);
+        return showCode(request, reply, { errors: [message], status: 429 });
       }
       throw error;
     }
@@ -233,16 +267,16 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
 
   await app.register(async (signedIn) => {
     signedIn.addHook('preValidation', async (request, reply) => {
-      if (!request.auth) return reply.redirect('/login', 303);
+      if (!request.auth) return redirectToSignIn(request, reply);
       if (request.method === 'POST') assertCsrfToken(deps.secretKey, request.auth.idHash, (request.body as Record<string, unknown> | undefined)?._csrf);
     });
     signedIn.addHook('preValidation', requirePasswordCurrent);
 
-    signedIn.get<{ Querystring: { changed?: string } }>('/portals', async (request, reply) => {
+    signedIn.get<{ Querystring: { changed?: string; joined?: string } }>('/portals', async (request, reply) => {
       const lang = requestLang(request);
       const auth = authOf(request);
       const portals = await listActivePortals(deps.store.db, auth.account.id, auth.onlyPortalId);
-      const flash = request.query.changed === '1' ? translator(lang)('passwordChanged.flash') : undefined;
+      const flash = request.query.changed === '1' ? translator(lang)('passwordChanged.flash') : request.query.joined === '1' ? translator(lang)('invitation.joined.flash') : undefined;
       return htmlReply(reply, pages.portalsPage(lang, navFor(request), portals, flash));
     });
 
@@ -261,6 +295,7 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
     signedIn.post('/logout', { schema: { body: form('_csrf') } }, async (request, reply) => {
       await closeSession(deps, request.cookies[SESSION_COOKIE]);
       clearSessionCookie(reply, secure);
+      if (request.cookies[CONTINUE_COOKIE] !== undefined) forgetContinue(reply);
       return reply.redirect('/login', 303);
     });
 

@@ -21,6 +21,7 @@ import { account2faPage, login2faPage, type Account2faView } from '../ui/second-
 import { authOf, loadSession, requirePasswordCurrent } from './auth.js';
 import { requestLang, requestMeta } from './request.js';
 import { formRefusal } from './form-refusal.js';
+import { redirectToSignIn } from './return-path.js';
 import { assertCsrfToken, assertSameOrigin, csrfToken, requireJsonBody } from './security.js';
 import { PENDING_COOKIE, answerSignIn, clearPendingCookie, redirectSignIn } from './sign-in-outcome.js';
 
@@ -130,7 +131,7 @@ export async function secondFactorPageRoutes(app: FastifyInstance, opts: { deps:
 
   await app.register(async (signedIn) => {
     signedIn.addHook('preValidation', async (request, reply) => {
-      if (!request.auth) return reply.redirect('/login', 303);
+      if (!request.auth) return redirectToSignIn(request, reply);
       if (request.method === 'POST') assertCsrfToken(deps.secretKey, request.auth.idHash, (request.body as Record<string, unknown> | undefined)?._csrf);
     });
     signedIn.addHook('preValidation', requirePasswordCurrent);

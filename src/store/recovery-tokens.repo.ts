@@ -20,6 +20,11 @@ export async function peekRecoveryToken(db: Executor, tokenHash: string, now: st
     .executeTakeFirst();
 }
 
+/** A token row whatever its state (live, used, revoked, expired): what a dead link's page says depends on it. */
+export async function findRecoveryToken(db: Executor, tokenHash: string): Promise<RecoveryTokenRow | undefined> {
+  return db.selectFrom('recovery_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+}
+
 /**
  * Uses a token up in one atomic statement: of any number of concurrent callers, exactly one gets the row
  * (PostgreSQL re-checks `consumed_at IS NULL` after the row lock; SQLite runs writers one at a time).
@@ -34,6 +39,21 @@ export async function consumeRecoveryToken(db: Executor, tokenHash: string, now:
     .where('expires_at', '>', now)
     .returningAll()
     .executeTakeFirst();
+}
+
+/** Whether the account holds a live token of this purpose issued for this portal (an admin link it sent earlier). */
+export async function hasLivePortalToken(db: Executor, accountId: string, purpose: RecoveryTokenRow['purpose'], portalId: string, now: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('recovery_tokens')
+    .select('token_hash')
+    .where('account_id', '=', accountId)
+    .where('purpose', '=', purpose)
+    .where('portal_id', '=', portalId)
+    .where('consumed_at', 'is', null)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 /** Kills every outstanding token of an account (SPEC §7 rule 5). */

@@ -10,6 +10,8 @@ export function adminLinkLetter(lang: Locale, kind: AdminLinkKind, login: string
   const t = translator(lang);
   const subject = t(kind === 'admin' ? 'mail.admin.subject' : 'mail.invite.subject', { portal });
   const body = t(kind === 'admin' ? 'mail.admin.body' : 'mail.invite.body', { portal });
+  // Its own words: the person did not ask for this letter, their administrator sent it.
+  const ignore = kind === 'admin' ? 'mail.admin.ignore' : 'mail.invitation.new.ignore';
   const text = [
     t('mail.greeting', { login }),
     '',
@@ -19,7 +21,7 @@ export function adminLinkLetter(lang: Locale, kind: AdminLinkKind, login: string
     `${t('mail.admin.action')}: ${link}`,
     '',
     t('mail.admin.validity'),
-    t('mail.recovery.ignore'),
+    t(ignore),
     '',
     t('mail.signature', { product: PRODUCT }),
   ].join('\n');
@@ -28,11 +30,11 @@ export function adminLinkLetter(lang: Locale, kind: AdminLinkKind, login: string
 <p>${t('mail.registration', { login, portal })}</p>
 <p><a href="${link}" style="display:inline-block;background:#2f6fde;color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none">${t('mail.admin.action')}</a></p>
 <p>${t('mail.admin.validity')}</p>
-<p>${t('mail.recovery.ignore')}</p>`;
+<p>${t(ignore)}</p>`;
   return { subject, text, html: wrap(t, lang, htmlBody) };
 }
 
-/** The admin-sent SMS (SPEC §6): short, with the link. */
-export function adminLinkSms(lang: Locale, kind: AdminLinkKind, portal: string, link: string): string {
-  return translator(lang)(kind === 'admin' ? 'sms.admin' : 'sms.invite', { portal, link });
+/** The admin-sent SMS (SPEC §6, seed C7 "link and registration data"): short, with the login and the link. */
+export function adminLinkSms(lang: Locale, kind: AdminLinkKind, login: string, portal: string, link: string): string {
+  return translator(lang)(kind === 'admin' ? 'sms.admin' : 'sms.invite', { portal, login, link });
 }

@@ -25,6 +25,23 @@ export function adminPortalsPage(lang: Locale, nav: Nav, portals: Portal[]): str
   );
 }
 
+/**
+ * A signed-in person who is not an administrator of the portal in the address (issue 14 item 4): says so and
+ * leads back to their portals. `slug` is what they typed (undefined on `/admin` itself); `heldElsewhere` is a
+ * session an admin's 2FA pause holds to another portal.
+ */
+export function notAdminPage(lang: Locale, nav: Nav, slug: string | undefined, heldElsewhere: boolean): string {
+  const t = translator(lang);
+  const message = heldElsewhere ? t('admin.notAdmin.held') : slug === undefined ? t('admin.notAdmin.any') : t('admin.notAdmin.body', { portal: slug.slice(0, 64) });
+  return layout(
+    { lang, title: t('admin.notAdmin.title'), path: '/portals', nav },
+    html`<h1>${t('admin.notAdmin.title')}</h1>
+<p data-testid="not-admin">${message}</p>
+<p class="muted">${t('admin.notAdmin.ask')}</p>
+<p><a class="button" href="/portals" data-testid="back-to-portals">${t('admin.notAdmin.back')}</a></p>`,
+  );
+}
+
 export function employeesPage(lang: Locale, nav: Nav, portal: Portal, view: { query: string; page: number; pages: number; members: MemberRow[]; policy?: PortalPolicy | undefined }): string {
   const t = translator(lang);
   const base = `/admin/${portal.slug}/users`;
@@ -64,7 +81,8 @@ function portalPolicy(lang: Locale, policy: PortalPolicy) {
 }
 
 export interface ProfileState {
-  sent?: { channel: 'email' | 'phone'; at: string };
+  /** A recovery link just sent; `replaced`: an earlier one from this portal's admins stopped working. */
+  sent?: { channel: 'email' | 'phone'; at: string; replaced?: boolean };
   /** What the access section just did (issue 13; `suspended`: the second factor was paused, issue 11). */
   done?: 'sessionsEnded' | 'fired' | 'reactivated' | 'suspended';
   /** The member's second factor: on or off, and until when an admin's pause lasts (UTC ISO), if one does. */
@@ -94,7 +112,7 @@ ${adminNav(lang, portal)}
 </dl>
 ${state.done ? html`<div class="notice" role="status" data-testid="flash">${t(`admin.done.${state.done}`)}</div>` : ''}
 ${member.membership === 'fired' ? '' : html`<h2>${t('admin.passwords')}</h2>
-${state.sent ? html`<div class="notice" role="status" data-testid="flash">${t(`admin.sent.${state.sent.channel}`, { time: state.sent.at.slice(11, 16) })}</div>` : ''}
+${state.sent ? html`<div class="notice" role="status" data-testid="flash">${t(`admin.sent.${state.sent.channel}`, { time: state.sent.at.slice(11, 16) })}${state.sent.replaced ? html` <span data-testid="link-replaced">${t('admin.sent.replaced')}</span>` : ''}</div>` : ''}
 ${state.passwordSet ? html`<div class="notice" role="status" data-testid="flash">${t('admin.passwordSet')}</div>` : ''}
 ${errorList(t, state.errors ?? [])}
 ${edition === 'cloud'
@@ -190,6 +208,35 @@ export const AUDIT_ACTIONS = [
   'account.unlocked',
 ] as const;
 
+/**
+ * An event's detail in words (issue 14 item 6): the channel, the role, "must change at next sign-in", a
+ * count. Row ids and anything this page has no words for are left out rather than shown as raw codes.
+ */
+export function auditDetail(lang: Locale, action: string, detail: string | null): string | undefined {
+  if (!detail) return undefined;
+  const t = translator(lang);
+  const known: Record<string, MessageKey> = {
+    email: 'audit.detail.email',
+    phone: 'audit.detail.phone',
+    must_change: 'audit.detail.mustChange',
+    admin: 'audit.detail.roleAdmin',
+    employee: 'audit.detail.roleEmployee',
+  };
+  const word = known[detail.split(' ')[0] ?? ''];
+  if (action === 'admin.member.invited' || action === 'admin.recovery_link.sent' || action === 'admin.password.set') return word === undefined ? undefined : t(word);
+  if (action === 'admin.member.sessions_ended' && /^\d+$/.test(detail)) return t('audit.detail.sessions', { count: detail });
+  const hours = /^hours=(\d+)$/.exec(detail);
+  if (hours) return t('audit.detail.hours', { hours: hours[1] ?? '' });
+  return undefined;
+}
+
+/** Who acted, when no login names them: the operator, the recovery flow, the person themselves. */
+function actorWords(lang: Locale, kind: string): string {
+  const t = translator(lang);
+  const words: Record<string, MessageKey> = { operator: 'audit.actor.operator', recovery: 'audit.actor.recovery', self: 'audit.actor.self', admin: 'audit.actor.admin' };
+  return t(words[kind] ?? 'audit.actor.system');
+}
+
 export function auditPage(lang: Locale, nav: Nav, portal: Portal, view: { action: string; login: string; events: AuditRow[] }): string {
   const t = translator(lang);
   const name = (action: string) => (AUDIT_ACTIONS as readonly string[]).includes(action) ? t(`action.${action}` as MessageKey) : action;
@@ -205,6 +252,9 @@ ${adminNav(lang, portal)}
 ${view.events.length === 0
   ? html`<p>${t('admin.audit.empty')}</p>`
   : html`<table class="list" data-testid="audit"><thead><tr><th>${t('admin.audit.when')}</th><th>${t('admin.audit.actor')}</th><th>${t('admin.audit.action')}</th><th>${t('admin.audit.target')}</th><th>${t('admin.audit.ip')}</th></tr></thead>
-<tbody>${view.events.map((e) => html`<tr data-action="${e.action}"><td>${e.at.slice(0, 19).replace('T', ' ')}</td><td>${e.actor_login ?? e.actor_kind}</td><td>${name(e.action)}${e.detail ? html` <small>(${e.detail})</small>` : ''}</td><td>${e.target_login ?? ''}</td><td>${e.ip ?? ''}</td></tr>`)}</tbody></table>`}`,
+<tbody>${view.events.map((e) => {
+  const detail = auditDetail(lang, e.action, e.detail);
+  return html`<tr data-action="${e.action}"><td>${e.at.slice(0, 19).replace('T', ' ')}</td><td>${e.actor_login ?? actorWords(lang, e.actor_kind)}</td><td>${name(e.action)}${detail ? html` <small data-testid="audit-detail">(${detail})</small>` : ''}</td><td>${e.target_login ?? ''}</td><td>${e.ip ?? ''}</td></tr>`;
+})}</tbody></table>`}`,
   );
 }

@@ -5,7 +5,7 @@ import type { OutboxMessage } from '../store/schema.js';
 import type { SignInMethods } from '../flows/sign-in-methods.js';
 import type { SocialFailure } from '../social/provider.js';
 import { html, type SafeHtml } from './html.js';
-import { translator } from './i18n.js';
+import { translator, type MessageKey } from './i18n.js';
 import { errorList, layout, type PageFrame } from './layout.js';
 
 /** Server-rendered pages (SPEC §5); each works without JavaScript and carries the right `autocomplete`. */
@@ -79,18 +79,20 @@ export function recoverSentPage(lang: Locale, minutes: number): string {
   );
 }
 
-export function resetPasswordPage(lang: Locale, login: string, errors: string[] = []): string {
+/** The new-password form every recovery ends in; an invitation's link sets a first password, worded so. */
+export function resetPasswordPage(lang: Locale, login: string, errors: string[] = [], invitation = false): string {
   const t = translator(lang);
+  const title = t(invitation ? 'reset.invitation.title' : 'reset.title');
   return layout(
-    { lang, title: t('reset.title'), path: '/recover/password' },
-    html`<h1>${t('reset.title')}</h1>
-<p>${t('reset.intro', { login })}</p>
+    { lang, title, path: '/recover/password' },
+    html`<h1>${title}</h1>
+<p>${t(invitation ? 'reset.invitation.intro' : 'reset.intro', { login })}</p>
 ${errorList(t, errors)}
 <form method="post" action="/recover/password" novalidate>
   <input type="text" name="username" autocomplete="username" value="${login}" hidden readonly>
   <label>${t('reset.password')}<input name="password" type="password" autocomplete="new-password" required maxlength="1024" autofocus></label>
   <p class="muted">${t('password.rules')}</p>
-  <button type="submit">${t('reset.submit')}</button>
+  <button type="submit">${t(invitation ? 'reset.invitation.submit' : 'reset.submit')}</button>
 </form>`,
   );
 }
@@ -102,6 +104,44 @@ export function invalidLinkPage(lang: Locale): string {
     html`<h1 data-testid="invalid-link">${t('reset.invalid.title')}</h1>
 <p>${t('reset.invalid.body')}</p>
 <p><a href="/recover">${t('reset.invalid.again')}</a></p>`,
+  );
+}
+
+/** How a dead recovery secret was sent: an e-mailed or admin-sent link, an SMS code, an invitation. */
+export type RecoveryVia = 'link' | 'code' | 'invitation';
+
+/**
+ * Back, or the link again, after the recovery was completed (issue 14 item 5): not "the link is dead" but
+ * "your password is already changed", with the way in (sign in; or, already signed in, the portals).
+ */
+export function passwordAlreadyChangedPage(lang: Locale, via: RecoveryVia, signedIn: boolean): string {
+  const t = translator(lang);
+  const title = t(via === 'invitation' ? 'reset.done.titleInvitation' : 'reset.done.title');
+  return layout(
+    { lang, title, path: '/login' },
+    html`<h1 data-testid="password-already-changed">${title}</h1>
+<p>${t(via === 'code' ? 'reset.done.bodyCode' : via === 'invitation' ? 'reset.done.bodyInvitation' : 'reset.done.bodyLink')}</p>
+${signedIn
+  ? html`<p>${t('reset.done.signedIn')}</p><p><a class="button" href="/portals" data-testid="to-portals">${t('reset.done.toPortals')}</a></p>`
+  : html`<p><a class="button" href="/login" data-testid="sign-in">${t('reset.done.signIn')}</a></p>`}`,
+  );
+}
+
+/** A recovery that was not completed and can no longer be: worded for how it began (a code is not a link). */
+export function deadRecoveryPage(lang: Locale, via: RecoveryVia | 'unknown'): string {
+  if (via === 'link') return invalidLinkPage(lang);
+  const t = translator(lang);
+  const [title, body, again, href] =
+    via === 'code'
+      ? [t('reset.deadCode.title'), t('reset.deadCode.body'), t('reset.deadCode.again'), '/recover/phone']
+      : via === 'invitation'
+        ? [t('reset.deadInvitation.title'), t('reset.deadInvitation.body'), t('recover.backToLogin'), '/login']
+        : [t('reset.expired.title'), t('reset.expired.body'), t('reset.expired.again'), '/recover'];
+  return layout(
+    { lang, title, path: '/recover' },
+    html`<h1 data-testid="invalid-link" data-via="${via}">${title}</h1>
+<p>${body}</p>
+<p><a class="button" href="${href}">${again}</a></p>`,
   );
 }
 
@@ -232,8 +272,33 @@ function linkify(text: string): SafeHtml[] {
   return text.split(/(https?:\/\/[^\s<>"]+)/g).map((part, i) => (i % 2 === 1 ? html`<a href="${part}" data-testid="outbox-link">${part}</a>` : html`${part}`));
 }
 
+/** What each kind of message is, in words (issue 14 item 6): the page never shows `admin.admin.sms`. */
+const OUTBOX_KINDS: Record<string, MessageKey> = {
+  'recovery.email': 'outbox.kind.recovery',
+  'recovery.email.social': 'outbox.kind.recoverySocial',
+  'recovery.checkword': 'outbox.kind.checkword',
+  'recovery.sms.code': 'outbox.kind.code',
+  'password.changed': 'outbox.kind.passwordChanged',
+  'admin.admin.email': 'outbox.kind.adminLink',
+  'admin.admin.sms': 'outbox.kind.adminLink',
+  'invitation.email': 'outbox.kind.invitation',
+  'invitation.sms': 'outbox.kind.invitation',
+  'invitation.new.email': 'outbox.kind.invitationNew',
+  'invitation.new.sms': 'outbox.kind.invitationNew',
+  'notice.new_sign_in': 'outbox.kind.newSignIn',
+};
+
+/** "Letter: password recovery" / "SMS: …"; a kind this page does not know is named by its channel alone. */
+export function outboxKindWords(lang: Locale, kind: string, channel: string | null): string {
+  const t = translator(lang);
+  const what = OUTBOX_KINDS[kind] ?? (kind.startsWith('2fa.') ? 'outbox.kind.twoFactor' : kind.startsWith('notice.') ? 'outbox.kind.notice' : undefined);
+  const medium = t(channel === 'sms' ? 'outbox.channel.sms' : 'outbox.channel.email');
+  return what ? `${medium}: ${t(what)}` : medium;
+}
+
 export function devOutboxPage(lang: Locale, entries: OutboxEntry[]): string {
   const t = translator(lang);
+  const status = (s: OutboxMessage['status']) => t(`outbox.status.${s}`);
   return layout(
     { lang, title: t('outbox.title'), path: '/dev/outbox' },
     html`<h1>${t('outbox.title')}</h1>
@@ -241,7 +306,9 @@ export function devOutboxPage(lang: Locale, entries: OutboxEntry[]): string {
 ${entries.length === 0 ? html`<p>${t('outbox.empty')}</p>` : ''}
 ${entries.map(
   ({ message, text }) => html`<article class="message" data-testid="outbox-message" data-kind="${message.kind}">
-  <header><strong>${message.subject ?? message.kind}</strong><br><small>${t('outbox.to')}: ${message.recipient ?? ''} · ${message.created_at} · ${message.status}${message.last_error ? ` · ${message.last_error}` : ''}</small></header>
+  <header>${message.subject
+    ? html`<small data-testid="outbox-kind">${outboxKindWords(lang, message.kind, message.channel)}</small><br><strong>${message.subject}</strong>`
+    : html`<strong data-testid="outbox-kind">${outboxKindWords(lang, message.kind, message.channel)}</strong>`}<br><small>${t('outbox.to')}: ${message.recipient ?? ''} · ${message.created_at.slice(0, 19).replace('T', ' ')} UTC · <span data-testid="outbox-status">${status(message.status)}</span>${message.last_error ? ` · ${message.last_error}` : ''}</small></header>
   <pre>${text === undefined ? '' : linkify(text)}</pre>
 </article>`,
 )}`,
@@ -280,6 +347,7 @@ export function codePage(lang: Locale, view: CodeView): string {
   const t = translator(lang);
   const countdown = (seconds: number, key: 'code.expiresIn' | 'code.resendIn', doneKey: 'code.expired' | 'code.resendNow', testid: string) =>
     html`<p class="muted" data-testid="${testid}" data-countdown="${seconds}" data-template="${t(key, { seconds: '{s}' })}" data-done="${t(doneKey)}">${seconds > 0 ? t(key, { seconds }) : t(doneKey)}</p>`;
+  if (view.expiresIn <= 0) return expiredCodePage(lang, view);
   return layout(
     { lang, title: t('code.title'), path: '/recover/phone/code' },
     html`<h1>${t('code.title')}</h1>
@@ -297,6 +365,34 @@ ${view.resendIn === null
   ${countdown(view.resendIn, 'code.resendIn', 'code.resendNow', 'code-resend-in')}
   <button type="submit" class="secondary" data-testid="resend" data-enable-after="${view.resendIn}">${t('code.resend')}</button>
 </form>`}
+<p><a href="/recover/phone/help" data-testid="no-code">${t('code.notReceived')}</a></p>
+<script src="/static/countdown.js" defer></script>`,
+  );
+}
+
+/**
+ * The code ran out (issue 14 item 5): said once, and the main action is to start again with a new code (the
+ * seed: "if you were late, request a new code"); no code field and no "Continue" that can only fail.
+ */
+function expiredCodePage(lang: Locale, view: CodeView): string {
+  const t = translator(lang);
+  const expired = t('code.expired');
+  const messages = [expired, ...(view.errors ?? []).filter((m) => m !== expired)];
+  return layout(
+    { lang, title: t('code.title'), path: '/recover/phone/code' },
+    html`<h1>${t('code.title')}</h1>
+${view.notice ? html`<div class="notice" role="status" data-testid="flash">${view.notice}</div>` : ''}
+${errorList(t, messages)}
+${view.resendIn === null
+  ? html`<p class="muted">${t('code.noResends')}</p>
+<p><a class="button" href="/recover/phone" data-testid="start-again">${t('code.startAgain')}</a></p>`
+  : html`<form method="post" action="/recover/phone/resend" class="resend">
+  ${view.resendIn > 0
+    ? html`<p class="muted" data-testid="code-resend-in" data-countdown="${view.resendIn}" data-template="${t('code.resendIn', { seconds: '{s}' })}" data-done="${t('code.resendNow')}">${t('code.resendIn', { seconds: view.resendIn })}</p>`
+    : html`<p class="muted" data-testid="code-resend-in">${t('code.resendNow')}</p>`}
+  <button type="submit" data-testid="resend" data-enable-after="${view.resendIn}">${t('code.resend')}</button>
+</form>
+<p><a href="/recover/phone" data-testid="start-again">${t('code.otherNumber')}</a></p>`}
 <p><a href="/recover/phone/help" data-testid="no-code">${t('code.notReceived')}</a></p>
 <script src="/static/countdown.js" defer></script>`,
   );

@@ -301,12 +301,14 @@ describe('e2e: admin console, cloud edition (C7)', { timeout: 80_000 }, () => {
         const { context: inviteeContext, page: inviteePage } = await openPage(browser, journey.browserLocale, problems);
         contexts.push(inviteeContext);
         await openLetterLink(inviteePage, base, linkIn(invitation), lang);
-        await assertPage(inviteePage, lang, t('reset.title'));
-        assert.ok((await inviteePage.locator('main').textContent())?.includes(t('reset.intro', { login: invitee.login })));
+        // An invitation's own words: a first password and joining, not "a new password" (issue 14 item 6).
+        await assertPage(inviteePage, lang, t('reset.invitation.title'));
+        assert.ok((await inviteePage.locator('main').textContent())?.includes(t('reset.invitation.intro', { login: invitee.login })));
         await inviteePage.getByLabel(t('reset.password')).fill(INVITEE_PASSWORD);
-        assert.equal(await submit(inviteePage, () => inviteePage.getByRole('button', { name: t('reset.submit') }).click()), 303, await describePage(inviteePage));
-        assert.equal(pathOf(inviteePage), '/portals?changed=1');
+        assert.equal(await submit(inviteePage, () => inviteePage.getByRole('button', { name: t('reset.invitation.submit') }).click()), 303, await describePage(inviteePage));
+        assert.equal(pathOf(inviteePage), '/portals?joined=1');
         await assertPage(inviteePage, lang, t('portals.title'));
+        assert.equal(await text(inviteePage, 'flash'), t('invitation.joined.flash'));
         assert.deepEqual(await inviteePage.locator('ul.portals li').evaluateAll((items) => items.map((li) => li.getAttribute('data-portal'))), [PORTAL.slug]);
         await inviteeContext.close();
         await page.reload();
@@ -327,7 +329,7 @@ describe('e2e: admin console, cloud edition (C7)', { timeout: 80_000 }, () => {
         assert.ok(sent.length > 0 && sent.every((r) => r.action === 'admin.recovery_link.sent'), JSON.stringify(sent));
         assert.deepEqual(
           sent.filter((r) => r.whom === employee.login),
-          [{ action: 'admin.recovery_link.sent', who: admin.login, what: `${t('action.admin.recovery_link.sent')} (email)`, whom: employee.login }],
+          [{ action: 'admin.recovery_link.sent', who: admin.login, what: `${t('action.admin.recovery_link.sent')} (${t('audit.detail.email')})`, whom: employee.login }],
         );
         await actionFilter.selectOption('admin.member.invited');
         await navigate(page, (u) => u.searchParams.get('action') === 'admin.member.invited', () => page.getByRole('button', { name: t('admin.audit.filter') }).click());

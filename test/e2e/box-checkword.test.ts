@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import type { Locale } from '../../src/domain/locale.js';
@@ -17,6 +19,8 @@ import { TestSmtpServer, type ReceivedMail } from '../support/smtp.js';
  */
 
 const NEW_PASSWORD = 'Tundra-Lantern-47-quietly';
+/** Screenshots of the form kept after a login typo (issue 14 item 4). */
+const SHOTS = '/tmp/shots/newcomer-fixes';
 const PORTAL = 'Northwind Intranet';
 
 interface Journey {
@@ -125,6 +129,24 @@ describe('e2e: box edition, recovery by checkword in the browser', { timeout: 60
         assert.equal(await checkwordField.isEditable(), false, 'the checkword is read-only');
         const changeButton = page.getByRole('button', { name: t('box.form.submit') });
         assert.equal((await changeButton.textContent())?.trim(), lang === 'ru' ? 'Изменить пароль' : 'Change password');
+
+        // A typo in the login: the form comes back with the message, the typed login and the checkword (issue 14 item 4).
+        await page.getByLabel(t('box.form.login'), { exact: true }).fill(`${login}x`);
+        await page.getByLabel(t('box.form.password'), { exact: true }).fill(NEW_PASSWORD);
+        await page.getByLabel(t('box.form.passwordConfirm'), { exact: true }).fill(NEW_PASSWORD);
+        assert.equal(await submit(page, () => changeButton.click()), 400, await describePage(page));
+        await assertPage(page, lang, t('box.form.title'));
+        assert.equal((await page.getByTestId('form-error').textContent())?.trim(), t('box.form.wrongLogin'));
+        assert.equal(await page.getByLabel(t('box.form.login'), { exact: true }).inputValue(), `${login}x`);
+        assert.equal(await page.getByLabel(t('box.form.checkword'), { exact: true }).inputValue(), checkword);
+        fs.mkdirSync(SHOTS, { recursive: true });
+        for (const width of [390, 1280]) {
+          await page.setViewportSize({ width, height: 800 });
+          assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth), `no sideways scroll at ${width} px`);
+          await page.screenshot({ path: path.join(SHOTS, `checkword-typo-${lang}-${width}.png`), fullPage: true });
+        }
+        await page.setViewportSize({ width: 1000, height: 760 });
+        await page.getByLabel(t('box.form.login'), { exact: true }).fill(login);
 
         // A confirmation that does not match: the form comes back with the message and the checkword.
         await page.getByLabel(t('box.form.password'), { exact: true }).fill(NEW_PASSWORD);

@@ -217,7 +217,8 @@ function expectJson(ep: Endpoint, text: string): Expected[] {
   let shapeOk: boolean;
   if (ep === SESSION) {
     shapeOk = isIdentifier(body.login) && isPassword(body.password);
-    valid = problem('invalid_credentials');
+    // A login of blanks is a field left empty: named, counted nowhere (issue 14 item 7).
+    valid = typeof body.login === 'string' && body.login.trim() === '' ? refused : problem('invalid_credentials');
   } else if (ep === RECOVERY_EMAIL) {
     shapeOk = isIdentifier(body.login);
     valid = ok(202);
@@ -243,7 +244,11 @@ function expectForm(ep: Endpoint, fields: FormFields, body: string, htmlErrors: 
   };
   const refused = htmlErrors ? page(400) : problem('invalid_request');
   if (ep === LOGIN_FORM) {
-    return one('login') !== undefined && one('password') !== undefined ? [page(401)] : [refused];
+    const login = one('login');
+    const password = one('password');
+    if (login === undefined || password === undefined) return [refused];
+    // An empty field is named on the form, not tried (issue 14 item 7).
+    return login.trim() === '' || password === '' ? [page(400)] : [page(401)];
   }
   if (ep === RECOVER_FORM) {
     const login = one('login');

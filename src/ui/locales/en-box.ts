@@ -18,6 +18,7 @@ export const enBox = {
   'box.form.passwordConfirm': 'Confirm the new password',
   'box.form.checkword': 'Checkword',
   'box.form.submit': 'Change password',
+  'box.form.wrongLogin': 'This login does not match the checkword. Check the login: it is the one the letter was sent for.',
   'box.form.mismatch': 'The new password and its confirmation do not match.',
   'box.invalid.title': 'The checkword is not valid',
   'box.invalid.body':

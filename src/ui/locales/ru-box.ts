@@ -20,6 +20,7 @@ export const ruBox: Record<keyof typeof enBox, string> = {
   'box.form.passwordConfirm': 'Подтверждение пароля',
   'box.form.checkword': 'Контрольная строка',
   'box.form.submit': 'Изменить пароль',
+  'box.form.wrongLogin': 'Логин не совпадает с контрольной строкой. Проверьте логин: он указан в письме.',
   'box.form.mismatch': 'Новый пароль и подтверждение не совпадают.',
   'box.invalid.title': 'Контрольная строка недействительна',
   'box.invalid.body':
