@@ -5,6 +5,7 @@ import { enBox } from './en-box.js';
 import { enOidc } from './en-oidc.js';
 import { enSocial } from './en-social.js';
 import { enSessions } from './en-sessions.js';
+import { enConsole } from './en-console.js';
 
 /** English texts. Keys are stable ids that tests may assert on; `{name}` marks a parameter. */
 export const en = {
@@ -15,6 +16,7 @@ export const en = {
   ...en2fa,
   ...enProblems,
   ...enSessions,
+  ...enConsole,
   'app.name': 'Latchkey',
   'lang.switch': 'Language',
   'nav.signOut': 'Sign out',

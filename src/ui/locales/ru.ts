@@ -6,6 +6,7 @@ import { ruBox } from './ru-box.js';
 import { ruOidc } from './ru-oidc.js';
 import { ruSocial } from './ru-social.js';
 import { ruSessions } from './ru-sessions.js';
+import { ruConsole } from './ru-console.js';
 
 /** Русские тексты; ключи те же, что в en.ts. */
 export const ru: Messages = {
@@ -16,6 +17,7 @@ export const ru: Messages = {
   ...ru2fa,
   ...ruProblems,
   ...ruSessions,
+  ...ruConsole,
   'app.name': 'Latchkey',
   'lang.switch': 'Язык',
   'nav.signOut': 'Выйти',
