@@ -92,7 +92,7 @@ ${view.more ? html`<a href="${base}${auditQueryString(view, view.page + 1)}" dat
 /** An event's detail as words where it is one of ours (a role, a reason), else as recorded. */
 export function auditDetail(t: Translate, event: AuditRow): string | null {
   if (event.detail === null) return null;
-  if (event.action === 'admin.member.role_changed' && (event.detail === 'admin' || event.detail === 'employee')) return t(`admin.role.${event.detail}`);
+  if ((event.action === 'admin.member.role_changed' || event.action.startsWith('operator.member.')) && (event.detail === 'admin' || event.detail === 'employee')) return t(`admin.role.${event.detail}`);
   if (event.action === 'signin.failed' && (event.detail === 'wrong_password' || event.detail === 'rate_limited')) return t(`console.audit.reason.${event.detail}`);
   return event.detail;
 }

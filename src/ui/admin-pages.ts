@@ -205,6 +205,9 @@ export const AUDIT_ACTIONS = [
   '2fa.disabled',
   '2fa.codes_renewed',
   '2fa.code_used',
+  'operator.member.added',
+  'operator.member.removed',
+  'operator.member.role_changed',
 ] as const;
 
 export function auditPage(lang: Locale, nav: Nav, portal: Portal, view: AuditView & { errors?: string[] }): string {

@@ -38,4 +38,7 @@ export const enConsole = {
   'action.2fa.disabled': 'turned off two-factor sign-in',
   'action.2fa.codes_renewed': 'made new recovery codes',
   'action.2fa.code_used': 'used a recovery code',
+  'action.operator.member.added': 'added to the portal (operator)',
+  'action.operator.member.removed': 'removed from the portal (operator)',
+  'action.operator.member.role_changed': 'changed the role (operator)',
 } as const;

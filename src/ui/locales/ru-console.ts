@@ -40,4 +40,7 @@ export const ruConsole: Record<keyof typeof enConsole, string> = {
   'action.2fa.disabled': 'выключил двухфакторный вход',
   'action.2fa.codes_renewed': 'создал новые резервные коды',
   'action.2fa.code_used': 'использовал резервный код',
+  'action.operator.member.added': 'добавлен в портал (оператор)',
+  'action.operator.member.removed': 'удалён из портала (оператор)',
+  'action.operator.member.role_changed': 'изменена роль (оператор)',
 } as const;
