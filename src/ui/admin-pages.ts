@@ -34,7 +34,7 @@ export function employeesPage(lang: Locale, nav: Nav, portal: Portal, view: { qu
     { lang, title: `${t('admin.employees')} · ${portal.title}`, path: base, nav },
     html`<h1>${portal.title}</h1>
 ${adminNav(lang, portal)}
-<form method="get" action="${base}" class="search">
+<form method="get" action="${base}" class="search filters">
   <label>${t('admin.search')}<input name="query" type="search" value="${view.query}" maxlength="200"></label>
   ${memberFilterFields(lang, view.filter)}
   <button type="submit">${t('admin.searchButton')}</button>
@@ -217,7 +217,7 @@ export function auditPage(lang: Locale, nav: Nav, portal: Portal, view: AuditVie
     { lang, title: `${t('admin.audit')} · ${portal.title}`, path: `/admin/${portal.slug}/audit`, nav },
     html`<h1>${t('admin.audit')}</h1>
 ${adminNav(lang, portal)}
-<form method="get" action="/admin/${portal.slug}/audit" class="search">
+<form method="get" action="/admin/${portal.slug}/audit" class="search filters">
   <label>${t('admin.audit.action')}<select name="action"><option value="">${t('admin.audit.any')}</option>${AUDIT_ACTIONS.map((a) => html`<option value="${a}"${a === view.action ? html` selected` : ''}>${name(a)}</option>`)}</select></label>
   <label>${t('admin.audit.who')}<input name="login" value="${view.login}" maxlength="64"></label>
   ${auditDateFields(lang, view)}
