@@ -98,7 +98,6 @@ ${adminNav(lang, portal)}
   <dt>${t('admin.col.status')}</dt><dd data-testid="member-status">${t(`admin.status.${member.membership}`)}</dd>
 </dl>
 ${state.done ? html`<div class="notice" role="status" data-testid="flash">${t(`admin.done.${state.done}`)}</div>` : ''}
-${memberEditSection(lang, nav.csrf, base, member, state.edit)}
 ${member.membership === 'fired' ? '' : html`<h2>${t('admin.passwords')}</h2>
 ${state.sent ? html`<div class="notice" role="status" data-testid="flash">${t(`admin.sent.${state.sent.channel}`, { time: state.sent.at.slice(11, 16) })}</div>` : ''}
 ${state.passwordSet ? html`<div class="notice" role="status" data-testid="flash">${t('admin.passwordSet')}</div>` : ''}
@@ -128,6 +127,7 @@ ${state.twoFactor.enabled ? html`<p class="muted">${t('admin.2fa.suspend.hint')}
   <label>${t('admin.2fa.hours')}<select name="hours" data-testid="suspend-hours">${[1, 4, 8, 24, 72, 168].map((h) => html`<option value="${String(h)}"${h === 24 ? ' selected' : ''}>${t('admin.2fa.hoursOption', { hours: h })}</option>`)}</select></label>
   <button type="submit" class="secondary" data-testid="suspend-2fa">${t('admin.2fa.suspend')}</button>
 </form>` : ''}`}
+${memberEditSection(lang, nav.csrf, base, member, state.edit)}
 <h2>${t('admin.access')}</h2>
 ${errorList(t, state.accessErrors ?? [])}
 ${member.membership === 'fired' ? html`<p class="muted">${t('admin.fired.notice')}</p>` : ''}
