@@ -10,6 +10,7 @@ import { startServer } from '../main.js';
 import { openStore } from '../store/db.js';
 import { migrateToLatest } from '../store/migrations/index.js';
 import { runDemo } from './demo.js';
+import { DIRECTORY_USAGE, UsageError, runDirectoryCommand } from './directory.js';
 import { runBackup, runBitrixImport, runRestore } from './import-backup.js';
 import { addClient, listClients, removeClient, rotateClientSecret } from '../oidc/clients.js';
 import { rotateSigningKeys } from '../oidc/keys.js';
@@ -30,6 +31,7 @@ const USAGE = `Usage: latchkey <command>
   user disable <login>                    no sign-in or recovery; every session and token dies
   user enable <login>                     undo disable, or lift a "this wasn't me" lock
   user reset-2fa <login>                  remove the second factor and recovery codes (lost phone)
+${DIRECTORY_USAGE}
   demo                                    add demo portals and accounts, print how to sign in
   import bitrix --file <users.csv> [--portal <slug>] [--json]
                                           accounts from Bitrix's user table, passwords as they are
@@ -39,8 +41,6 @@ const USAGE = `Usage: latchkey <command>
            [--post-logout-redirect-uri <uri>]... [--backchannel-logout-uri <uri>] [--public]
   client list | client remove <client-id> | client rotate-secret <client-id>
   keys rotate                             new OIDC signing keys (restart the nodes to sign with them)`;
-
-class UsageError extends Error {}
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -207,6 +207,8 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     return 0;
   }
   if (command === 'client' || command === 'keys') return runOidcCommand(config, command, sub, rest);
+  const directory = await runDirectoryCommand((run) => withDeps(config, run), command, sub, rest);
+  if (directory !== undefined) return directory;
   throw new UsageError(`unknown command: ${argv.join(' ')}`);
 }
 

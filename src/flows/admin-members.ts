@@ -1,6 +1,7 @@
 import { iso } from '../kernel/clock.js';
 import { AppError } from '../kernel/errors.js';
-import { countActiveAdmins, findMember, lockPortal, setMembershipStatus, type MemberRow } from '../store/admin.repo.js';
+import { countActiveAdmins, findMember, lockPortal, setMembershipRole, setMembershipStatus, type MemberRow } from '../store/admin.repo.js';
+import { setAccountName } from '../store/accounts.repo.js';
 import { revokeAccountSessions } from '../store/sessions.repo.js';
 import { requireMember, type AdminActor } from './admin-access.js';
 import { recordAudit } from './audit.js';
@@ -51,6 +52,62 @@ export async function setMemberStatus(ctx: Pick<FlowContext, 'store' | 'clock' |
       portalId: actor.portal.id,
       ip: actor.ip,
     });
+  });
+  const updated = await findMember(ctx.store.db, actor.portal.id, member.id);
+  if (!updated) throw new AppError('not_found');
+  return updated;
+}
+
+/**
+ * Changes a member's role, employee ↔ admin (issue 14, item 10). Demoting is refused when the member is the
+ * portal's last active admin (an admin may step down while another one remains). Fired members are not
+ * reached (re-activate first); a member already in that role is left as is, with no audit row.
+ */
+export async function setMemberRole(ctx: Pick<FlowContext, 'store' | 'clock' | 'random'>, actor: AdminActor, memberId: string, role: 'admin' | 'employee'): Promise<MemberRow> {
+  const member = await requireMember(ctx, actor, memberId);
+  if (member.role === role) return member;
+  await ctx.store.db.transaction().execute(async (tx) => {
+    // Holds the portal's row, so two admins demoting each other at once cannot leave it with none.
+    await lockPortal(tx, actor.portal.id);
+    const counted = member.role === 'admin' && member.membership === 'active' && member.status === 'active';
+    if (role === 'employee' && counted && (await countActiveAdmins(tx, actor.portal.id)) <= 1) throw new AppError('last_admin');
+    if (!(await setMembershipRole(tx, actor.portal.id, member.id, member.role, role))) return;
+    await recordAudit(ctx, tx, {
+      action: 'admin.member.role_changed',
+      actorKind: 'admin',
+      actorAccountId: actor.account.id,
+      targetAccountId: member.id,
+      portalId: actor.portal.id,
+      ip: actor.ip,
+      detail: role,
+    });
+  });
+  const updated = await findMember(ctx.store.db, actor.portal.id, member.id);
+  if (!updated) throw new AppError('not_found');
+  return updated;
+}
+
+export const NAME_MAX = 200;
+
+/** A person's name as typed: trimmed, no control characters, at most 200 characters; empty = no name. */
+export function cleanName(name: string): string | null {
+  const text = name.normalize('NFC').trim();
+  // eslint-disable-next-line no-control-regex -- control characters are what this refuses
+  if (text.length > NAME_MAX || /[\u0000-\u001f\u007f]/.test(text)) throw new AppError('invalid_request', { field: 'name' }, `name: at most ${NAME_MAX} characters, one line`);
+  return text === '' ? null : text;
+}
+
+/**
+ * Edits a member's name (issue 14, item 10). The name belongs to the passport, so every portal the person is
+ * in shows the new one. Audited; the same name again changes nothing.
+ */
+export async function renameMember(ctx: Pick<FlowContext, 'store' | 'clock' | 'random'>, actor: AdminActor, memberId: string, name: string): Promise<MemberRow> {
+  const member = await requireMember(ctx, actor, memberId);
+  const clean = cleanName(name);
+  if (clean === member.name) return member;
+  await ctx.store.db.transaction().execute(async (tx) => {
+    await setAccountName(tx, member.id, clean, iso(ctx.clock.now()));
+    await recordAudit(ctx, tx, { action: 'admin.member.renamed', actorKind: 'admin', actorAccountId: actor.account.id, targetAccountId: member.id, portalId: actor.portal.id, ip: actor.ip });
   });
   const updated = await findMember(ctx.store.db, actor.portal.id, member.id);
   if (!updated) throw new AppError('not_found');

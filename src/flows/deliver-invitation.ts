@@ -110,6 +110,7 @@ async function createInvitedAccount(ctx: WorkerCtx, tx: Executor, invitation: In
     created_at: at,
     updated_at: at,
     must_change_password: 0,
+    failures_reset_at: null,
   };
   await insertAccount(tx, account);
   return account;

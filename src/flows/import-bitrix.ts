@@ -111,6 +111,7 @@ function parseLine(ctx: Pick<FlowContext, 'random' | 'settings'>, columns: Colum
     created_at: at,
     updated_at: at,
     must_change_password: 0,
+    failures_reset_at: null,
   };
   return { ok: true, candidate: { line, account, bareMd5: kind === 'md5' } };
 }

@@ -3,6 +3,14 @@ import type { Limit } from '../kernel/rate-limiter.js';
 import { AppError } from '../kernel/errors.js';
 import type { FlowContext } from './context.js';
 
+/**
+ * The key of one of an account's own failure budgets: after `latchkey user unlock` (issue 14, item 11) the
+ * account's stamp makes it a new key, so every node and Redis start counting afresh.
+ */
+export function accountBudgetKey(key: string, account: { failures_reset_at: string | null } | undefined): string {
+  return account?.failures_reset_at ? `${key}#${account.failures_reset_at}` : key;
+}
+
 /** Counts one hit in each bucket; the first exceeded one answers `rate_limited` with its Retry-After. */
 export async function enforce(ctx: Pick<FlowContext, 'limiter'>, checks: Array<[bucket: string, key: string, limit: Limit]>): Promise<void> {
   for (const [bucket, key, limit] of checks) {

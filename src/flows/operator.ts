@@ -59,7 +59,8 @@ export async function addUser(ctx: FlowContext, input: NewUserInput): Promise<Ac
   const phone = input.phone === undefined ? undefined : normalizePhone(input.phone, ctx.settings.smsDefaultRegion);
   if (input.phone !== undefined && !phone) throw new AppError('invalid_request', { field: 'phone' }, 'phone is not a valid number');
   if (await findAccountByIdentifier(db, { kind: 'login', key: loginKey(input.login) })) {
-    throw new AppError('invalid_request', { field: 'login' }, `login ${input.login} is taken`);
+    // The person may already have a passport: they join another portal with `member add` (issue 14, item 11).
+    throw new AppError('invalid_request', { field: 'login' }, `login ${input.login} is taken; to add that account to a portal: latchkey member add ${input.login} --portal <slug>`);
   }
   if (input.email && (await findAccountByIdentifier(db, { kind: 'email', key: emailKey(input.email) }))) {
     throw new AppError('invalid_request', { field: 'email' }, `e-mail ${input.email} is taken`);
@@ -93,6 +94,7 @@ export async function addUser(ctx: FlowContext, input: NewUserInput): Promise<Ac
     created_at: at,
     updated_at: at,
     must_change_password: 0,
+    failures_reset_at: null,
   };
   await db.transaction().execute(async (tx) => {
     await insertAccount(tx, account);

@@ -26,7 +26,7 @@ import { notMeLink } from './not-me.js';
 import { recordAudit } from './audit.js';
 import type { FlowContext, RequestMeta } from './context.js';
 import { CHALLENGE_MAX_ATTEMPTS, finishSignIn, outcomeOf, type FirstFactor, type SignInOutcome } from './finish-sign-in.js';
-import { assertBudgetsLeft, countFailure } from './limits.js';
+import { accountBudgetKey, assertBudgetsLeft, countFailure } from './limits.js';
 import { newRecoveryCodes, normalizeRecoveryCode, recoveryCodeHash } from './recovery-codes.js';
 import { matchingStep, newTotpSecret, totpUri } from './totp.js';
 
@@ -185,13 +185,13 @@ export async function answerChallenge(ctx: FlowContext, input: ChallengeAnswer, 
   const account = challenge ? await findAccountById(ctx.store.db, challenge.account_id) : undefined;
   if (!challenge || !account || account.status !== 'active') throw new AppError('second_factor_required');
   const budgets: Budget[] = [
-    ['2fa:account', account.id, limits.secondFactorPerAccount],
+    ['2fa:account', accountBudgetKey(account.id, account), limits.secondFactorPerAccount],
     ['2fa:ip', meta.ip, limits.secondFactorPerIp],
   ];
   // The owner's browser (its device cookie vouches for the account) is held to its own budget, so wrong
   // codes typed elsewhere by someone who has the password never refuse the owner's right one (rule 20).
   const deviceBudget: Budget | undefined =
-    meta.deviceId && meta.knownAccounts?.has(account.id) ? ['2fa:device', `${account.id}:${meta.deviceId}`, limits.secondFactorPerDevice] : undefined;
+    meta.deviceId && meta.knownAccounts?.has(account.id) ? ['2fa:device', accountBudgetKey(`${account.id}:${meta.deviceId}`, account), limits.secondFactorPerDevice] : undefined;
   await assertBudgetsLeft(ctx, deviceBudget ? [deviceBudget] : budgets);
 
   const factor = await findSecondFactor(ctx.store.db, account.id);

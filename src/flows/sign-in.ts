@@ -9,7 +9,7 @@ import { recordAudit } from './audit.js';
 import type { FlowContext, RequestMeta } from './context.js';
 import { finishSignIn, outcomeOf, type SignInOutcome } from './finish-sign-in.js';
 import { upgradeLegacyHash } from './legacy-password.js';
-import { countAttempt, countFailure, refundAttempt } from './limits.js';
+import { accountBudgetKey, countAttempt, countFailure, refundAttempt } from './limits.js';
 
 /** What every sign-in flow returns: a session, or a second factor still owed (flows/finish-sign-in.ts). */
 export type SignInResult = SignInOutcome;
@@ -36,12 +36,12 @@ export async function signIn(ctx: FlowContext, input: { login: string; password:
   // Per client, per login from that client, per login from everywhere; unknown logins alike.
   const budgets: Budget[] = [
     ['signin:ip', meta.ip, limits.signInPerIp],
-    ['signin:client', `${meta.ip} ${identifier.key}`, limits.signInPerAccountClient],
-    ['signin:account', identifier.key, limits.signInPerAccount],
+    ['signin:client', accountBudgetKey(`${meta.ip} ${identifier.key}`, account), limits.signInPerAccountClient],
+    ['signin:account', accountBudgetKey(identifier.key, account), limits.signInPerAccount],
   ];
   // The owner's browser is held to its own budget for the account instead.
   const deviceBudget: Budget | undefined =
-    account && meta.deviceId && meta.knownAccounts?.has(account.id) ? ['signin:device', `${account.id}:${meta.deviceId}`, limits.signInPerDevice] : undefined;
+    account && meta.deviceId && meta.knownAccounts?.has(account.id) ? ['signin:device', accountBudgetKey(`${account.id}:${meta.deviceId}`, account), limits.signInPerDevice] : undefined;
   // Counted before the password is checked and refunded when it proves right, so parallel guesses stay
   // inside the budget and a right password never counts.
   const held = deviceBudget ? [deviceBudget] : budgets;

@@ -2,12 +2,14 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { signedInApi } from './api-context.js';
 import type { Deps } from '../deps.js';
 import { requireMember, requirePortalAdmin } from '../flows/admin-access.js';
-import { endMemberSessions, setMemberStatus } from '../flows/admin-members.js';
+import { endMemberSessions, renameMember, setMemberRole, setMemberStatus } from '../flows/admin-members.js';
+import { parseDay, toCsv } from '../domain/csv-write.js';
+import { AppError } from '../kernel/errors.js';
 import { sendAdminRecovery } from '../flows/admin-recovery.js';
 import { setPasswordByAdmin } from '../flows/admin-set-password.js';
 import { suspendSecondFactor } from '../flows/second-factor-suspension.js';
 import { inviteEmployee, listInvitations, revokeInvitation } from '../flows/invite-employee.js';
-import { listAuditEvents, searchMembers, type MemberRow } from '../store/admin.repo.js';
+import { listAuditEvents, searchMembers, type AuditFilter, type AuditRow, type MemberFilter, type MemberRow } from '../store/admin.repo.js';
 import { authOf, loadSession } from './auth.js';
 import { requireJsonBody } from './security.js';
 
@@ -30,6 +32,64 @@ export function memberView(member: MemberRow) {
   };
 }
 
+/** The list's filters from a query string (already checked by its schema): role and membership status. */
+export function memberFilterOf(query: { role?: string | undefined; status?: string | undefined }): MemberFilter {
+  return {
+    ...(query.role === 'admin' || query.role === 'employee' ? { role: query.role } : {}),
+    ...(query.status === 'active' || query.status === 'fired' ? { status: query.status } : {}),
+  };
+}
+
+export const memberFilterSchema = { role: { type: 'string', enum: ['', 'admin', 'employee'] }, status: { type: 'string', enum: ['', 'active', 'fired'] } } as const;
+
+export interface AuditQuery {
+  action?: string;
+  login?: string;
+  from?: string;
+  to?: string;
+  page?: string;
+}
+
+export const auditQuerySchema = {
+  type: 'object',
+  properties: {
+    action: text(64),
+    login: text(64),
+    from: { type: 'string', maxLength: 10 },
+    to: { type: 'string', maxLength: 10 },
+    page: { type: 'string', pattern: '^[0-9]{1,6}$' },
+  },
+} as const;
+
+/** The audit log's filters; a day that is not a real `YYYY-MM-DD` is `invalid_request` naming its field. */
+export function auditFilterOf(query: AuditQuery): AuditFilter {
+  const day = (field: 'from' | 'to') => {
+    const value = query[field];
+    if (value === undefined || value === '') return undefined;
+    const parsed = parseDay(value);
+    if (!parsed) throw new AppError('invalid_request', { field }, `${field}: a date, YYYY-MM-DD`);
+    return parsed;
+  };
+  return { action: query.action || undefined, login: query.login || undefined, from: day('from'), to: day('to') };
+}
+
+export const AUDIT_PAGE_SIZE = 50;
+/** The most rows one CSV export holds; narrow the filters for more. */
+export const AUDIT_EXPORT_MAX = 10_000;
+
+/** The audit log as CSV (issue 14, item 10): one row per event, the columns of the API's events. */
+export function auditCsv(events: AuditRow[]): string {
+  return toCsv([
+    ['at', 'action', 'actor', 'target', 'ip', 'detail'],
+    ...events.map((e) => [e.at, e.action, e.actor_login ?? e.actor_kind, e.target_login, e.ip, e.detail]),
+  ]);
+}
+
+/** `audit-<slug>-<day>.csv`, the download's name. */
+export function auditCsvName(slug: string, now: Date): string {
+  return `audit-${slug}-${now.toISOString().slice(0, 10)}.csv`;
+}
+
 /**
  * Portal administration API (SPEC §5, issue 4) under /api/v1/portals/<slug>. Its own context: a session is
  * required (401), the caller must be an active admin of that portal (403), and targets must be its
@@ -43,13 +103,13 @@ export async function adminApiRoutes(app: FastifyInstance, opts: { deps: Deps })
   signedInApi(app, deps, { origin: true });
   const admin = (request: FastifyRequest<{ Params: { slug: string } }>) => requirePortalAdmin(deps, authOf(request).account, request.params.slug, request.ip, authOf(request).onlyPortalId);
 
-  app.get<{ Params: { slug: string }; Querystring: { query?: string; page?: string } }>(
+  app.get<{ Params: { slug: string }; Querystring: { query?: string; page?: string; role?: string; status?: string } }>(
     '/portals/:slug/users',
-    { schema: { querystring: { type: 'object', properties: { query: text(200), page: { type: 'string', pattern: '^[0-9]{1,6}$' } } } } },
+    { schema: { querystring: { type: 'object', properties: { query: text(200), page: { type: 'string', pattern: '^[0-9]{1,6}$' }, ...memberFilterSchema } } } },
     async (request) => {
       const actor = await admin(request);
       const page = Math.max(1, Number(request.query.page ?? '1'));
-      const { members, total } = await searchMembers(deps.store.db, actor.portal.id, request.query.query ?? '', (page - 1) * PAGE_SIZE, PAGE_SIZE);
+      const { members, total } = await searchMembers(deps.store.db, actor.portal.id, request.query.query ?? '', (page - 1) * PAGE_SIZE, PAGE_SIZE, memberFilterOf(request.query));
       return { users: members.map(memberView), page, pageSize: PAGE_SIZE, total };
     },
   );
@@ -59,13 +119,30 @@ export async function adminApiRoutes(app: FastifyInstance, opts: { deps: Deps })
     return { user: memberView(await requireMember(deps, actor, request.params.id, { fired: true })) };
   });
 
-  // Fire or re-activate a member (issue 13): never oneself, never the last active admin.
-  app.patch<{ Params: { slug: string; id: string }; Body: { status: 'fired' | 'active' } }>(
+  // Fire or re-activate a member (issue 13): never oneself, never the last active admin. Change the role
+  // (never demote the last active admin) or the name (issue 14, item 10). Each change is audited on its own.
+  app.patch<{ Params: { slug: string; id: string }; Body: { status?: 'fired' | 'active'; role?: 'admin' | 'employee'; name?: string } }>(
     '/portals/:slug/users/:id',
-    { schema: { body: { type: 'object', required: ['status'], properties: { status: { type: 'string', enum: ['fired', 'active'] } } } } },
+    {
+      schema: {
+        body: {
+          type: 'object',
+          minProperties: 1,
+          additionalProperties: false,
+          properties: { status: { type: 'string', enum: ['fired', 'active'] }, role: { type: 'string', enum: ['admin', 'employee'] }, name: { type: 'string', maxLength: 1000 } },
+        },
+      },
+    },
     async (request) => {
       const actor = await admin(request);
-      return { user: memberView(await setMemberStatus(deps, actor, request.params.id, request.body.status)) };
+      const { status, role, name } = request.body;
+      // Re-activation first, so a fired member can be re-activated and renamed in one request; firing last.
+      let member = await requireMember(deps, actor, request.params.id, { fired: true });
+      if (status === 'active') member = await setMemberStatus(deps, actor, member.id, 'active');
+      if (name !== undefined) member = await renameMember(deps, actor, member.id, name);
+      if (role !== undefined) member = await setMemberRole(deps, actor, member.id, role);
+      if (status === 'fired') member = await setMemberStatus(deps, actor, member.id, 'fired');
+      return { user: memberView(member) };
     },
   );
 
@@ -145,14 +222,20 @@ export async function adminApiRoutes(app: FastifyInstance, opts: { deps: Deps })
     },
   );
 
-  app.get<{ Params: { slug: string }; Querystring: { action?: string; login?: string; page?: string } }>(
-    '/portals/:slug/audit',
-    { schema: { querystring: { type: 'object', properties: { action: text(64), login: text(64), page: { type: 'string', pattern: '^[0-9]{1,6}$' } } } } },
-    async (request) => {
-      const actor = await admin(request);
-      const page = Math.max(1, Number(request.query.page ?? '1'));
-      const filter = { ...(request.query.action ? { action: request.query.action } : {}), ...(request.query.login ? { login: request.query.login } : {}) };
-      return { events: await listAuditEvents(deps.store.db, actor.portal.id, filter, (page - 1) * 50, 50), page };
-    },
-  );
+  app.get<{ Params: { slug: string }; Querystring: AuditQuery }>('/portals/:slug/audit', { schema: { querystring: auditQuerySchema } }, async (request) => {
+    const actor = await admin(request);
+    const page = Math.max(1, Number(request.query.page ?? '1'));
+    const filter = auditFilterOf(request.query);
+    return { events: await listAuditEvents(deps.store.db, actor.portal.id, filter, (page - 1) * AUDIT_PAGE_SIZE, AUDIT_PAGE_SIZE), page, pageSize: AUDIT_PAGE_SIZE };
+  });
+
+  // The same filters, every matching event (up to AUDIT_EXPORT_MAX) as a CSV download.
+  app.get<{ Params: { slug: string }; Querystring: AuditQuery }>('/portals/:slug/audit.csv', { schema: { querystring: auditQuerySchema } }, async (request, reply) => {
+    const actor = await admin(request);
+    const events = await listAuditEvents(deps.store.db, actor.portal.id, auditFilterOf(request.query), 0, AUDIT_EXPORT_MAX);
+    return reply
+      .type('text/csv; charset=utf-8')
+      .header('content-disposition', `attachment; filename="${auditCsvName(actor.portal.slug, deps.clock.now())}"`)
+      .send(auditCsv(events));
+  });
 }

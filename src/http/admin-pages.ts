@@ -6,17 +6,17 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { browserContext } from './browser-context.js';
 import type { Deps } from '../deps.js';
 import { requireMember, requirePortalAdmin } from '../flows/admin-access.js';
-import { endMemberSessions, setMemberStatus } from '../flows/admin-members.js';
+import { endMemberSessions, renameMember, setMemberRole, setMemberStatus } from '../flows/admin-members.js';
 import { sendAdminRecovery } from '../flows/admin-recovery.js';
 import { setPasswordByAdmin } from '../flows/admin-set-password.js';
 import { inviteEmployee, listInvitations, revokeInvitation } from '../flows/invite-employee.js';
 import { isAppError } from '../kernel/errors.js';
-import { listAdminPortals, listAuditEvents, searchMembers } from '../store/admin.repo.js';
+import { listAdminPortals, listAuditEvents, searchMembers, type AuditRow } from '../store/admin.repo.js';
 import * as adminPages from '../ui/admin-pages.js';
 import { translator } from '../ui/i18n.js';
 import { weakPasswordMessages } from '../ui/pages.js';
 import { rateLimitedMessage } from '../ui/wait.js';
-import { PAGE_SIZE } from './admin-api.js';
+import { AUDIT_EXPORT_MAX, AUDIT_PAGE_SIZE, PAGE_SIZE, auditCsv, auditCsvName, auditFilterOf, auditQuerySchema, memberFilterOf, memberFilterSchema, type AuditQuery } from './admin-api.js';
 import { authOf } from './auth.js';
 import { requestLang } from './request.js';
 import { csrfToken } from './security.js';
@@ -71,16 +71,17 @@ export async function adminPageRoutes(app: FastifyInstance, opts: { deps: Deps }
     return send(reply, adminPages.adminPortalsPage(requestLang(request), nav(request), portals));
   });
 
-  app.get<{ Params: { slug: string }; Querystring: { query?: string; page?: string } }>(
+  app.get<{ Params: { slug: string }; Querystring: { query?: string; page?: string; role?: string; status?: string } }>(
     '/admin/:slug/users',
-    { schema: { querystring: { type: 'object', properties: { query: field(200), page: { type: 'string', pattern: '^[0-9]{1,6}$' } } } } },
+    { schema: { querystring: { type: 'object', properties: { query: field(200), page: { type: 'string', pattern: '^[0-9]{1,6}$' }, ...memberFilterSchema } } } },
     async (request, reply) => {
       const actor = await actorOf(request);
       const query = request.query.query ?? '';
       const page = Math.max(1, Number(request.query.page ?? '1'));
-      const { members, total } = await searchMembers(deps.store.db, actor.portal.id, query, (page - 1) * PAGE_SIZE, PAGE_SIZE);
+      const filter = memberFilterOf(request.query);
+      const { members, total } = await searchMembers(deps.store.db, actor.portal.id, query, (page - 1) * PAGE_SIZE, PAGE_SIZE, filter);
       const policy = await findPortalPolicy(deps.store.db, actor.portal.slug);
-      return send(reply, adminPages.employeesPage(requestLang(request), nav(request), actor.portal, { query, page, pages: Math.ceil(total / PAGE_SIZE), members, policy }));
+      return send(reply, adminPages.employeesPage(requestLang(request), nav(request), actor.portal, { query, page, pages: Math.ceil(total / PAGE_SIZE), total, filter, members, policy }));
     },
   );
 
@@ -97,6 +98,7 @@ export async function adminPageRoutes(app: FastifyInstance, opts: { deps: Deps }
   app.get<{ Params: { slug: string; id: string }; Querystring: { sent?: string; at?: string; set?: string; done?: string; replaced?: string } }>('/admin/:slug/users/:id', async (request, reply) => {
     const { sent, at, set, done, replaced } = request.query;
     const state: adminPages.ProfileState = {};
+    if (done === 'roleChanged' || done === 'renamed') state.edit = { done };
     if (done === 'sessionsEnded' || done === 'fired' || done === 'reactivated' || done === 'suspended') state.done = done;
     if ((sent === 'email' || sent === 'phone') && at && /^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(at)) state.sent = { channel: sent, at, replaced: replaced === '1' };
     if (set === '1') state.passwordSet = true;
@@ -192,6 +194,39 @@ export async function adminPageRoutes(app: FastifyInstance, opts: { deps: Deps }
     },
   );
 
+  // Issue 14, item 10: employee ↔ administrator (never the last active one) and the person's name.
+  app.post<{ Params: { slug: string; id: string }; Body: { role: 'admin' | 'employee' } }>(
+    '/admin/:slug/users/:id/role',
+    { schema: { body: { type: 'object', required: ['role'], properties: { role: { type: 'string', enum: ['admin', 'employee'] }, _csrf: field(200) } } } },
+    async (request, reply) => {
+      const actor = await actorOf(request);
+      try {
+        await setMemberRole(deps, actor, request.params.id, request.body.role);
+      } catch (error) {
+        if (isAppError(error) && error.code === 'last_admin') return profile(request, reply, { edit: { errors: [translator(requestLang(request))('console.error.lastAdmin')] } }, 409);
+        throw error;
+      }
+      // An admin who stepped down administers this portal no more: back to their portals.
+      if (request.params.id === actor.account.id && request.body.role === 'employee') return reply.redirect('/portals', 303);
+      return reply.redirect(`/admin/${actor.portal.slug}/users/${request.params.id}?done=roleChanged`, 303);
+    },
+  );
+
+  app.post<{ Params: { slug: string; id: string }; Body: { name: string } }>(
+    '/admin/:slug/users/:id/name',
+    { schema: { body: { type: 'object', required: ['name'], properties: { name: field(1000), _csrf: field(200) } } } },
+    async (request, reply) => {
+      const actor = await actorOf(request);
+      try {
+        await renameMember(deps, actor, request.params.id, request.body.name);
+      } catch (error) {
+        if (isAppError(error) && error.code === 'invalid_request') return profile(request, reply, { edit: { errors: [translator(requestLang(request))('console.error.name')], name: request.body.name } }, 400);
+        throw error;
+      }
+      return reply.redirect(`/admin/${actor.portal.slug}/users/${request.params.id}?done=renamed`, 303);
+    },
+  );
+
   const invitePage = async (request: FastifyRequest<{ Params: { slug: string } }>, reply: FastifyReply, state: adminPages.InvitePageState = {}, status = 200) => {
     const actor = await actorOf(request);
     return send(reply, adminPages.invitePage(requestLang(request), nav(request), actor.portal, { ...state, invitations: await listInvitations(deps, actor) }), status);
@@ -240,15 +275,32 @@ export async function adminPageRoutes(app: FastifyInstance, opts: { deps: Deps }
     },
   );
 
-  app.get<{ Params: { slug: string }; Querystring: { action?: string; login?: string } }>(
-    '/admin/:slug/audit',
-    { schema: { querystring: { type: 'object', properties: { action: field(64), login: field(64) } } } },
-    async (request, reply) => {
-      const actor = await actorOf(request);
-      const action = request.query.action ?? '';
-      const login = request.query.login ?? '';
-      const events = await listAuditEvents(deps.store.db, actor.portal.id, { ...(action ? { action } : {}), ...(login ? { login } : {}) }, 0, 100);
-      return send(reply, adminPages.auditPage(requestLang(request), nav(request), actor.portal, { action, login, events }));
-    },
-  );
+  app.get<{ Params: { slug: string }; Querystring: AuditQuery }>('/admin/:slug/audit', { schema: { querystring: auditQuerySchema } }, async (request, reply) => {
+    const actor = await actorOf(request);
+    const lang = requestLang(request);
+    const { action = '', login = '', from = '', to = '' } = request.query;
+    const page = Math.max(1, Number(request.query.page ?? '1'));
+    const view = { action, login, from, to, page, more: false, events: [] as AuditRow[] };
+    let filter;
+    try {
+      filter = auditFilterOf(request.query);
+    } catch (error) {
+      // A hand-typed day that does not exist: the form again, with the message.
+      if (!isAppError(error) || error.code !== 'invalid_request') throw error;
+      return send(reply, adminPages.auditPage(lang, nav(request), actor.portal, { ...view, errors: [translator(lang)('console.audit.badDate')] }), 400);
+    }
+    // One row more than a page tells whether a next page exists.
+    const rows = await listAuditEvents(deps.store.db, actor.portal.id, filter, (page - 1) * AUDIT_PAGE_SIZE, AUDIT_PAGE_SIZE + 1);
+    return send(reply, adminPages.auditPage(lang, nav(request), actor.portal, { ...view, more: rows.length > AUDIT_PAGE_SIZE, events: rows.slice(0, AUDIT_PAGE_SIZE) }));
+  });
+
+  // The CSV export of the same filters (a download, so a plain GET under the signed-in page context).
+  app.get<{ Params: { slug: string }; Querystring: AuditQuery }>('/admin/:slug/audit.csv', { schema: { querystring: auditQuerySchema } }, async (request, reply) => {
+    const actor = await actorOf(request);
+    const events = await listAuditEvents(deps.store.db, actor.portal.id, auditFilterOf(request.query), 0, AUDIT_EXPORT_MAX);
+    return reply
+      .type('text/csv; charset=utf-8')
+      .header('content-disposition', `attachment; filename="${auditCsvName(actor.portal.slug, deps.clock.now())}"`)
+      .send(auditCsv(events));
+  });
 }

@@ -76,3 +76,7 @@ export async function setAccountStatus(db: Executor, accountId: string, from: Ar
   const result = await db.updateTable('accounts').set({ status: to, updated_at: at }).where('id', '=', accountId).where('status', 'in', from).executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
 }
+
+export async function setAccountName(db: Executor, accountId: string, name: string | null, at: string): Promise<void> {
+  await db.updateTable('accounts').set({ name, updated_at: at }).where('id', '=', accountId).execute();
+}

@@ -61,13 +61,20 @@ export async function listAdminPortals(db: Executor, accountId: string): Promise
  */
 const JOINED: Array<Membership['status']> = ['active', 'fired'];
 
-/** Members of a portal who have joined, searched by name, login, e-mail or phone, a page at a time. */
-export async function searchMembers(db: Executor, portalId: string, query: string, offset: number, limit: number): Promise<{ members: MemberRow[]; total: number }> {
+/** The console's list filters (issue 14, item 10): by role, by membership status; unset = any. */
+export interface MemberFilter {
+  role?: Membership['role'] | undefined;
+  status?: 'active' | 'fired' | undefined;
+}
+
+/** Members of a portal who have joined, searched by name, login, e-mail or phone, filtered, a page at a time. */
+export async function searchMembers(db: Executor, portalId: string, query: string, offset: number, limit: number, filter: MemberFilter = {}): Promise<{ members: MemberRow[]; total: number }> {
   let base = db
     .selectFrom('memberships')
     .innerJoin('accounts', 'accounts.id', 'memberships.account_id')
     .where('memberships.portal_id', '=', portalId)
-    .where('memberships.status', 'in', JOINED);
+    .where('memberships.status', 'in', filter.status ? [filter.status] : JOINED);
+  if (filter.role) base = base.where('memberships.role', '=', filter.role);
   const text = query.trim().toLowerCase();
   if (text !== '') {
     // Plain substring match (LIKE metacharacters escaped); lower() works alike on both databases.
@@ -114,6 +121,19 @@ export async function setMembershipStatus(db: Executor, portalId: string, accoun
   return Number(result.numUpdatedRows) > 0;
 }
 
+/** Sets a joined member's role; returns whether the membership changed. */
+export async function setMembershipRole(db: Executor, portalId: string, accountId: string, from: Membership['role'], to: Membership['role']): Promise<boolean> {
+  const result = await db
+    .updateTable('memberships')
+    .set({ role: to })
+    .where('portal_id', '=', portalId)
+    .where('account_id', '=', accountId)
+    .where('role', '=', from)
+    .where('status', 'in', JOINED)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
 /** Takes the portal's row lock for the rest of the transaction (a no-op write: both databases lock the row). */
 export async function lockPortal(db: Executor, portalId: string): Promise<void> {
   await db.updateTable('portals').set((eb) => ({ title: eb.ref('title') })).where('id', '=', portalId).execute();
@@ -144,8 +164,46 @@ export interface AuditRow {
   detail: string | null;
 }
 
-/** A portal's audit log, newest first, filtered by action and by a login of the actor or the target. */
-export async function listAuditEvents(db: Executor, portalId: string, filter: { action?: string; login?: string }, offset: number, limit: number): Promise<AuditRow[]> {
+/**
+ * Self-service security events (issue 14, item 10) are recorded without a portal: they belong to the passport.
+ * A portal's log shows these of its joined members beside the portal's own events; other passport events
+ * (recovery requests, SMS refusals, operator actions) stay out of every portal's log.
+ */
+export const SELF_SERVICE_ACTIONS = [
+  'signin.succeeded',
+  'signin.failed',
+  'signin.second_factor_passed',
+  'social.signed_in',
+  'password.changed',
+  'login.changed',
+  'session.revoked_others',
+  '2fa.enabled',
+  '2fa.disabled',
+  '2fa.codes_renewed',
+  '2fa.code_used',
+] as const;
+
+export interface AuditFilter {
+  action?: string | undefined;
+  /** A login of the actor or the target. */
+  login?: string | undefined;
+  /** UTC days, `YYYY-MM-DD`, both included. */
+  from?: string | undefined;
+  to?: string | undefined;
+}
+
+/** The day after a `YYYY-MM-DD` day, as the same string (UTC). */
+function nextDay(day: string): string {
+  const date = new Date(`${day}T00:00:00.000Z`);
+  date.setUTCDate(date.getUTCDate() + 1);
+  return date.toISOString().slice(0, 10);
+}
+
+/**
+ * A portal's audit log, newest first: the portal's own events and its joined members' self-service events,
+ * filtered by action, by a login of the actor or the target and by a range of UTC days.
+ */
+export async function listAuditEvents(db: Executor, portalId: string, filter: AuditFilter, offset: number, limit: number): Promise<AuditRow[]> {
   let query = db
     .selectFrom('audit_events')
     .leftJoin('accounts as actor', 'actor.id', 'audit_events.actor_account_id')
@@ -160,12 +218,28 @@ export async function listAuditEvents(db: Executor, portalId: string, filter: { 
       'audit_events.ip',
       'audit_events.detail',
     ])
-    .where('audit_events.portal_id', '=', portalId);
+    .where((eb) =>
+      eb.or([
+        eb('audit_events.portal_id', '=', portalId),
+        eb.and([
+          eb('audit_events.portal_id', 'is', null),
+          eb('audit_events.action', 'in', SELF_SERVICE_ACTIONS),
+          eb(
+            'audit_events.target_account_id',
+            'in',
+            eb.selectFrom('memberships').select('memberships.account_id').where('memberships.portal_id', '=', portalId).where('memberships.status', 'in', JOINED),
+          ),
+        ]),
+      ]),
+    );
   if (filter.action) query = query.where('audit_events.action', '=', filter.action);
   if (filter.login) {
     const key = filter.login.trim().toLowerCase();
     query = query.where((eb) => eb.or([eb('actor.login_key', '=', key), eb('target.login_key', '=', key)]));
   }
+  // `at` is an ISO string on both databases, so day bounds compare as text.
+  if (filter.from) query = query.where('audit_events.at', '>=', `${filter.from}T00:00:00`);
+  if (filter.to) query = query.where('audit_events.at', '<', `${nextDay(filter.to)}T00:00:00`);
   return query.orderBy('audit_events.at', 'desc').orderBy('audit_events.id').offset(offset).limit(limit).execute();
 }
 

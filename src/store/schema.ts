@@ -21,6 +21,8 @@ export interface AccountsTable {
   updated_at: string;
   /** Set by a box admin (B3): the next sign-in must choose a new password. */
   must_change_password: Generated<number>;
+  /** Set by `latchkey user unlock`: the account's failure budgets count afresh from here (issue 14, item 11). */
+  failures_reset_at: Generated<string | null>;
 }
 
 export interface PortalsTable {

@@ -1,5 +1,6 @@
 import type { Locale } from '../domain/locale.js';
-import type { AuditRow, MemberRow } from '../store/admin.repo.js';
+import type { MemberFilter, MemberRow } from '../store/admin.repo.js';
+import { auditDateFields, auditDetail as consoleAuditDetail, auditFooter, memberCount, memberEditSection, memberFilterFields, type AuditView, type MemberEditState } from './admin-console.js';
 import type { PendingInvitationView } from '../flows/invite-employee.js';
 import type { Portal, PortalPolicy } from '../store/schema.js';
 import { html, type SafeHtml } from './html.js';
@@ -42,18 +43,20 @@ export function notAdminPage(lang: Locale, nav: Nav, slug: string | undefined, h
   );
 }
 
-export function employeesPage(lang: Locale, nav: Nav, portal: Portal, view: { query: string; page: number; pages: number; members: MemberRow[]; policy?: PortalPolicy | undefined }): string {
+export function employeesPage(lang: Locale, nav: Nav, portal: Portal, view: { query: string; page: number; pages: number; total: number; filter: MemberFilter; members: MemberRow[]; policy?: PortalPolicy | undefined }): string {
   const t = translator(lang);
   const base = `/admin/${portal.slug}/users`;
-  const pageLink = (page: number) => `${base}?${new URLSearchParams({ query: view.query, page: String(page) }).toString()}`;
+  const pageLink = (page: number) => `${base}?${new URLSearchParams({ query: view.query, role: view.filter.role ?? '', status: view.filter.status ?? '', page: String(page) }).toString()}`;
   return layout(
     { lang, title: `${t('admin.employees')} · ${portal.title}`, path: base, nav },
     html`<h1>${portal.title}</h1>
 ${adminNav(lang, portal)}
-<form method="get" action="${base}" class="search">
+<form method="get" action="${base}" class="search filters">
   <label>${t('admin.search')}<input name="query" type="search" value="${view.query}" maxlength="200"></label>
+  ${memberFilterFields(lang, view.filter)}
   <button type="submit">${t('admin.searchButton')}</button>
 </form>
+${memberCount(lang, view.total)}
 ${view.members.length === 0
   ? html`<p data-testid="no-employees">${t('admin.empty')}</p>`
   : html`<table class="list"><thead><tr><th>${t('admin.col.login')}</th><th>${t('admin.col.name')}</th><th>${t('admin.col.email')}</th><th>${t('admin.col.phone')}</th><th>${t('admin.col.status')}</th></tr></thead>
@@ -61,9 +64,9 @@ ${view.members.length === 0
       (m) => html`<tr data-login="${m.login}"><td><a href="${base}/${m.id}">${m.login}</a>${m.role === 'admin' ? html` <small>(${t('admin.role.admin')})</small>` : ''}</td><td>${m.name ?? ''}</td><td>${m.email ?? ''}</td><td>${m.phone ?? ''}</td><td>${t(`admin.status.${m.membership}`)}${m.membership === 'fired' ? html` <form method="post" action="${base}/${m.id}/status" class="inline"><input type="hidden" name="_csrf" value="${nav.csrf}"><input type="hidden" name="status" value="active"><button type="submit" class="secondary" data-testid="reactivate">${t('admin.reactivate')}</button></form>` : ''}</td></tr>`,
     )}</tbody></table>`}
 ${view.policy ? portalPolicy(lang, view.policy) : ''}
-<p class="pager">${view.page > 1 ? html`<a href="${pageLink(view.page - 1)}">${t('admin.prev')}</a>` : ''}
+<p class="pager">${view.page > 1 ? html`<a href="${pageLink(view.page - 1)}" data-testid="prev">${t('admin.prev')}</a>` : ''}
 <span>${t('admin.pageOf', { page: view.page, pages: Math.max(1, view.pages) })}</span>
-${view.page < view.pages ? html`<a href="${pageLink(view.page + 1)}">${t('admin.next')}</a>` : ''}</p>`,
+${view.page < view.pages ? html`<a href="${pageLink(view.page + 1)}" data-testid="next">${t('admin.next')}</a>` : ''}</p>`,
   );
 }
 
@@ -88,6 +91,8 @@ export interface ProfileState {
   /** The member's second factor: on or off, and until when an admin's pause lasts (UTC ISO), if one does. */
   twoFactor?: { enabled: boolean; suspendedUntil: string | null };
   accessErrors?: string[];
+  /** The role and name section (issue 14, item 10). */
+  edit?: MemberEditState;
   passwordSet?: boolean;
   errors?: string[];
 }
@@ -140,6 +145,7 @@ ${state.twoFactor.enabled ? html`<p class="muted">${t('admin.2fa.suspend.hint')}
   <label>${t('admin.2fa.hours')}<select name="hours" data-testid="suspend-hours">${[1, 4, 8, 24, 72, 168].map((h) => html`<option value="${String(h)}"${h === 24 ? ' selected' : ''}>${t('admin.2fa.hoursOption', { hours: h })}</option>`)}</select></label>
   <button type="submit" class="secondary" data-testid="suspend-2fa">${t('admin.2fa.suspend')}</button>
 </form>` : ''}`}
+${memberEditSection(lang, nav.csrf, base, member, state.edit)}
 <h2>${t('admin.access')}</h2>
 ${errorList(t, state.accessErrors ?? [])}
 ${member.membership === 'fired' ? html`<p class="muted">${t('admin.fired.notice')}</p>` : ''}
@@ -206,6 +212,22 @@ export const AUDIT_ACTIONS = [
   'admin.member.reactivated',
   'account.not_me',
   'account.unlocked',
+  'admin.member.role_changed',
+  'admin.member.renamed',
+  'admin.member.2fa_suspended',
+  'signin.succeeded',
+  'signin.failed',
+  'signin.second_factor_passed',
+  'social.signed_in',
+  'login.changed',
+  'session.revoked_others',
+  '2fa.enabled',
+  '2fa.disabled',
+  '2fa.codes_renewed',
+  '2fa.code_used',
+  'operator.member.added',
+  'operator.member.removed',
+  'operator.member.role_changed',
 ] as const;
 
 /**
@@ -237,24 +259,27 @@ function actorWords(lang: Locale, kind: string): string {
   return t(words[kind] ?? 'audit.actor.system');
 }
 
-export function auditPage(lang: Locale, nav: Nav, portal: Portal, view: { action: string; login: string; events: AuditRow[] }): string {
+export function auditPage(lang: Locale, nav: Nav, portal: Portal, view: AuditView & { errors?: string[] }): string {
   const t = translator(lang);
   const name = (action: string) => (AUDIT_ACTIONS as readonly string[]).includes(action) ? t(`action.${action}` as MessageKey) : action;
   return layout(
     { lang, title: `${t('admin.audit')} · ${portal.title}`, path: `/admin/${portal.slug}/audit`, nav },
     html`<h1>${t('admin.audit')}</h1>
 ${adminNav(lang, portal)}
-<form method="get" action="/admin/${portal.slug}/audit" class="search">
+<form method="get" action="/admin/${portal.slug}/audit" class="search filters">
   <label>${t('admin.audit.action')}<select name="action"><option value="">${t('admin.audit.any')}</option>${AUDIT_ACTIONS.map((a) => html`<option value="${a}"${a === view.action ? html` selected` : ''}>${name(a)}</option>`)}</select></label>
   <label>${t('admin.audit.who')}<input name="login" value="${view.login}" maxlength="64"></label>
+  ${auditDateFields(lang, view)}
   <button type="submit">${t('admin.audit.filter')}</button>
 </form>
+${errorList(t, view.errors ?? [])}
 ${view.events.length === 0
   ? html`<p>${t('admin.audit.empty')}</p>`
-  : html`<table class="list" data-testid="audit"><thead><tr><th>${t('admin.audit.when')}</th><th>${t('admin.audit.actor')}</th><th>${t('admin.audit.action')}</th><th>${t('admin.audit.target')}</th><th>${t('admin.audit.ip')}</th></tr></thead>
+  : html`<div class="table-scroll"><table class="list" data-testid="audit"><thead><tr><th>${t('admin.audit.when')}</th><th>${t('admin.audit.actor')}</th><th>${t('admin.audit.action')}</th><th>${t('admin.audit.target')}</th><th>${t('admin.audit.ip')}</th></tr></thead>
 <tbody>${view.events.map((e) => {
-  const detail = auditDetail(lang, e.action, e.detail);
-  return html`<tr data-action="${e.action}"><td>${e.at.slice(0, 19).replace('T', ' ')}</td><td>${e.actor_login ?? actorWords(lang, e.actor_kind)}</td><td>${name(e.action)}${detail ? html` <small data-testid="audit-detail">(${detail})</small>` : ''}</td><td>${e.target_login ?? ''}</td><td>${e.ip ?? ''}</td></tr>`;
-})}</tbody></table>`}`,
+      const detail = consoleAuditDetail(t, e) ?? auditDetail(lang, e.action, e.detail);
+      return html`<tr data-action="${e.action}"><td>${e.at.slice(0, 19).replace('T', ' ')}</td><td>${e.actor_login ?? actorWords(lang, e.actor_kind)}</td><td>${name(e.action)}${detail ? html` <small data-testid="audit-detail">(${detail})</small>` : ''}</td><td>${e.target_login ?? ''}</td><td>${e.ip ?? ''}</td></tr>`;
+    })}</tbody></table></div>`}
+${auditFooter(lang, portal.slug, view)}`,
   );
 }

@@ -15,6 +15,7 @@ import * as m014 from './014_session_last_seen.js';
 import * as m015 from './015_second_factor_admin.js';
 import * as m017 from './017_contact_changes.js';
 import * as m018 from './018_not_me_tokens.js';
+import * as m021 from './021_failures_reset.js';
 
 /** The explicit, ordered list of migrations; each is given the dialect, one set for both databases. */
 const migrations: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> }> = {
@@ -33,6 +34,7 @@ const migrations: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Pr
   '015_second_factor_admin': m015,
   '017_contact_changes': m017,
   '018_not_me_tokens': m018,
+  '021_failures_reset': m021,
 };
 
 export async function migrateToLatest(store: Store): Promise<string[]> {

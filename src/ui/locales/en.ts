@@ -7,6 +7,7 @@ import { enSocial } from './en-social.js';
 import { enSessions } from './en-sessions.js';
 import { enNotMe } from './en-not-me.js';
 import { enContact } from './en-contact.js';
+import { enConsole } from './en-console.js';
 
 /** English texts. Keys are stable ids that tests may assert on; `{name}` marks a parameter. */
 export const en = {
@@ -19,6 +20,7 @@ export const en = {
   ...enSessions,
   ...enNotMe,
   ...enContact,
+  ...enConsole,
   'app.name': 'Latchkey',
   'lang.switch': 'Language',
   'nav.signOut': 'Sign out',

@@ -8,6 +8,7 @@ import { ruSocial } from './ru-social.js';
 import { ruSessions } from './ru-sessions.js';
 import { ruNotMe } from './ru-not-me.js';
 import { ruContact } from './ru-contact.js';
+import { ruConsole } from './ru-console.js';
 
 /** Русские тексты; ключи те же, что в en.ts. */
 export const ru: Messages = {
@@ -20,6 +21,7 @@ export const ru: Messages = {
   ...ruSessions,
   ...ruNotMe,
   ...ruContact,
+  ...ruConsole,
   'app.name': 'Latchkey',
   'lang.switch': 'Язык',
   'nav.signOut': 'Выйти',
