@@ -6,9 +6,9 @@ import { listMemberPolicies } from '../store/portals.repo.js';
 import { recordAudit } from './audit.js';
 import type { Executor } from '../store/db.js';
 import type { Account } from '../store/schema.js';
-import { revokeAccountSessions } from '../store/sessions.repo.js';
 import { passwordChangedLetter } from '../ui/letters.js';
 import type { FlowContext } from './context.js';
+import { endSessions } from './end-sessions.js';
 import { killAccountSecrets } from './tokens.js';
 
 /** Checks a new password against the policy for this account; throws `weak_password` with the reasons. */
@@ -57,7 +57,8 @@ export async function applyPasswordChange(ctx: Pick<FlowContext, 'clock' | 'rand
   // round trip to the database is a large part of what a completion costs beyond its hash).
   await setPasswordHash(tx, account.id, change.hash, at, change.actorKind !== 'admin');
   await killAccountSecrets(tx, account.id, at);
-  await revokeAccountSessions(tx, account.id, at, change.keepSessionHash);
+  // Every other session ends, with the applications signed in through it (SPEC §10 Logout).
+  await endSessions(ctx, tx, account.id, change.keepSessionHash ? { kind: 'all_but', keepSessionHash: change.keepSessionHash } : { kind: 'all' });
   if (account.email && account.email_verified_at) {
     const recoverUrl = new URL('/recover', ctx.settings.publicUrl).toString();
     await ctx.outbox.enqueueEmail(tx, 'password.changed', {

@@ -13,6 +13,7 @@ import { CLAIMS, SCOPES, accountFinder } from './claims.js';
 import { findClientMetadata } from './clients.js';
 import { latchkeyGrantLoader } from './grants.js';
 import { ensureSigningKeys, loadSigningKeys } from './keys.js';
+import { issuerOf, useSigningKeys } from './logout.js';
 
 /**
  * The OpenID Connect provider (SPEC §10, §7 rule 18): oidc-provider configured for portal applications.
@@ -31,16 +32,14 @@ function koaLang(ctx: KoaContextWithOIDC): Locale {
   return isLocale(lang) ? lang : 'en';
 }
 
-export function issuerOf(publicUrl: URL): string {
-  return `${publicUrl.origin}${publicUrl.pathname.replace(/\/+$/, '')}`;
-}
-
 export async function createProvider(deps: Deps): Promise<Provider> {
   // Loaded only when an app is built: on Node 20 the library warns at import, and CLI commands that do not
   // serve (whose stderr is one line per error) never load it.
   const { default: ProviderClass, interactionPolicy } = await import('oidc-provider');
   await ensureSigningKeys(deps);
   const keys = await loadSigningKeys(deps);
+  // Logout tokens are signed with the same keys, so they verify against the JWKS this provider publishes.
+  useSigningKeys(deps.store, keys);
   const sessionTtl = deps.config.sessionTtlHours * 3600;
 
   // A signed-out Latchkey means signing in again: the library's own session never outlives ours, and a
@@ -97,7 +96,8 @@ export async function createProvider(deps: Deps): Promise<Provider> {
       revocation: { enabled: true, allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId },
       introspection: { enabled: true, allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId },
       clientCredentials: { enabled: false },
-      // Sending logout tokens from the outbox is later work (SPEC §10); the library sends them on RP-initiated logout.
+      // Advertised; the tokens are Latchkey's own, from the outbox, whenever a session ends (src/oidc/logout.ts).
+      // The library never sees a client's logout URI (src/oidc/clients.ts), so it sends none itself.
       backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
