@@ -121,8 +121,7 @@ export async function findClientMetadata(ctx: ClientsContext, clientId: string):
     client_id: clientId,
     redirect_uris: metadata.redirect_uris,
     post_logout_redirect_uris: metadata.post_logout_redirect_uris,
-    // No backchannel_logout_uri: the library would send logout tokens itself on RP-initiated logout (and refuse
-    // loopback and private addresses); Latchkey sends them from the outbox for every session end (src/oidc/logout.ts).
+    ...(metadata.backchannel_logout_uri ? { backchannel_logout_uri: metadata.backchannel_logout_uri, backchannel_logout_session_required: true } : {}),
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
     ...(metadata.public || !row.sealed_secret

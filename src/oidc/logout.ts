@@ -17,8 +17,7 @@ import { loadSigningKeys } from './keys.js';
  * applications signed in under it, and each application with a back-channel logout URI gets a logout
  * token (OpenID Connect Back-Channel Logout 1.0) from the outbox. The library's own sender is not used: it
  * refuses loopback and private addresses, which the operator may register, and it would send only on
- * RP-initiated logout, outside the outbox (the library never learns of a client's logout URI:
- * src/oidc/clients.ts keeps it back).
+ * RP-initiated logout, outside the outbox (src/oidc/provider.ts switches it off).
  */
 
 type LogoutContext = Pick<FlowContext, 'store' | 'clock' | 'random' | 'secretKey' | 'settings'>;

@@ -96,8 +96,9 @@ export async function createProvider(deps: Deps): Promise<Provider> {
       revocation: { enabled: true, allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId },
       introspection: { enabled: true, allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId },
       clientCredentials: { enabled: false },
-      // Advertised; the tokens are Latchkey's own, from the outbox, whenever a session ends (src/oidc/logout.ts).
-      // The library never sees a client's logout URI (src/oidc/clients.ts), so it sends none itself.
+      // Advertised, and clients registered with a logout URI get `sid` in their ID tokens; the tokens themselves
+      // are Latchkey's own, from the outbox, whenever a session ends (src/oidc/logout.ts; the library's sender
+      // is switched off below).
       backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
@@ -121,5 +122,8 @@ export async function createProvider(deps: Deps): Promise<Provider> {
 
   const provider = new ProviderClass(issuerOf(deps.config.publicUrl), configuration);
   provider.proxy = deps.config.trustedProxies.length > 0;
+  // The library would send logout tokens itself on RP-initiated logout, outside the outbox (no retry) and
+  // refusing the loopback and private addresses an operator may register (SPEC §10): Latchkey sends them.
+  provider.Client.prototype.backchannelLogout = async () => undefined;
   return provider;
 }
