@@ -32,8 +32,8 @@ export type EndSessionsContext = Pick<FlowContext, 'clock' | 'random' | 'outbox'
 /**
  * Ends sessions everywhere (SPEC §10 Logout, §11; issue 12 item 5), inside the caller's transaction: the
  * Latchkey sessions are revoked, and on the provider's side the applications signed in through them are
- * logged out: the provider sessions are signed out, their grants die with every code, access and refresh
- * token, and each application that registered a back-channel logout URI gets one logout token per `sid`,
+ * logged out: their authorizations leave the provider sessions, their grants die with every code, access
+ * and refresh token, and each application that registered a back-channel logout URI gets one logout token per `sid`,
  * queued in the outbox (sent after the commit, retried, once: src/oidc/logout.ts).
  *
  * Every place that ends a session calls this rather than `revokeAccountSessions` (which stays the store's

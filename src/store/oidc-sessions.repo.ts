@@ -70,20 +70,18 @@ const accountPattern = (accountId: string) => `%"accountId":${JSON.stringify(acc
 
 /** oidc-provider's Session payload, as far as logging out is concerned. */
 interface SessionPayload {
-  accountId?: string;
-  loginTs?: number;
-  amr?: unknown;
-  acr?: unknown;
   authorizations?: Record<string, unknown>;
   [key: string]: unknown;
 }
 
 /**
- * Signs provider sessions out in place: the given clients' authorizations go (all of them when `clientIds`
- * is undefined, and then the signed-in person too). The row itself stays, with its uid: an authorization
- * request in progress in that browser checks that uid when it resumes, and a deleted row would turn the
- * person's next sign-in into an error page. Selected by uid, and with `accountId` every session of the
- * account (also those no application got a code through yet).
+ * Logs the given clients (all, when `clientIds` is undefined) out of provider sessions, in place: their
+ * authorizations (sid and grant) go, so no token of theirs is tied to the session any more. The row, its
+ * uid and its account stay: an authorization request in progress in that browser fails unless its session
+ * is still there with the same account (the library checks both), and the person may be about to sign in
+ * again to finish it. Who may sign in through the provider is decided by the Latchkey session anyway (the
+ * `latchkey_session` check in src/oidc/provider.ts). Selected by uid, and with `accountId` every session
+ * of the account (also those no application got a code through yet).
  */
 export async function signOutProviderSessions(db: Executor, select: { uids?: readonly string[]; accountId?: string }, clientIds?: ReadonlySet<string>): Promise<void> {
   const uids = select.uids ?? [];
@@ -101,15 +99,9 @@ export async function signOutProviderSessions(db: Executor, select: { uids?: rea
     .execute();
   for (const row of rows) {
     const payload = JSON.parse(row.payload) as SessionPayload;
-    if (clientIds === undefined) {
-      delete payload.accountId;
-      delete payload.loginTs;
-      delete payload.amr;
-      delete payload.acr;
-      delete payload.authorizations;
-    } else {
-      for (const clientId of clientIds) delete payload.authorizations?.[clientId];
-    }
+    if (!payload.authorizations) continue;
+    if (clientIds === undefined) delete payload.authorizations;
+    else for (const clientId of clientIds) delete payload.authorizations[clientId];
     await db.updateTable('oidc_models').set({ payload: JSON.stringify(payload) }).where('name', '=', 'Session').where('id', '=', row.id).execute();
   }
 }
