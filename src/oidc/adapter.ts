@@ -23,12 +23,13 @@ export function createAdapterClass(store: Store, clock: Clock, findClient: FindC
         grant_id: payload.grantId ?? null,
         user_code: payload.userCode ?? null,
         uid: payload.uid ?? null,
+        account_id: typeof payload.accountId === 'string' ? payload.accountId : null,
         expires_at: expiresIn ? iso(addMs(clock.now(), expiresIn * 1000)) : null,
       };
       await db
         .insertInto('oidc_models')
         .values({ ...row, consumed_at: null })
-        .onConflict((oc) => oc.columns(['name', 'id']).doUpdateSet({ payload: row.payload, grant_id: row.grant_id, user_code: row.user_code, uid: row.uid, expires_at: row.expires_at }))
+        .onConflict((oc) => oc.columns(['name', 'id']).doUpdateSet({ payload: row.payload, grant_id: row.grant_id, user_code: row.user_code, uid: row.uid, account_id: row.account_id, expires_at: row.expires_at }))
         .execute();
     }
 

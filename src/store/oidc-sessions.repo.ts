@@ -65,9 +65,6 @@ export async function backchannelLogoutUris(db: Executor, clientIds: readonly st
   return uris;
 }
 
-/** The JSON a model's payload holds its account under (the adapter stores the library's payload as is). */
-const accountPattern = (accountId: string) => `%"accountId":${JSON.stringify(accountId)}%`;
-
 /** oidc-provider's Session payload, as far as logging out is concerned. */
 interface SessionPayload {
   authorizations?: Record<string, unknown>;
@@ -93,7 +90,7 @@ export async function signOutProviderSessions(db: Executor, select: { uids?: rea
     .where((eb) => {
       const any = [];
       if (uids.length > 0) any.push(eb('uid', 'in', [...uids]));
-      if (select.accountId !== undefined) any.push(eb('payload', 'like', accountPattern(select.accountId)));
+      if (select.accountId !== undefined) any.push(eb('account_id', '=', select.accountId));
       return eb.or(any);
     })
     .execute();
@@ -129,19 +126,15 @@ export async function revokeGrants(db: Executor, grantIds: readonly string[]): P
  * session they came from: an account-wide end leaves nothing an application could still use.
  */
 export async function revokeAccountGrants(db: Executor, accountId: string, clientIds?: ReadonlySet<string>): Promise<void> {
-  const rows = await db
-    .selectFrom('oidc_models')
-    .select(['name', 'id', 'payload', 'grant_id'])
-    .where('name', 'in', GRANTED_MODELS)
-    .where('payload', 'like', accountPattern(accountId))
-    .execute();
-  const grantIds: string[] = [];
-  for (const row of rows) {
-    const payload = JSON.parse(row.payload) as { accountId?: string; clientId?: string };
-    if (payload.accountId !== accountId) continue;
-    if (clientIds && !clientIds.has(payload.clientId ?? '')) continue;
-    grantIds.push(row.name === 'Grant' ? row.id : (row.grant_id ?? ''));
-    await db.deleteFrom('oidc_models').where('name', '=', row.name).where('id', '=', row.id).execute();
+  if (clientIds === undefined) {
+    await db.deleteFrom('oidc_models').where('account_id', '=', accountId).where('name', 'in', GRANTED_MODELS).execute();
+    return;
   }
-  await revokeGrants(db, grantIds.filter((id) => id !== ''));
+  if (clientIds.size === 0) return;
+  const rows = await db.selectFrom('oidc_models').select(['name', 'id', 'payload', 'grant_id']).where('account_id', '=', accountId).where('name', 'in', GRANTED_MODELS).execute();
+  const grantIds = rows
+    .filter((row) => clientIds.has((JSON.parse(row.payload) as { clientId?: string }).clientId ?? ''))
+    .map((row) => (row.name === 'Grant' ? row.id : (row.grant_id ?? '')))
+    .filter((id) => id !== '');
+  await revokeGrants(db, grantIds);
 }

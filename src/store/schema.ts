@@ -265,6 +265,8 @@ export interface OidcModelsTable {
   uid: string | null;
   expires_at: string | null;
   consumed_at: string | null;
+  /** The payload's `accountId` (migration 016), so an account's grants and tokens are found by index. */
+  account_id: string | null;
 }
 
 /** An OpenID Connect client of a portal (`latchkey client add`); the secret sealed, absent for public clients. */

@@ -1,10 +1,12 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 
 /**
  * Issue 12, item 5 (SPEC §10 Logout): which application signed in through which provider session, and under
  * which Latchkey session. One row per (provider session, client), written when the client gets a code: its
  * `sid` (the one in the ID token) and grant, so whenever a Latchkey session ends, its applications' grants
  * die and each gets one back-channel logout token, even after the library has dropped its own session.
+ * Provider models get the account they belong to as a column (it was only inside their JSON), so ending
+ * every session of an account finds its grants and tokens by index.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
@@ -20,4 +22,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   await db.schema.createIndex('oidc_session_clients_account').on('oidc_session_clients').columns(['account_id']).execute();
   await db.schema.createIndex('oidc_session_clients_session_hash').on('oidc_session_clients').columns(['session_hash']).execute();
+
+  await db.schema.alterTable('oidc_models').addColumn('account_id', 'text').execute();
+  await db.schema.createIndex('oidc_models_account_id').on('oidc_models').columns(['account_id']).execute();
+  const rows = await sql<{ name: string; id: string; payload: string }>`select name, id, payload from oidc_models`.execute(db);
+  for (const row of rows.rows) {
+    const accountId = (JSON.parse(row.payload) as { accountId?: unknown }).accountId;
+    if (typeof accountId === 'string') await sql`update oidc_models set account_id = ${accountId} where name = ${row.name} and id = ${row.id}`.execute(db);
+  }
 }
