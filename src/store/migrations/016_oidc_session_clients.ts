@@ -25,7 +25,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   await db.schema.alterTable('oidc_models').addColumn('account_id', 'text').execute();
   await db.schema.createIndex('oidc_models_account_id').on('oidc_models').columns(['account_id']).execute();
-  const rows = await sql<{ name: string; id: string; payload: string }>`select name, id, payload from oidc_models`.execute(db);
+  await backfillModelAccounts(db);
+}
+
+/** Models written before this migration get their account from their JSON. */
+export async function backfillModelAccounts(db: Kysely<unknown>): Promise<void> {
+  const rows = await sql<{ name: string; id: string; payload: string }>`select name, id, payload from oidc_models where account_id is null`.execute(db);
   for (const row of rows.rows) {
     const accountId = (JSON.parse(row.payload) as { accountId?: unknown }).accountId;
     if (typeof accountId === 'string') await sql`update oidc_models set account_id = ${accountId} where name = ${row.name} and id = ${row.id}`.execute(db);
