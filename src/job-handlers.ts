@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { CheckwordRequestJob, InvitationJob, PhoneCodeJob, RecoveryRequestJob } from './delivery/outbox.js';
+import type { BackchannelLogoutJob, CheckwordRequestJob, InvitationJob, PhoneCodeJob, RecoveryRequestJob } from './delivery/outbox.js';
 import type { JobHandlers } from './delivery/outbox.worker.js';
 import { issueCheckword } from './flows/checkword.js';
 import type { FlowContext } from './flows/context.js';
@@ -7,6 +7,7 @@ import { deliverInvitation } from './flows/deliver-invitation.js';
 import { issueRecoveryLink } from './flows/recover-by-email.js';
 import { sendPhoneCode } from './flows/recover-by-phone.js';
 import type { Metrics } from './kernel/metrics.js';
+import { sendLogoutToken } from './oidc/logout.js';
 
 /**
  * What the outbox worker does for each kind of queued job (composition root, like src/deps.ts): the flows'
@@ -18,6 +19,8 @@ export function jobHandlers(ctx: FlowContext, observe: { metrics: Metrics; logge
     'recovery.email.request': async (tx, payload) => void (await issueRecoveryLink(ctx, tx, open<RecoveryRequestJob>(payload))),
     'recovery.checkword.request': async (tx, payload) => void (await issueCheckword(ctx, tx, open<CheckwordRequestJob>(payload))),
     'invitation.deliver': async (tx, payload) => void (await deliverInvitation(ctx, tx, open<InvitationJob>(payload))),
+    // A call to the application's server, outside any transaction (src/oidc/logout.ts).
+    'oidc.backchannel_logout': { remote: async (payload) => sendLogoutToken(ctx, open<BackchannelLogoutJob>(payload)) },
     'recovery.phone.code': async (tx, payload) => {
       const skipped = await sendPhoneCode(ctx, tx, open<PhoneCodeJob>(payload));
       if (skipped === 'budget_exhausted') {

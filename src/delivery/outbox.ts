@@ -45,6 +45,18 @@ export interface InvitationJob {
 }
 
 /**
+ * One back-channel logout token to send (SPEC §10 Logout): an application's session `sid` of account `sub`
+ * ended. Signed when sent, so a retry carries a fresh `iat`/`exp`; `jti` is chosen at enqueue and is the
+ * same at every attempt, so the application can tell a repeated delivery from a new logout.
+ */
+export interface BackchannelLogoutJob {
+  clientId: string;
+  sid: string;
+  sub: string;
+  jti: string;
+}
+
+/**
  * The write side of the durable outbox. Services enqueue inside the transaction that changed the data;
  * only the worker talks to SMTP. Payloads are sealed because a queued letter holds a live link.
  */
@@ -54,6 +66,7 @@ export interface OutboxJobs {
   'recovery.checkword.request': CheckwordRequestJob;
   'recovery.phone.code': PhoneCodeJob;
   'invitation.deliver': InvitationJob;
+  'oidc.backchannel_logout': BackchannelLogoutJob;
 }
 
 export class Outbox {

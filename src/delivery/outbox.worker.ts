@@ -39,7 +39,18 @@ export const defaultWorkerOptions: WorkerOptions = {
  * The work behind a queued job, by its kind, inside the transaction that marks the job done. The handlers
  * come from the composition root (src/job-handlers.ts), so delivery knows no flow.
  */
-export type JobHandlers = Record<string, (tx: Executor, sealedPayload: string) => Promise<void>>;
+export type JobHandler = (tx: Executor, sealedPayload: string) => Promise<void>;
+
+/**
+ * A job whose work is a call to another server (a back-channel logout token): run outside any transaction,
+ * since an SQLite transaction holds the one connection and every request would wait for the remote answer.
+ * Marked sent when it resolves; a throw is retried like a failed letter (PermanentDeliveryError: given up).
+ */
+export interface RemoteJobHandler {
+  remote: (sealedPayload: string) => Promise<void>;
+}
+
+export type JobHandlers = Record<string, JobHandler | RemoteJobHandler>;
 
 export interface WorkerContext {
   store: Store;
@@ -206,8 +217,14 @@ export class OutboxWorker {
     const claim = Number(message.attempts);
     try {
       if (message.channel === 'job') {
+        const job = this.ctx.jobs[message.kind];
+        if (job && typeof job !== 'function') {
+          await job.remote(message.payload);
+          if (!(await markSent(store.db, message.id, iso(clock.now()), false, claim))) this.lostClaim(message);
+          logger.info({ outboxId: message.id, kind: message.kind }, 'outbox: job done');
+          return;
+        }
         await store.db.transaction().execute(async (tx) => {
-          const job = this.ctx.jobs[message.kind];
           // A kind this version does not know (a newer node queued it, or a bug): no retry will teach it.
           if (!job) throw new PermanentDeliveryError(`no handler for job kind ${message.kind}`);
           await job(tx, message.payload);

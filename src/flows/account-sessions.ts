@@ -1,9 +1,9 @@
-import { iso } from '../kernel/clock.js';
 import { hmac, safeEqual } from '../kernel/crypto.js';
 import { AppError } from '../kernel/errors.js';
-import { listLiveSessions, revokeAccountSessions, revokeOwnSession } from '../store/sessions.repo.js';
+import { listLiveSessions } from '../store/sessions.repo.js';
 import { recordAudit } from './audit.js';
 import type { FlowContext, RequestMeta } from './context.js';
+import { endSessions } from './end-sessions.js';
 import { livenessAt, type ActiveSession } from './session.js';
 
 /** `/account/sessions` and `GET /api/v1/me/sessions` (SPEC §11): what a person sees of their own sessions. */
@@ -43,7 +43,7 @@ export async function signOutOwnSession(ctx: FlowContext, auth: ActiveSession, p
   const target = rows.find((row) => safeEqual(publicSessionId(ctx.secretKey, row.id_hash), publicId));
   if (!target) throw new AppError('not_found');
   await ctx.store.db.transaction().execute(async (tx) => {
-    await revokeOwnSession(tx, auth.account.id, target.id_hash, iso(now));
+    await endSessions(ctx, tx, auth.account.id, { kind: 'one', sessionHash: target.id_hash });
     await recordAudit(ctx, tx, {
       action: target.id_hash === auth.idHash ? 'session.signed_out' : 'session.revoked',
       actorKind: 'self',
@@ -52,13 +52,16 @@ export async function signOutOwnSession(ctx: FlowContext, auth: ActiveSession, p
       ip: meta.ip,
     });
   });
+  ctx.outbox.kick();
 }
 
 /** "Sign out everywhere else": every session of the person but the one asking. */
 export async function signOutOtherSessions(ctx: FlowContext, auth: ActiveSession, meta: RequestMeta): Promise<number> {
-  return ctx.store.db.transaction().execute(async (tx) => {
-    const count = await revokeAccountSessions(tx, auth.account.id, iso(ctx.clock.now()), auth.idHash);
-    await recordAudit(ctx, tx, { action: 'session.revoked_others', actorKind: 'self', actorAccountId: auth.account.id, targetAccountId: auth.account.id, ip: meta.ip, detail: String(count) });
-    return count;
+  const count = await ctx.store.db.transaction().execute(async (tx) => {
+    const revoked = await endSessions(ctx, tx, auth.account.id, { kind: 'all_but', keepSessionHash: auth.idHash });
+    await recordAudit(ctx, tx, { action: 'session.revoked_others', actorKind: 'self', actorAccountId: auth.account.id, targetAccountId: auth.account.id, ip: meta.ip, detail: String(revoked) });
+    return revoked;
   });
+  ctx.outbox.kick();
+  return count;
 }

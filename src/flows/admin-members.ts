@@ -2,19 +2,19 @@ import { iso } from '../kernel/clock.js';
 import { AppError } from '../kernel/errors.js';
 import { countActiveAdmins, findMember, lockPortal, setMembershipRole, setMembershipStatus, type MemberRow } from '../store/admin.repo.js';
 import { setAccountName } from '../store/accounts.repo.js';
-import { revokeAccountSessions } from '../store/sessions.repo.js';
 import { requireMember, type AdminActor } from './admin-access.js';
 import { recordAudit } from './audit.js';
 import type { FlowContext } from './context.js';
+import { endSessions } from './end-sessions.js';
 
 /**
  * A portal admin ends every session of a member's passport (issue 13, item 4): sessions belong to the passport,
  * not to a portal, so the person is signed out everywhere, which the console's button says. Audited.
  */
-export async function endMemberSessions(ctx: Pick<FlowContext, 'store' | 'clock' | 'random'>, actor: AdminActor, memberId: string): Promise<number> {
+export async function endMemberSessions(ctx: Pick<FlowContext, 'store' | 'clock' | 'random' | 'outbox'>, actor: AdminActor, memberId: string): Promise<number> {
   const member = await requireMember(ctx, actor, memberId, { fired: true });
-  return ctx.store.db.transaction().execute(async (tx) => {
-    const count = await revokeAccountSessions(tx, member.id, iso(ctx.clock.now()));
+  const ended = await ctx.store.db.transaction().execute(async (tx) => {
+    const count = await endSessions(ctx, tx, member.id, { kind: 'all' });
     await recordAudit(ctx, tx, {
       action: 'admin.member.sessions_ended',
       actorKind: 'admin',
@@ -26,13 +26,15 @@ export async function endMemberSessions(ctx: Pick<FlowContext, 'store' | 'clock'
     });
     return count;
   });
+  ctx.outbox.kick();
+  return ended;
 }
 
 /**
  * Fires a member (they no longer see or enter the portal) or re-activates a fired one. Never the admin themself,
  * never the portal's last active admin; a member already in that status is left as is (no second audit row).
  */
-export async function setMemberStatus(ctx: Pick<FlowContext, 'store' | 'clock' | 'random'>, actor: AdminActor, memberId: string, status: 'fired' | 'active'): Promise<MemberRow> {
+export async function setMemberStatus(ctx: Pick<FlowContext, 'store' | 'clock' | 'random' | 'outbox'>, actor: AdminActor, memberId: string, status: 'fired' | 'active'): Promise<MemberRow> {
   const member = await requireMember(ctx, actor, memberId, { fired: true });
   if (member.membership === status) return member;
   await ctx.store.db.transaction().execute(async (tx) => {
@@ -44,6 +46,8 @@ export async function setMemberStatus(ctx: Pick<FlowContext, 'store' | 'clock' |
     }
     const changed = await setMembershipStatus(tx, actor.portal.id, member.id, status === 'fired' ? 'active' : 'fired', status);
     if (!changed) return;
+    // Fired: this portal's applications lose the person at once (grants, provider sessions, logout tokens).
+    if (status === 'fired') await endSessions(ctx, tx, member.id, { kind: 'portal', portalId: actor.portal.id });
     await recordAudit(ctx, tx, {
       action: status === 'fired' ? 'admin.member.fired' : 'admin.member.reactivated',
       actorKind: 'admin',
@@ -53,6 +57,7 @@ export async function setMemberStatus(ctx: Pick<FlowContext, 'store' | 'clock' |
       ip: actor.ip,
     });
   });
+  ctx.outbox.kick();
   const updated = await findMember(ctx.store.db, actor.portal.id, member.id);
   if (!updated) throw new AppError('not_found');
   return updated;

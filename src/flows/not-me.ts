@@ -2,7 +2,6 @@ import { limits } from '../domain/limits.js';
 import { addMs, iso } from '../kernel/clock.js';
 import { newSecretToken, sha256 } from '../kernel/crypto.js';
 import { AppError } from '../kernel/errors.js';
-import { deleteAccountModels } from '../oidc/adapter.js';
 import { findAccountById, setAccountStatus } from '../store/accounts.repo.js';
 import { cancelContactChanges } from '../store/contact-changes.repo.js';
 import { listAdminsOfMemberPortals, listMemberPortalIds } from '../store/admin.repo.js';
@@ -10,10 +9,10 @@ import type { Executor } from '../store/db.js';
 import { consumeNotMeToken, insertNotMeToken, peekNotMeToken } from '../store/not-me-tokens.repo.js';
 import type { Account } from '../store/schema.js';
 import { closeAccountChallenges } from '../store/second-factor.repo.js';
-import { revokeAccountSessions } from '../store/sessions.repo.js';
 import { notMeAdminLetter, unlockLetter, unlockSms } from '../ui/not-me-letters.js';
 import { recordAudit } from './audit.js';
 import type { FlowContext, RequestMeta } from './context.js';
+import { endSessions } from './end-sessions.js';
 import { countFailure } from './limits.js';
 import { recoveryLink } from './recover-by-email.js';
 import { sendText } from './text-guard.js';
@@ -105,16 +104,15 @@ export async function reportNotMe(ctx: FlowContext, token: string, meta: Request
     if (!row) return undefined;
     const account = await findAccountById(tx, row.account_id);
     if (!account || !(await setAccountStatus(tx, account.id, ['active', 'locked'], 'locked', at))) return undefined;
-    const sessions = await revokeAccountSessions(tx, account.id, at);
+    // Every session ends, with the applications signed in through them (grants, tokens, back-channel logout).
+    const sessions = await endSessions(ctx, tx, account.id, { kind: 'all' });
     await closeAccountChallenges(tx, account.id, at);
-    // TODO(oidc-logout): call its flow here once it lands, so applications also get a back-channel logout.
-    const grants = await deleteAccountModels(tx, account.id);
     await cancelContactChanges(tx, account.id, at);
     // A fresh link: issuing it kills every older token and open phone flow of the account first (rule 5).
     const unlock = await issueToken(ctx, tx, { accountId: account.id, purpose: 'unlock', lifetimeMs: UNLOCK_LINK_HOURS * 3600_000 });
     const sentBy = await sendUnlockLink(ctx, tx, account, row, recoveryLink(ctx.settings.publicUrl, unlock));
     await tellAdmins(ctx, tx, account, now);
-    const detail = `notice=${row.notice} sent=${sentBy} sessions=${sessions} grants=${grants}`;
+    const detail = `notice=${row.notice} sent=${sentBy} sessions=${sessions}`;
     const portals = await listMemberPortalIds(tx, account.id);
     for (const portalId of portals.length > 0 ? portals : [null]) {
       await recordAudit(ctx, tx, { action: 'account.not_me', actorKind: 'self', actorAccountId: account.id, targetAccountId: account.id, portalId, ip: meta.ip, detail });

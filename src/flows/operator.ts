@@ -4,7 +4,7 @@ import { iso } from '../kernel/clock.js';
 import { newId } from '../kernel/crypto.js';
 import { AppError } from '../kernel/errors.js';
 import { findAccountByIdentifier, insertAccount, setAccountStatus } from '../store/accounts.repo.js';
-import { revokeAccountSessions } from '../store/sessions.repo.js';
+import { endSessions } from './end-sessions.js';
 import { killAccountSecrets } from './tokens.js';
 import { recordAudit } from './audit.js';
 import { findPortalBySlug, insertPortal, updatePortal, upsertMembership } from '../store/portals.repo.js';
@@ -147,16 +147,18 @@ async function accountByLogin(ctx: Pick<FlowContext, 'store'>, login: string): P
  * an unknown account), and every session, token and open phone flow it has dies in the same transaction
  * (rule 5). Returns whether it was enabled before; disabling twice changes nothing and audits nothing.
  */
-export async function disableAccount(ctx: Pick<FlowContext, 'store' | 'clock' | 'random'>, login: string): Promise<boolean> {
+export async function disableAccount(ctx: Pick<FlowContext, 'store' | 'clock' | 'random' | 'outbox'>, login: string): Promise<boolean> {
   const account = await accountByLogin(ctx, login);
   const at = iso(ctx.clock.now());
-  return ctx.store.db.transaction().execute(async (tx) => {
+  const disabled = await ctx.store.db.transaction().execute(async (tx) => {
     if (!(await setAccountStatus(tx, account.id, ['active', 'locked'], 'disabled', at))) return false;
-    const sessions = await revokeAccountSessions(tx, account.id, at);
+    const sessions = await endSessions(ctx, tx, account.id, { kind: 'all' });
     await killAccountSecrets(tx, account.id, at);
     await recordAudit(ctx, tx, { action: 'operator.account.disabled', actorKind: 'operator', targetAccountId: account.id, detail: `sessions=${sessions}` });
     return true;
   });
+  ctx.outbox.kick();
+  return disabled;
 }
 
 /**

@@ -7,10 +7,10 @@ import { listMemberPolicies } from '../store/portals.repo.js';
 import { recordAudit } from './audit.js';
 import type { Executor } from '../store/db.js';
 import type { Account } from '../store/schema.js';
-import { revokeAccountSessions } from '../store/sessions.repo.js';
 import { passwordChangedLetter } from '../ui/letters.js';
 import type { FlowContext } from './context.js';
 import { notMeLink } from './not-me.js';
+import { endSessions } from './end-sessions.js';
 import { killAccountSecrets } from './tokens.js';
 
 /** Checks a new password against the policy for this account; throws `weak_password` with the reasons. */
@@ -76,7 +76,8 @@ export async function applyPasswordChange(ctx: Pick<FlowContext, 'clock' | 'rand
   await killAccountSecrets(tx, account.id, at);
   // A pending e-mail or phone change dies too: the password that asked for it may be the one just replaced.
   await cancelContactChanges(tx, account.id, at);
-  await revokeAccountSessions(tx, account.id, at, change.keepSessionHash);
+  // Every other session ends, with the applications signed in through it (SPEC §10 Logout).
+  await endSessions(ctx, tx, account.id, change.keepSessionHash ? { kind: 'all_but', keepSessionHash: change.keepSessionHash } : { kind: 'all' });
   if (account.email && account.email_verified_at) {
     const recoverUrl = new URL('/recover', ctx.settings.publicUrl).toString();
     const notMeUrl = await notMeLink(ctx, tx, { accountId: account.id, channel: 'email', contact: account.email, notice: 'password.changed' });

@@ -4,9 +4,10 @@ import type { Executor } from '../store/db.js';
 import { findAccountById } from '../store/accounts.repo.js';
 import { listActivePortals, type PortalEntry } from '../store/portals.repo.js';
 import type { Account } from '../store/schema.js';
-import { findLiveSession, hasAnySession, insertSession, revokeSession, touchSession, type Liveness } from '../store/sessions.repo.js';
+import { findLiveSession, hasAnySession, insertSession, touchSession, type Liveness } from '../store/sessions.repo.js';
 import { newSignInLetter } from '../ui/session-letters.js';
 import type { FlowContext, RequestMeta } from './context.js';
+import { endBrowserSession } from './end-sessions.js';
 import { notMeLink } from './not-me.js';
 
 /** `last_seen_at` is written at most this often per session, so a busy page costs no write per request. */
@@ -98,9 +99,9 @@ export async function resolveSession(ctx: Pick<FlowContext, 'clock' | 'store' | 
   return { account, idHash, onlyPortalId: session.only_portal_id };
 }
 
-export async function closeSession(ctx: Pick<FlowContext, 'clock' | 'store'>, token: string | undefined): Promise<void> {
-  if (!token || token.length > 100) return;
-  await revokeSession(ctx.store.db, sha256(token), iso(ctx.clock.now()));
+/** Ends the browser's session and logs its applications out (src/flows/end-sessions.ts). */
+export async function closeSession(ctx: Pick<FlowContext, 'clock' | 'store' | 'random' | 'outbox'>, token: string | undefined): Promise<void> {
+  await endBrowserSession(ctx, token);
 }
 
 export interface AccountView {

@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Deps } from '../deps.js';
-import { closeSession } from '../flows/session.js';
 import { deleteExpiredModels } from '../oidc/adapter.js';
 import { answerInteraction } from '../oidc/interactions.js';
+import { endSessionAfterProviderLogout, recordProviderSession } from '../oidc/logout.js';
 import { INTERACTION_PATH, OIDC_PREFIX, createProvider } from '../oidc/provider.js';
 import { loadSession } from './auth.js';
 import { rememberLang } from './request.js';
@@ -35,12 +35,20 @@ export async function oidcRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
   const secure = deps.config.publicUrl.protocol === 'https:';
   const publicHost = deps.config.publicUrl.host;
 
-  // RP-initiated logout ends the Latchkey session too, once the person confirmed "sign me out".
   provider.use(async (ctx, next) => {
     await next();
-    if (ctx.oidc?.route === 'end_session_confirm' && ctx.status < 400 && ctx.oidc.params?.logout) {
-      await closeSession(deps, ctx.cookies.get(SESSION_COOKIE, { signed: false }));
-      ctx.append('set-cookie', `${SESSION_COOKIE}=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`);
+    const route = ctx.oidc?.route;
+    // An application got a code: its sid and grant end with this browser's Latchkey session (src/oidc/logout.ts).
+    if ((route === 'authorization' || route === 'resume') && ctx.oidc.entities.AuthorizationCode) {
+      await recordProviderSession(deps, ctx.oidc, ctx.cookies.get(SESSION_COOKIE, { signed: false }));
+    }
+    // RP-initiated logout ends the Latchkey session too, once the person confirmed "sign me out", and with it
+    // every application signed in under it (their logout tokens go from the outbox).
+    if (route === 'end_session_confirm' && ctx.status < 400 && ctx.oidc.params?.logout) {
+      const ended = { uid: ctx.oidc.session?.uid, accountId: ctx.oidc.session?.accountId };
+      if (await endSessionAfterProviderLogout(deps, ended, ctx.cookies.get(SESSION_COOKIE, { signed: false }))) {
+        ctx.append('set-cookie', `${SESSION_COOKIE}=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`);
+      }
     }
   });
   const handle = provider.callback();

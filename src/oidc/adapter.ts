@@ -23,12 +23,13 @@ export function createAdapterClass(store: Store, clock: Clock, findClient: FindC
         grant_id: payload.grantId ?? null,
         user_code: payload.userCode ?? null,
         uid: payload.uid ?? null,
+        account_id: typeof payload.accountId === 'string' ? payload.accountId : null,
         expires_at: expiresIn ? iso(addMs(clock.now(), expiresIn * 1000)) : null,
       };
       await db
         .insertInto('oidc_models')
         .values({ ...row, consumed_at: null })
-        .onConflict((oc) => oc.columns(['name', 'id']).doUpdateSet({ payload: row.payload, grant_id: row.grant_id, user_code: row.user_code, uid: row.uid, expires_at: row.expires_at }))
+        .onConflict((oc) => oc.columns(['name', 'id']).doUpdateSet({ payload: row.payload, grant_id: row.grant_id, user_code: row.user_code, uid: row.uid, account_id: row.account_id, expires_at: row.expires_at }))
         .execute();
     }
 
@@ -80,17 +81,3 @@ export async function deleteExpiredModels(db: Executor, now: Date): Promise<numb
   return Number(result.numDeletedRows);
 }
 
-/**
- * Ends everything the provider holds for an account (SPEC §7 rule 23): its provider sessions, grants, codes,
- * access and refresh tokens, inside the caller's transaction. Models name the account only inside their JSON
- * payload, so a LIKE on the exact JSON pair finds them (as removing a client does), and whatever else hangs
- * on one of their grants goes with it. Returns how many grants went.
- */
-export async function deleteAccountModels(db: Executor, accountId: string): Promise<number> {
-  const pair = `%"accountId":${JSON.stringify(accountId)}%`;
-  const grants = await db.selectFrom('oidc_models').select('id').where('name', '=', 'Grant').where('payload', 'like', pair).execute();
-  const grantIds = grants.map((g) => g.id);
-  if (grantIds.length > 0) await db.deleteFrom('oidc_models').where('grant_id', 'in', grantIds).execute();
-  await db.deleteFrom('oidc_models').where('payload', 'like', pair).execute();
-  return grantIds.length;
-}

@@ -13,6 +13,7 @@ import { CLAIMS, SCOPES, accountFinder } from './claims.js';
 import { findClientMetadata } from './clients.js';
 import { latchkeyGrantLoader } from './grants.js';
 import { ensureSigningKeys, loadSigningKeys } from './keys.js';
+import { issuerOf, useSigningKeys } from './logout.js';
 
 /**
  * The OpenID Connect provider (SPEC §10, §7 rule 18): oidc-provider configured for portal applications.
@@ -31,16 +32,14 @@ function koaLang(ctx: KoaContextWithOIDC): Locale {
   return isLocale(lang) ? lang : 'en';
 }
 
-export function issuerOf(publicUrl: URL): string {
-  return `${publicUrl.origin}${publicUrl.pathname.replace(/\/+$/, '')}`;
-}
-
 export async function createProvider(deps: Deps): Promise<Provider> {
   // Loaded only when an app is built: on Node 20 the library warns at import, and CLI commands that do not
   // serve (whose stderr is one line per error) never load it.
   const { default: ProviderClass, interactionPolicy } = await import('oidc-provider');
   await ensureSigningKeys(deps);
   const keys = await loadSigningKeys(deps);
+  // Logout tokens are signed with the same keys, so they verify against the JWKS this provider publishes.
+  useSigningKeys(deps.store, keys);
   const sessionTtl = deps.config.sessionTtlHours * 3600;
 
   // A signed-out Latchkey means signing in again: the library's own session never outlives ours, and a
@@ -97,7 +96,9 @@ export async function createProvider(deps: Deps): Promise<Provider> {
       revocation: { enabled: true, allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId },
       introspection: { enabled: true, allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId },
       clientCredentials: { enabled: false },
-      // Sending logout tokens from the outbox is later work (SPEC §10); the library sends them on RP-initiated logout.
+      // Advertised, and clients registered with a logout URI get `sid` in their ID tokens; the tokens themselves
+      // are Latchkey's own, from the outbox, whenever a session ends (src/oidc/logout.ts; the library's sender
+      // is switched off below).
       backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
@@ -121,5 +122,8 @@ export async function createProvider(deps: Deps): Promise<Provider> {
 
   const provider = new ProviderClass(issuerOf(deps.config.publicUrl), configuration);
   provider.proxy = deps.config.trustedProxies.length > 0;
+  // The library would send logout tokens itself on RP-initiated logout, outside the outbox (no retry) and
+  // refusing the loopback and private addresses an operator may register (SPEC §10): Latchkey sends them.
+  provider.Client.prototype.backchannelLogout = async () => undefined;
   return provider;
 }

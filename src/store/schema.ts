@@ -273,6 +273,7 @@ export interface Database {
   oidc_models: OidcModelsTable;
   oidc_clients: OidcClientsTable;
   oidc_keys: OidcKeysTable;
+  oidc_session_clients: OidcSessionClientsTable;
   second_factors: SecondFactorsTable;
   recovery_codes: RecoveryCodesTable;
   pending_challenges: PendingChallengesTable;
@@ -301,6 +302,8 @@ export interface OidcModelsTable {
   uid: string | null;
   expires_at: string | null;
   consumed_at: string | null;
+  /** The payload's `accountId` (migration 016), so an account's grants and tokens are found by index. */
+  account_id: string | null;
 }
 
 /** An OpenID Connect client of a portal (`latchkey client add`); the secret sealed, absent for public clients. */
@@ -321,4 +324,18 @@ export interface OidcKeysTable {
   public_jwk: string;
   created_at: string;
   retired_at: string | null;
+}
+
+/**
+ * An application signed in through a provider session (migration 016): the `sid` its ID token carries, its
+ * grant, and the Latchkey session (sha256 of the cookie) that session answered to. Gone once it is logged out.
+ */
+export interface OidcSessionClientsTable {
+  session_uid: string;
+  client_id: string;
+  sid: string;
+  grant_id: string | null;
+  account_id: string;
+  session_hash: string | null;
+  created_at: string;
 }

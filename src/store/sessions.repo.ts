@@ -74,3 +74,9 @@ export async function revokeAccountSessions(db: Executor, accountId: string, now
   const result = await query.executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
+
+/** Whose session this is, live or not. */
+export async function findSessionOwner(db: Executor, idHash: string): Promise<string | undefined> {
+  const row = await db.selectFrom('sessions').select('account_id').where('id_hash', '=', idHash).executeTakeFirst();
+  return row?.account_id;
+}

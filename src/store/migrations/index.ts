@@ -13,6 +13,7 @@ import * as m011 from './011_second_factor.js';
 import * as m013 from './013_oidc_provider.js';
 import * as m014 from './014_session_last_seen.js';
 import * as m015 from './015_second_factor_admin.js';
+import * as m016 from './016_oidc_session_clients.js';
 import * as m017 from './017_contact_changes.js';
 import * as m018 from './018_not_me_tokens.js';
 import * as m021 from './021_failures_reset.js';
@@ -32,6 +33,7 @@ const migrations: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Pr
   '013_oidc_provider': m013,
   '014_session_last_seen': m014,
   '015_second_factor_admin': m015,
+  '016_oidc_session_clients': m016,
   '017_contact_changes': m017,
   '018_not_me_tokens': m018,
   '021_failures_reset': m021,
