@@ -103,12 +103,12 @@ for (const dialect of DIALECTS) {
       const models = t.deps.store.db.insertInto('oidc_models');
       await models
         .values([
-          { name: 'Grant', id: 'g-ivan', payload: JSON.stringify({ accountId: ivanId, clientId: 'crm' }), grant_id: null, user_code: null, uid: null, expires_at: null, consumed_at: null },
-          { name: 'RefreshToken', id: 'rt-ivan', payload: JSON.stringify({ accountId: ivanId, grantId: 'g-ivan' }), grant_id: 'g-ivan', user_code: null, uid: null, expires_at: null, consumed_at: null },
-          { name: 'AccessToken', id: 'at-ivan', payload: JSON.stringify({ grantId: 'g-ivan' }), grant_id: 'g-ivan', user_code: null, uid: null, expires_at: null, consumed_at: null },
-          { name: 'Session', id: 's-ivan', payload: JSON.stringify({ accountId: ivanId, uid: 'u1' }), grant_id: null, user_code: null, uid: 'u1', expires_at: null, consumed_at: null },
-          { name: 'Grant', id: 'g-olga', payload: JSON.stringify({ accountId: olgaId, clientId: 'crm' }), grant_id: null, user_code: null, uid: null, expires_at: null, consumed_at: null },
-          { name: 'RefreshToken', id: 'rt-olga', payload: JSON.stringify({ accountId: olgaId, grantId: 'g-olga' }), grant_id: 'g-olga', user_code: null, uid: null, expires_at: null, consumed_at: null },
+          { name: 'Grant', id: 'g-ivan', payload: JSON.stringify({ accountId: ivanId, clientId: 'crm' }), account_id: ivanId, grant_id: null, user_code: null, uid: null, expires_at: null, consumed_at: null },
+          { name: 'RefreshToken', id: 'rt-ivan', payload: JSON.stringify({ accountId: ivanId, grantId: 'g-ivan' }), account_id: ivanId, grant_id: 'g-ivan', user_code: null, uid: null, expires_at: null, consumed_at: null },
+          { name: 'AccessToken', id: 'at-ivan', payload: JSON.stringify({ accountId: ivanId, grantId: 'g-ivan' }), account_id: ivanId, grant_id: 'g-ivan', user_code: null, uid: null, expires_at: null, consumed_at: null },
+          { name: 'Session', id: 's-ivan', payload: JSON.stringify({ accountId: ivanId, uid: 'u1', authorizations: { crm: { sid: 'sid-1', grantId: 'g-ivan' } } }), account_id: ivanId, grant_id: null, user_code: null, uid: 'u1', expires_at: null, consumed_at: null },
+          { name: 'Grant', id: 'g-olga', payload: JSON.stringify({ accountId: olgaId, clientId: 'crm' }), account_id: olgaId, grant_id: null, user_code: null, uid: null, expires_at: null, consumed_at: null },
+          { name: 'RefreshToken', id: 'rt-olga', payload: JSON.stringify({ accountId: olgaId, grantId: 'g-olga' }), account_id: olgaId, grant_id: 'g-olga', user_code: null, uid: null, expires_at: null, consumed_at: null },
         ])
         .execute();
 
@@ -137,7 +137,10 @@ for (const dialect of DIALECTS) {
       assert.equal(await status(ivanId), 'locked');
       for (const session of [first, second, third]) assert.equal(await me(session), 401, 'every session is dead');
       assert.equal((await t.app.inject({ method: 'GET', url: `/recover/email/${outstanding}` })).statusCode, 400, 'the recovery link issued before is dead');
-      assert.deepEqual(await oidcRows(), ['Grant:g-olga', 'RefreshToken:rt-olga'], "ivan's grant, tokens and provider session are gone, olga's stay");
+      assert.deepEqual(await oidcRows(), ['Grant:g-olga', 'RefreshToken:rt-olga', 'Session:s-ivan'], "ivan's grant and tokens are gone, olga's stay");
+      // The provider session stays (an authorization in progress needs it) but no application is signed in through it.
+      const providerSession = await t.deps.store.db.selectFrom('oidc_models').select('payload').where('name', '=', 'Session').where('id', '=', 's-ivan').executeTakeFirstOrThrow();
+      assert.equal((JSON.parse(providerSession.payload) as { authorizations?: unknown }).authorizations, undefined);
 
       // The portal's admin is told, in the admin's language; the admin of a portal ivan is not in is not.
       const [adminLetter] = (await smtp.waitFor((m) => m.to === 'boss@example.com', adminLettersBefore + 1)).slice(-1);
@@ -261,7 +264,8 @@ for (const dialect of DIALECTS) {
       // A sign-in from a browser new to the account (no device cookie for it).
       const isNewSignIn = (m: ReceivedMail) => m.to === 'ivan@example.com' && /New sign-in/.test(m.subject);
       const letters = smtp.mails.filter(isNewSignIn).length;
-      assert.equal((await signIn('ivan', NEW_PASSWORD)).statusCode, 200);
+      const ivanAgain = await signIn('ivan', NEW_PASSWORD);
+      assert.equal(ivanAgain.statusCode, 200, ivanAgain.body);
       const newSignIn = (await smtp.waitFor(isNewSignIn, letters + 1)).at(-1) as ReceivedMail;
       assert.match(newSignIn.subject, /New sign-in/);
       assert.notEqual(notMeToken(newSignIn), token);
