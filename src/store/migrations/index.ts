@@ -13,6 +13,7 @@ import * as m011 from './011_second_factor.js';
 import * as m013 from './013_oidc_provider.js';
 import * as m014 from './014_session_last_seen.js';
 import * as m015 from './015_second_factor_admin.js';
+import * as m020 from './020_portal_color.js';
 
 /** The explicit, ordered list of migrations; each is given the dialect, one set for both databases. */
 const migrations: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> }> = {
@@ -29,6 +30,7 @@ const migrations: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Pr
   '013_oidc_provider': m013,
   '014_session_last_seen': m014,
   '015_second_factor_admin': m015,
+  '020_portal_color': m020,
 };
 
 export async function migrateToLatest(store: Store): Promise<string[]> {

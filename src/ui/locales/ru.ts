@@ -16,11 +16,11 @@ export const ru: Messages = {
   ...ru2fa,
   ...ruProblems,
   ...ruSessions,
-  'app.name': 'Latchkey',
+  'app.name': '{product}',
   'lang.switch': 'Язык',
   'nav.signOut': 'Выйти',
-  'nav.account': 'Мой профиль',
-  'nav.portals': 'Мои порталы',
+  'nav.account': 'Профиль',
+  'nav.portals': 'Порталы',
 
   'login.title': 'Вход',
   'login.identifier': 'Логин, e-mail или телефон',
@@ -129,6 +129,6 @@ export const ru: Messages = {
   'mail.changed.body': 'Пароль учётной записи {login} изменён {when} (UTC). Остальные сеансы завершены.',
   'mail.changed.notYou':
     'Если это были не вы: сразу восстановите пароль по адресу {url} и сообщите администратору портала.',
-  'sms.code': 'Код Latchkey: {code}. Действует {seconds} с.',
+  'sms.code': 'Код {product}: {code}. Действует {seconds} с.',
   'mail.signature': 'Команда {product}',
 };
