@@ -18,6 +18,7 @@ import { securityHeaders } from './http/security.js';
 import { secondFactorApiRoutes, secondFactorPageRoutes } from './http/second-factor.js';
 import { socialRoutes } from './http/social.js';
 import { AppError } from './kernel/errors.js';
+import { logoOrigin } from './ui/brand.js';
 
 /** 64 KiB is far more than any form or JSON body here needs; larger bodies get 413 before parsing. */
 const BODY_LIMIT = 64 * 1024;
@@ -51,7 +52,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   app.addHook('onRequest', loadDeviceCookie(deps.secretKey));
   await app.register(formbody, { bodyLimit: BODY_LIMIT });
 
-  app.addHook('onSend', securityHeaders(deps.config.publicUrl.protocol === 'https:'));
+  app.addHook('onSend', securityHeaders(deps.config.publicUrl.protocol === 'https:', logoOrigin(deps.config.brand)));
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     deps.metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });

@@ -34,7 +34,7 @@ export function adminLink(publicUrl: URL, token: string): string {
 export async function issueAdminLink(
   ctx: Pick<FlowContext, 'clock' | 'random' | 'outbox' | 'settings' | 'store' | 'limiter' | 'smsRefusals'>,
   tx: Executor,
-  input: { account: Account; portalId: string; portalTitle: string; channel: Channel; kind: AdminLinkKind },
+  input: { account: Account; portalId: string; portalTitle: string; portalColor?: string | null; channel: Channel; kind: AdminLinkKind },
 ): Promise<Date> {
   const { account, channel } = input;
   const now = ctx.clock.now();
@@ -47,7 +47,7 @@ export async function issueAdminLink(
   });
   const link = adminLink(ctx.settings.publicUrl, token);
   if (channel === 'email' && account.email) {
-    await ctx.outbox.enqueueEmail(tx, `admin.${input.kind}.email`, { to: account.email, ...adminLinkLetter(account.locale, input.kind, account.login, input.portalTitle, link) });
+    await ctx.outbox.enqueueEmail(tx, `admin.${input.kind}.email`, { to: account.email, ...adminLinkLetter(account.locale, input.kind, account.login, input.portalTitle, link, { name: account.name, color: input.portalColor }) });
   } else if (channel === 'phone' && account.phone) {
     // The caller passed `guardText` for this text before its transaction (rule 19).
     await sendTextOrThrow(ctx, tx, { kind: `admin.${input.kind}.sms`, to: account.phone, text: adminLinkSms(account.locale, input.kind, input.portalTitle, link), targetAccountId: account.id });
@@ -77,7 +77,7 @@ export async function sendAdminRecovery(ctx: FlowContext, actor: AdminActor, tar
     await guardText(ctx, { to: account.phone, sender: { kind: 'admin', accountId: actor.account.id, ip: actor.ip, portalId: actor.portal.id }, targetAccountId: account.id });
   }
   const sentAt = await ctx.store.db.transaction().execute(async (tx) => {
-    const at = await issueAdminLink(ctx, tx, { account, portalId: actor.portal.id, portalTitle: actor.portal.title, channel, kind: 'admin' });
+    const at = await issueAdminLink(ctx, tx, { account, portalId: actor.portal.id, portalTitle: actor.portal.title, portalColor: actor.portal.color, channel, kind: 'admin' });
     await recordAudit(ctx, tx, {
       action: 'admin.recovery_link.sent',
       actorKind: 'admin',

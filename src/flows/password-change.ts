@@ -62,7 +62,7 @@ export async function applyPasswordChange(ctx: Pick<FlowContext, 'clock' | 'rand
     const recoverUrl = new URL('/recover', ctx.settings.publicUrl).toString();
     await ctx.outbox.enqueueEmail(tx, 'password.changed', {
       to: account.email,
-      ...passwordChangedLetter(account.locale, account.login, now, recoverUrl),
+      ...passwordChangedLetter(account.locale, account.login, now, recoverUrl, account.name),
     });
   }
   await recordAudit(ctx, tx, {

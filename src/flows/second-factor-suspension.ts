@@ -69,6 +69,6 @@ export async function resetSecondFactorByOperator(ctx: FlowContext, login: strin
 async function tellOwner(ctx: FlowContext, tx: Executor, account: Account, notice: SecondFactorNotice, extra: { portal?: string; until?: Date }): Promise<void> {
   if (!account.email || !account.email_verified_at) return;
   const recoverUrl = new URL('/recover', ctx.settings.publicUrl).toString();
-  const letter = secondFactorLetter(account.locale, notice, { login: account.login, when: ctx.clock.now(), recoverUrl, ...extra });
+  const letter = secondFactorLetter(account.locale, notice, { login: account.login, name: account.name, when: ctx.clock.now(), recoverUrl, ...extra });
   await ctx.outbox.enqueueEmail(tx, `2fa.${notice}`, { to: account.email, ...letter });
 }

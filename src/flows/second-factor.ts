@@ -221,6 +221,6 @@ async function notify(ctx: FlowContext, tx: Executor, account: Account, notice: 
   if (!account.email || !account.email_verified_at) return;
   const codesLeft = notice === 'code_used' ? await countRecoveryCodesLeft(tx, account.id) : undefined;
   const recoverUrl = new URL('/recover', ctx.settings.publicUrl).toString();
-  const letter = secondFactorLetter(account.locale, notice, { login: account.login, when: now, recoverUrl, ...(codesLeft !== undefined ? { codesLeft } : {}) });
+  const letter = secondFactorLetter(account.locale, notice, { login: account.login, name: account.name, when: now, recoverUrl, ...(codesLeft !== undefined ? { codesLeft } : {}) });
   await ctx.outbox.enqueueEmail(tx, `2fa.${notice}`, { to: account.email, ...letter });
 }

@@ -61,6 +61,7 @@ async function queueNewSignInNotice(ctx: Pick<FlowContext, 'settings' | 'outbox'
   if (!(await hasAnySession(db, accountId))) return;
   const letter = newSignInLetter(account.locale, {
     login: account.login,
+    name: account.name,
     userAgent: meta.userAgent ?? null,
     ip: meta.ip,
     when: now,

@@ -265,7 +265,8 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
       const entry = await portalEntry(deps, auth, portal.slug);
       if (entry === 'limited') return htmlReply(reply, pages.portalLimitedPage(requestLang(request), navFor(request), portal.title), 403);
       if (entry === 'enrol_first') return reply.redirect(`/account/2fa?required=${encodeURIComponent(portal.slug)}`, 303);
-      return htmlReply(reply, pages.portalLandingPage(requestLang(request), navFor(request), portal.title));
+      const color = (await findPortalBySlug(deps.store.db, portal.slug))?.color ?? null;
+      return htmlReply(reply, pages.portalLandingPage(requestLang(request), navFor(request), portal.title, { slug: portal.slug, color }));
     });
 
     signedIn.post('/logout', { schema: { body: form('_csrf') } }, async (request, reply) => {

@@ -121,9 +121,10 @@ ${portals.length === 0
   );
 }
 
-export function portalLandingPage(lang: Locale, nav: NonNullable<Nav>, title: string): string {
+/** `portal`: the portal's own colour paints its page, when it has one. */
+export function portalLandingPage(lang: Locale, nav: NonNullable<Nav>, title: string, portal?: PageFrame['portal']): string {
   const t = translator(lang);
-  return layout({ lang, title, path: '/portals', nav }, html`<h1>${title}</h1><p data-testid="portal-landing">${t('portal.landing', { title, login: nav.login })}</p>`);
+  return layout({ lang, title, path: '/portals', nav, ...(portal ? { portal } : {}) }, html`<h1>${title}</h1><p data-testid="portal-landing">${t('portal.landing', { title, login: nav.login })}</p>`);
 }
 
 /** A session held to another portal while an admin paused the person's second factor (issue 11, item 5). */

@@ -241,6 +241,42 @@ describe('layout: no page scrolls sideways at 390 px (ru, en)', () => {
     });
   }
 
+  // Last: the brand is the process's (src/ui/brand.ts), so this app's brand is every app's from here on.
+  it('a custom brand (name, inline SVG logo, colour) and a portal colour, ru and en', async () => {
+    const logo = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><circle cx="12" cy="12" r="11" fill="#f1c40f"/><circle cx="12" cy="12" r="5" fill="#fff"/></svg>';
+    const branded = await startServedApp({
+      dialect: 'sqlite',
+      env: { LATCHKEY_BRAND_NAME: 'Ромашка ID', LATCHKEY_BRAND_LOGO_SVG: logo, LATCHKEY_BRAND_COLOR: '#c0392b' },
+    });
+    try {
+      const deps = branded.testApp.deps;
+      await addPortal(deps, { ...PORTAL, color: '#1e8449' });
+      await addPortal(deps, OTHER);
+      for (const { lang, browserLocale } of LANGS) {
+        const t = translator(lang);
+        await addUser(deps, { login: `brand-${lang}`, email: `brand-${lang}@example.com`, password: PASSWORD, locale: lang, portals: [{ slug: PORTAL.slug, role: 'admin' }, { slug: OTHER.slug, role: 'employee' }] });
+        const { context, page } = await newPage(browserLocale);
+        try {
+          await open(branded.baseUrl, '/login', page, { lang, name: 'brand-login' });
+          assert.equal(await page.title(), `${t('login.title')} · Ромашка ID`);
+          assert.equal((await page.locator('.brand').textContent())?.trim(), 'Ромашка ID');
+          assert.equal(await page.locator('.brand img.logo').evaluate((img) => (img as HTMLImageElement).naturalWidth > 0), true, 'the inline SVG logo is drawn');
+          const accent = () => page.locator('form[action="/login"] button[type="submit"]').evaluate((b) => getComputedStyle(b).backgroundColor);
+          assert.equal(await accent(), 'rgb(192, 57, 43)', 'buttons in the brand colour');
+          await signIn(page, t, `brand-${lang}`, PASSWORD);
+          await look(page, { lang, name: 'brand-portals' });
+          await open(branded.baseUrl, `/admin/${PORTAL.slug}/users`, page, { lang, name: 'brand-admin-users' });
+          const search = await page.locator('form.search button').evaluate((b) => getComputedStyle(b).backgroundColor);
+          assert.equal(search, 'rgb(30, 132, 73)', "the portal's own colour on its console");
+        } finally {
+          await context.close();
+        }
+      }
+    } finally {
+      await branded.close();
+    }
+  });
+
   it('no page scrolls sideways at 390 px', () => {
     assert.ok(visited.length >= 60, `visited only ${visited.length} pages`);
     assert.deepEqual(overflows, [], `pages wider than a 390 px window:\n${overflows.join('\n')}`);

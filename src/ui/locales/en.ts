@@ -118,7 +118,7 @@ export const en = {
   'outbox.empty': 'No messages yet.',
   'outbox.to': 'To',
 
-  'mail.greeting': 'Hello, {login}!',
+  'mail.greeting': 'Hello, {name}!',
   'mail.recovery.subject': 'Password recovery for {product}',
   'mail.recovery.body': 'Someone (hopefully you) asked to recover the password of your account {login}.',
   'mail.recovery.action': 'Change password',

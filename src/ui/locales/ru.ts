@@ -119,7 +119,7 @@ export const ru: Messages = {
   'outbox.empty': 'Сообщений пока нет.',
   'outbox.to': 'Кому',
 
-  'mail.greeting': 'Здравствуйте, {login}!',
+  'mail.greeting': 'Здравствуйте, {name}!',
   'mail.recovery.subject': 'Восстановление пароля {product}',
   'mail.recovery.body': 'Кто-то (надеемся, вы) запросил восстановление пароля учётной записи {login}.',
   'mail.recovery.action': 'Сменить пароль',
