@@ -36,7 +36,7 @@ ${frame.portal?.color ? html`<link rel="stylesheet" href="/static/portals/${fram
 </head>
 <body>
 <header class="top">
-  <a class="brand" href="/">${logoImage(brand, 28)}<span>${brand.name}</span></a>
+  <a class="brand" href="/" aria-label="${brand.name}">${logoImage(brand, 28)}<span>${brand.name}</span></a>
   <nav>
     ${frame.nav
       ? html`<a href="/portals"${currentIn(frame.path, '/portals')}>${t('nav.portals')}</a>

@@ -54,7 +54,7 @@ for (const dialect of DIALECTS) {
         const page = await t.app.inject({ method: 'GET', url: `/login?lang=${lang}` });
         assert.equal(page.statusCode, 200);
         assert.match(page.body, /<title>[^<]+ · Ромашка ID<\/title>/);
-        assert.match(page.body, /<a class="brand" href="\/"><img class="logo" src="https:\/\/cdn\.example\.com\/romashka\.png" alt="" height="28"><span>Ромашка ID<\/span><\/a>/);
+        assert.match(page.body, /<a class="brand" href="\/" aria-label="Ромашка ID"><img class="logo" src="https:\/\/cdn\.example\.com\/romashka\.png" alt="" height="28"><span>Ромашка ID<\/span><\/a>/);
         assert.ok(!page.body.includes('Latchkey'), 'no hard-coded product name on the page');
         assert.match(String(page.headers['content-security-policy']), /img-src 'self' data: https:\/\/cdn\.example\.com;/);
       }
