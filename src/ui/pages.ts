@@ -116,7 +116,7 @@ ${portals.length === 0
   ? html`<p>${t('portals.none')}</p>`
   : html`<ul class="portals">${portals.map(
       (p) => html`<li data-portal="${p.slug}"><span><strong>${p.title}</strong>${p.role === 'admin' ? html` <small>(${t('portals.admin')})</small>` : ''}</span>
-      <span class="portal-actions">${p.role === 'admin' ? html`<a class="button secondary" href="/admin/${p.slug}/users" data-testid="administer">${t('admin.nav')}</a> ` : ''}<a class="button" href="${p.url}">${t('portals.enter')}</a></span></li>`,
+      <span class="portal-actions">${p.role === 'admin' ? html`<a class="administer" href="/admin/${p.slug}/users" data-testid="administer">${t('admin.nav')}</a> ` : ''}<a class="button" href="${p.url}">${t('portals.enter')}</a></span></li>`,
     )}</ul>`}`,
   );
 }
