@@ -21,6 +21,7 @@ import { securityHeaders } from './http/security.js';
 import { secondFactorApiRoutes, secondFactorPageRoutes } from './http/second-factor.js';
 import { socialRoutes } from './http/social.js';
 import { AppError } from './kernel/errors.js';
+import { logoOrigin } from './ui/brand.js';
 
 /** 64 KiB is far more than any form or JSON body here needs; larger bodies get 413 before parsing. */
 const BODY_LIMIT = 64 * 1024;
@@ -56,7 +57,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   // Before the routes: the generator collects them as they are added.
   await registerOpenApi(app, deps);
 
-  app.addHook('onSend', securityHeaders(deps.config.publicUrl.protocol === 'https:'));
+  app.addHook('onSend', securityHeaders(deps.config.publicUrl.protocol === 'https:', logoOrigin(deps.config.brand)));
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     deps.metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });

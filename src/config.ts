@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
  * Every bad value is reported on its own line naming the variable; nothing is silently ignored.
  */
 import type { Limit } from './kernel/rate-limiter.js';
+import { BRAND_COLOR, DEFAULT_BRAND, type Brand } from './ui/brand.js';
 
 export type Edition = 'cloud' | 'box';
 
@@ -112,6 +113,11 @@ export interface Config {
   sessionTtlHours: number;
   /** LATCHKEY_SESSION_IDLE_HOURS: a session unused this long ends, besides its absolute lifetime; 72 by default. */
   sessionIdleHours: number;
+  /**
+   * LATCHKEY_BRAND_NAME (`Latchkey`), LATCHKEY_BRAND_LOGO_URL or LATCHKEY_BRAND_LOGO_SVG (none),
+   * LATCHKEY_BRAND_COLOR (`#2f6fde`): the product's name, logo and primary colour on every page and letter.
+   */
+  brand: Brand;
   /** LATCHKEY_LOG_LEVEL: pino level; `info` by default. */
   logLevel: string;
   /** LATCHKEY_LOG_FORMAT: `json` (one object a line), `pretty` (for a person), `auto` (pretty at a terminal). */
@@ -297,6 +303,7 @@ export function loadConfig(env: Env = process.env): Config {
     emailLinkTtlMinutes: integer('LATCHKEY_EMAIL_LINK_TTL_MINUTES', 60, 1, MAX_TOKEN_MINUTES),
     sessionTtlHours: integer('LATCHKEY_SESSION_TTL_HOURS', 720, 1, 24 * 365),
     sessionIdleHours: integer('LATCHKEY_SESSION_IDLE_HOURS', 72, 1, 24 * 365),
+    brand: brandSettings(get, production, problems),
     logLevel: oneOf('LATCHKEY_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     logFormat: oneOf('LATCHKEY_LOG_FORMAT', ['json', 'pretty', 'auto'] as const, 'auto'),
     production,
@@ -312,6 +319,41 @@ export function loadConfig(env: Env = process.env): Config {
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+const BRAND_NAME_MAX = 40;
+const BRAND_SVG_MAX = 32 * 1024;
+
+/** LATCHKEY_BRAND_*: each bad value is a problem naming its variable; the defaults are Latchkey's own. */
+function brandSettings(get: (name: string) => string | undefined, production: boolean, problems: string[]): Brand {
+  const name = get('LATCHKEY_BRAND_NAME') ?? DEFAULT_BRAND.name;
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+  if (name.length > BRAND_NAME_MAX || /[\u0000-\u001f\u007f]/.test(name)) {
+    problems.push(`LATCHKEY_BRAND_NAME: must be 1 to ${BRAND_NAME_MAX} characters on one line`);
+  }
+  const color = (get('LATCHKEY_BRAND_COLOR') ?? DEFAULT_BRAND.color).toLowerCase();
+  if (!BRAND_COLOR.test(color)) problems.push(`LATCHKEY_BRAND_COLOR: "${color}" must be a colour written #rgb or #rrggbb (e.g. #2f6fde)`);
+  const logoUrl = get('LATCHKEY_BRAND_LOGO_URL');
+  const logoSvg = get('LATCHKEY_BRAND_LOGO_SVG');
+  let logo: Brand['logo'];
+  if (logoUrl !== undefined && logoSvg !== undefined) {
+    problems.push('LATCHKEY_BRAND_LOGO_URL: set either it or LATCHKEY_BRAND_LOGO_SVG, not both');
+  } else if (logoUrl !== undefined) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(logoUrl);
+    } catch {
+      /* reported below */
+    }
+    if (!parsed || !(parsed.protocol === 'https:' || (parsed.protocol === 'http:' && !production))) {
+      problems.push(`LATCHKEY_BRAND_LOGO_URL: "${logoUrl.slice(0, 200)}" must be an https:// address of an image (http:// only outside production)`);
+    } else logo = { kind: 'url', url: parsed.href };
+  } else if (logoSvg !== undefined) {
+    if (logoSvg.length > BRAND_SVG_MAX || !/^(<\?xml[^>]*\?>\s*)?<svg[\s>][\s\S]*<\/svg>$/i.test(logoSvg)) {
+      problems.push(`LATCHKEY_BRAND_LOGO_SVG: must be one <svg>…</svg> document of at most ${BRAND_SVG_MAX / 1024} KiB`);
+    } else logo = { kind: 'svg', svg: logoSvg };
+  }
+  return { name, logo, color: color.length === 4 ? `#${[...color.slice(1)].map((c) => c + c).join('')}` : color };
 }
 
 /** A comma-separated list of IP addresses and CIDR ranges (v4 or v6); each bad entry is a problem. */

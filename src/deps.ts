@@ -24,6 +24,7 @@ import { openStore, type Store } from './store/db.js';
 import { migrateToLatest } from './store/migrations/index.js';
 import { outboxDepth } from './store/outbox.repo.js';
 import { createSocialProviders } from './social/index.js';
+import { useBrand } from './ui/brand.js';
 
 /** Everything the app needs, built once from the config and the ports (composition root). */
 export interface Deps extends FlowContext {
@@ -67,6 +68,7 @@ export function loadSecret(config: Config, random: Random): Buffer {
 
 export async function buildDeps(config: Config, overrides: DepsOverrides = {}): Promise<Deps> {
   const clock = overrides.clock ?? systemClock;
+  useBrand(config.brand);
   const random = overrides.random ?? cryptoRandom;
   const pretty = config.logFormat === 'pretty' || (config.logFormat === 'auto' && process.stdout.isTTY === true);
   const logger = overrides.logger ?? (pretty ? pino(loggerOptions(config.logLevel), prettyDestination(process.stdout)) : pino(loggerOptions(config.logLevel)));

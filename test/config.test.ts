@@ -116,6 +116,37 @@ describe('settings (SPEC §3)', () => {
     }
   });
 
+  it('reads the brand (issue 14, item 12): name, logo by address or inline SVG, colour; each bad value is one line naming its variable', () => {
+    assert.deepEqual(loadConfig({}).brand, { name: 'Latchkey', logo: undefined, color: '#2f6fde' });
+    const svg = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><circle cx="5" cy="5" r="5"/></svg>';
+    assert.deepEqual(loadConfig({ LATCHKEY_BRAND_NAME: ' Ромашка ID ', LATCHKEY_BRAND_LOGO_URL: 'https://cdn.example.com/logo.png', LATCHKEY_BRAND_COLOR: '#C0392B' }).brand, {
+      name: 'Ромашка ID',
+      logo: { kind: 'url', url: 'https://cdn.example.com/logo.png' },
+      color: '#c0392b',
+    });
+    assert.deepEqual(loadConfig({ LATCHKEY_BRAND_LOGO_SVG: svg, LATCHKEY_BRAND_COLOR: '#0a8' }).brand, { name: 'Latchkey', logo: { kind: 'svg', svg }, color: '#00aa88' });
+    assert.equal(loadConfig({ LATCHKEY_BRAND_LOGO_URL: 'http://127.0.0.1:8080/logo.svg' }).brand.logo?.kind, 'url', 'http:// outside production');
+    const refused: Array<[Record<string, string>, string]> = [
+      [{ LATCHKEY_BRAND_NAME: 'x'.repeat(41) }, 'LATCHKEY_BRAND_NAME: '],
+      [{ LATCHKEY_BRAND_NAME: 'two\nlines' }, 'LATCHKEY_BRAND_NAME: '],
+      [{ LATCHKEY_BRAND_COLOR: 'red' }, 'LATCHKEY_BRAND_COLOR: '],
+      [{ LATCHKEY_BRAND_COLOR: '#12345g' }, 'LATCHKEY_BRAND_COLOR: '],
+      [{ LATCHKEY_BRAND_COLOR: '#fff;background:url(x)' }, 'LATCHKEY_BRAND_COLOR: '],
+      [{ LATCHKEY_BRAND_LOGO_URL: 'javascript:alert(1)' }, 'LATCHKEY_BRAND_LOGO_URL: '],
+      [{ LATCHKEY_BRAND_LOGO_URL: 'logo.png' }, 'LATCHKEY_BRAND_LOGO_URL: '],
+      [{ LATCHKEY_BRAND_LOGO_URL: 'https://cdn.example.com/logo.png', LATCHKEY_BRAND_LOGO_SVG: svg }, 'LATCHKEY_BRAND_LOGO_URL: '],
+      [{ LATCHKEY_BRAND_LOGO_SVG: '<img src=x onerror=alert(1)>' }, 'LATCHKEY_BRAND_LOGO_SVG: '],
+      [{ LATCHKEY_BRAND_LOGO_SVG: `<svg>${'x'.repeat(40_000)}</svg>` }, 'LATCHKEY_BRAND_LOGO_SVG: '],
+    ];
+    for (const [env, prefix] of refused) {
+      const lines = problems(env);
+      assert.equal(lines.length, 1, `${JSON.stringify(env).slice(0, 80)}: ${lines.join(' | ')}`);
+      assert.ok(lines[0]?.startsWith(prefix), lines[0]);
+    }
+    const production = { NODE_ENV: 'production', LATCHKEY_PUBLIC_URL: 'https://id.example.com', LATCHKEY_SMTP_URL: 'smtp://m:25', LATCHKEY_SECRET: 's'.repeat(40) };
+    assert.deepEqual(problems({ ...production, LATCHKEY_BRAND_LOGO_URL: 'http://cdn.example.com/logo.png' }).map((l) => l.split(':')[0]), ['LATCHKEY_BRAND_LOGO_URL'], 'https only in production');
+  });
+
   it('has no development SMS outbox in production', () => {
     const config = loadConfig({ NODE_ENV: 'production', LATCHKEY_PUBLIC_URL: 'https://id.example.com', LATCHKEY_SMTP_URL: 'smtp://m:25', LATCHKEY_SECRET: 's'.repeat(40) });
     assert.deepEqual(config.sms, { provider: 'none' });

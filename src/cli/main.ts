@@ -22,7 +22,7 @@ const USAGE = `Usage: latchkey <command>
   migrate                                 apply database migrations
   portal add <slug> --title <t> [--url <u>] [--support <contact>]
   portal set <slug> [--title <t>] [--url <u>] [--support <contact>] [--require-2fa on|off]
-           [--recovery-channels email,phone,admin] [--min-password-length N]
+           [--recovery-channels email,phone,admin] [--min-password-length N] [--color #rrggbb]
   user add --login <l> [--email <e>] [--phone <p>] [--name <n>] [--locale ru|en]
            [--password-stdin] [--portal <slug>[:admin]]...
   user set-password <login> --password-stdin
@@ -107,13 +107,14 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
         'require-2fa': { type: 'string' },
         'recovery-channels': { type: 'string' },
         'min-password-length': { type: 'string' },
+        color: { type: 'string' },
       },
     });
     const slug = positionals[0];
     if (!slug || positionals.length > 1) throw new UsageError('portal set needs <slug>');
     const require2fa = values['require-2fa'];
     if (require2fa !== undefined && require2fa !== 'on' && require2fa !== 'off') throw new UsageError('--require-2fa must be on or off');
-    const changes = { title: values.title, url: values.url, support: values.support, require2fa, recoveryChannels: values['recovery-channels'], minPasswordLength: values['min-password-length'] };
+    const changes = { title: values.title, url: values.url, support: values.support, require2fa, recoveryChannels: values['recovery-channels'], minPasswordLength: values['min-password-length'], color: values.color };
     await withDeps(config, (deps) => setPortal(deps, slug, changes));
     console.log(`portal ${slug} updated`);
     return 0;

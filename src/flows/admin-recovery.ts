@@ -35,7 +35,7 @@ export function adminLink(publicUrl: URL, token: string): string {
 export async function issueAdminLink(
   ctx: Pick<FlowContext, 'clock' | 'random' | 'outbox' | 'settings' | 'store' | 'limiter' | 'smsRefusals'>,
   tx: Executor,
-  input: { account: Account; portalId: string; portalTitle: string; channel: Channel; kind: AdminLinkKind },
+  input: { account: Account; portalId: string; portalTitle: string; portalColor?: string | null; channel: Channel; kind: AdminLinkKind },
 ): Promise<Date> {
   const { account, channel } = input;
   const now = ctx.clock.now();
@@ -48,7 +48,7 @@ export async function issueAdminLink(
   });
   const link = adminLink(ctx.settings.publicUrl, token);
   if (channel === 'email' && account.email) {
-    await ctx.outbox.enqueueEmail(tx, `admin.${input.kind}.email`, { to: account.email, ...adminLinkLetter(account.locale, input.kind, account.login, input.portalTitle, link) });
+    await ctx.outbox.enqueueEmail(tx, `admin.${input.kind}.email`, { to: account.email, ...adminLinkLetter(account.locale, input.kind, account.login, input.portalTitle, link, { name: account.name, color: input.portalColor }) });
   } else if (channel === 'phone' && account.phone) {
     // The caller passed `guardText` for this text before its transaction (rule 19).
     await sendTextOrThrow(ctx, tx, { kind: `admin.${input.kind}.sms`, to: account.phone, text: adminLinkSms(account.locale, input.kind, account.login, input.portalTitle, link), targetAccountId: account.id });
@@ -83,7 +83,7 @@ export async function sendAdminRecovery(ctx: FlowContext, actor: AdminActor, tar
   }
   const { sentAt, replacedEarlierLink } = await ctx.store.db.transaction().execute(async (tx) => {
     const replaced = await hasLivePortalToken(tx, account.id, 'admin_link', actor.portal.id, iso(ctx.clock.now()));
-    const at = await issueAdminLink(ctx, tx, { account, portalId: actor.portal.id, portalTitle: actor.portal.title, channel, kind: 'admin' });
+    const at = await issueAdminLink(ctx, tx, { account, portalId: actor.portal.id, portalTitle: actor.portal.title, portalColor: actor.portal.color, channel, kind: 'admin' });
     await recordAudit(ctx, tx, {
       action: 'admin.recovery_link.sent',
       actorKind: 'admin',

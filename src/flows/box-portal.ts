@@ -28,6 +28,7 @@ export async function ensureBoxPortal(ctx: Pick<FlowContext, 'store' | 'clock' |
     slug: settings.slug,
     title: settings.title.trim() || settings.slug,
     url: `/portals/${settings.slug}`,
+    color: null,
     support_contact: null,
     created_at: iso(ctx.clock.now()),
   });

@@ -65,7 +65,7 @@ export async function issueCheckword(ctx: Pick<FlowContext, 'clock' | 'random' |
   const checkword = await issueToken(ctx, tx, { accountId: account.id, purpose: 'checkword', lifetimeMs: ctx.settings.checkwordTtlMinutes * 60_000 });
   const portal = await findPortalBySlug(tx, job.portal);
   const link = checkwordLink(ctx.settings.publicUrl, account.login, checkword);
-  const letter = checkwordLetter(account.locale, { login: account.login, portal: portal?.title ?? job.portal, link, minutes: ctx.settings.checkwordTtlMinutes });
+  const letter = checkwordLetter(account.locale, { login: account.login, name: account.name, portal: portal?.title ?? job.portal, color: portal?.color, link, minutes: ctx.settings.checkwordTtlMinutes });
   await ctx.outbox.enqueueEmail(tx, 'recovery.checkword', { to: account.email, ...letter });
   return true;
 }

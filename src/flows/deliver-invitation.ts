@@ -38,8 +38,10 @@ export async function deliverInvitation(ctx: WorkerCtx, tx: Executor, job: Invit
   const facts = await findInvitationFacts(tx, invitation);
   if (!facts) return 'nothing';
   const account = await findAccountByIdentifier(tx, { kind: invitation.contact_kind, key: invitation.contact });
-  const message = (login: string, link: string): InvitationFacts => ({
+  const message = (login: string, link: string, name: string | null): InvitationFacts => ({
     portal: facts.portal_title,
+    color: facts.portal_color,
+    name,
     inviter: facts.inviter_name ?? facts.inviter_login ?? facts.portal_title,
     role: invitation.role,
     login,
@@ -50,7 +52,7 @@ export async function deliverInvitation(ctx: WorkerCtx, tx: Executor, job: Invit
     if ((await membershipStatus(tx, account.id, invitation.portal_id)) === 'active') return 'nothing';
     const token = newSecretToken(ctx.random);
     await resolveInvitation(tx, invitation.id, account.id, sha256(token));
-    await send(ctx, tx, account, invitation, message(account.login, invitationLink(ctx.settings.publicUrl, token)), true);
+    await send(ctx, tx, account, invitation, message(account.login, invitationLink(ctx.settings.publicUrl, token), account.name), true);
     return 'accept';
   }
   if (account && !(await isUnclaimed(tx, account))) return 'nothing';
@@ -65,7 +67,7 @@ export async function deliverInvitation(ctx: WorkerCtx, tx: Executor, job: Invit
     channel: invitation.contact_kind,
   });
   await resolveInvitation(tx, invitation.id, invitee.id, null);
-  await send(ctx, tx, invitee, invitation, message(invitee.login, adminLink(ctx.settings.publicUrl, token)), false);
+  await send(ctx, tx, invitee, invitation, message(invitee.login, adminLink(ctx.settings.publicUrl, token), invitee.name), false);
   return 'set_password';
 }
 

@@ -14,6 +14,7 @@ import { listSocialIdentities } from '../store/social-identities.repo.js';
 import { listSignInMethods, unlinkSocialIdentity, type SignInMethods } from './sign-in-methods.js';
 import type { FlowContext } from './context.js';
 import { applyPasswordChange, hashNewPassword } from './password-change.js';
+import { BRAND_COLOR } from '../ui/brand.js';
 
 /** The operator's use cases (SPEC §4 CLI); the operator is trusted, every action is still audited. */
 
@@ -21,7 +22,7 @@ const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 export async function addPortal(
   ctx: Pick<FlowContext, 'store' | 'clock' | 'random'>,
-  input: { slug: string; title: string; url?: string | undefined; support?: string | undefined },
+  input: { slug: string; title: string; url?: string | undefined; support?: string | undefined; color?: string | undefined },
 ): Promise<Portal> {
   if (!SLUG.test(input.slug)) throw new AppError('invalid_request', { field: 'slug' }, 'slug: lower-case letters, digits and dashes');
   if (input.title.trim() === '') throw new AppError('invalid_request', { field: 'title' }, 'title is empty');
@@ -29,6 +30,7 @@ export async function addPortal(
   const url = input.url ?? `/portals/${input.slug}`;
   if (input.url !== undefined && !/^https?:\/\//.test(url)) throw new AppError('invalid_request', { field: 'url' }, 'url must start with http:// or https://');
   if (await findPortalBySlug(ctx.store.db, input.slug)) throw new AppError('invalid_request', { field: 'slug' }, `portal ${input.slug} already exists`);
+  const color = input.color === undefined ? null : portalColor(input.color);
   const portal: Portal = {
     id: newId(ctx.random),
     slug: input.slug,
@@ -36,6 +38,7 @@ export async function addPortal(
     url,
     support_contact: input.support ?? null,
     created_at: iso(ctx.clock.now()),
+    color,
   };
   await insertPortal(ctx.store.db, portal);
   return portal;
@@ -181,6 +184,15 @@ export interface PortalChanges {
   require2fa?: string | undefined;
   recoveryChannels?: string | undefined;
   minPasswordLength?: string | undefined;
+  /** `#rrggbb` (or `#rgb`) for the portal's pages and letters; '' = the product's colour again. */
+  color?: string | undefined;
+}
+
+/** A portal's colour as stored: `#rrggbb`, lower case; anything else is refused (it reaches a style sheet). */
+function portalColor(text: string): string {
+  const color = text.trim().toLowerCase();
+  if (!BRAND_COLOR.test(color)) throw new AppError('invalid_request', { field: 'color' }, '--color: a colour written #rgb or #rrggbb');
+  return color.length === 4 ? `#${[...color.slice(1)].map((c) => c + c).join('')}` : color;
 }
 
 export const RECOVERY_CHANNELS = ['email', 'phone', 'admin'] as const;
@@ -212,6 +224,7 @@ export async function setPortal(ctx: Pick<FlowContext, 'store' | 'clock' | 'rand
     if (!/^[0-9]{1,3}$/.test(input.minPasswordLength) || n < PASSWORD_MIN || n > PASSWORD_MAX) throw new AppError('invalid_request', { field: 'minPasswordLength' }, `--min-password-length: ${PASSWORD_MIN}..${PASSWORD_MAX}`);
     changes.min_password_length = n;
   }
+  if (input.color !== undefined) changes.color = input.color.trim() === '' ? null : portalColor(input.color);
   if (Object.keys(changes).length === 0) return;
   await ctx.store.db.transaction().execute(async (tx) => {
     await updatePortal(tx, slug, changes);

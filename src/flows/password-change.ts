@@ -83,7 +83,7 @@ export async function applyPasswordChange(ctx: Pick<FlowContext, 'clock' | 'rand
     const notMeUrl = await notMeLink(ctx, tx, { accountId: account.id, channel: 'email', contact: account.email, notice: 'password.changed' });
     await ctx.outbox.enqueueEmail(tx, 'password.changed', {
       to: account.email,
-      ...passwordChangedLetter(account.locale, account.login, now, recoverUrl, notMeUrl),
+      ...passwordChangedLetter(account.locale, account.login, now, recoverUrl, notMeUrl, account.name),
     });
   }
   await recordAudit(ctx, tx, {

@@ -49,12 +49,13 @@ export async function issueRecoveryLink(ctx: Pick<FlowContext, 'clock' | 'random
     providers.length > 0
       ? socialRecoveryLetter(account.locale, {
           login: account.login,
+          name: account.name,
           providers: providers.map((id) => ({ title: ctx.social.get(id)?.title ?? id, recoveryUrl: ctx.social.get(id)?.recoveryUrl })),
           signInUrl: new URL('/login', ctx.settings.publicUrl).toString(),
           link,
           minutes: ctx.settings.emailLinkTtlMinutes,
         })
-      : recoveryLetter(account.locale, account.login, link, ctx.settings.emailLinkTtlMinutes);
+      : recoveryLetter(account.locale, account.login, link, ctx.settings.emailLinkTtlMinutes, account.name);
   await ctx.outbox.enqueueEmail(tx, providers.length > 0 ? 'recovery.email.social' : 'recovery.email', { to: account.email, ...letter });
   return true;
 }

@@ -71,6 +71,6 @@ async function tellOwner(ctx: FlowContext, tx: Executor, account: Account, notic
   if (!account.email || !account.email_verified_at) return;
   const recoverUrl = new URL('/recover', ctx.settings.publicUrl).toString();
   const notMeUrl = await notMeLink(ctx, tx, { accountId: account.id, channel: 'email', contact: account.email, notice: `2fa.${notice}` });
-  const letter = secondFactorLetter(account.locale, notice, { login: account.login, when: ctx.clock.now(), recoverUrl, notMeUrl, ...extra });
+  const letter = secondFactorLetter(account.locale, notice, { login: account.login, name: account.name, when: ctx.clock.now(), recoverUrl, notMeUrl, ...extra });
   await ctx.outbox.enqueueEmail(tx, `2fa.${notice}`, { to: account.email, ...letter });
 }

@@ -223,6 +223,6 @@ async function notify(ctx: FlowContext, tx: Executor, account: Account, notice: 
   const codesLeft = notice === 'code_used' ? await countRecoveryCodesLeft(tx, account.id) : undefined;
   const recoverUrl = new URL('/recover', ctx.settings.publicUrl).toString();
   const notMeUrl = await notMeLink(ctx, tx, { accountId: account.id, channel: 'email', contact: account.email, notice: `2fa.${notice}` });
-  const letter = secondFactorLetter(account.locale, notice, { login: account.login, when: now, recoverUrl, notMeUrl, ...(codesLeft !== undefined ? { codesLeft } : {}) });
+  const letter = secondFactorLetter(account.locale, notice, { login: account.login, name: account.name, when: now, recoverUrl, notMeUrl, ...(codesLeft !== undefined ? { codesLeft } : {}) });
   await ctx.outbox.enqueueEmail(tx, `2fa.${notice}`, { to: account.email, ...letter });
 }

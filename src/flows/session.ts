@@ -63,6 +63,7 @@ async function queueNewSignInNotice(ctx: Pick<FlowContext, 'clock' | 'random' | 
   if (!(await hasAnySession(db, accountId))) return;
   const letter = newSignInLetter(account.locale, {
     login: account.login,
+    name: account.name,
     userAgent: meta.userAgent ?? null,
     ip: meta.ip,
     when: now,

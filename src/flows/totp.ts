@@ -1,12 +1,12 @@
 import { Secret, TOTP } from 'otpauth';
-import { PRODUCT } from '../ui/letters.js';
+import { currentBrand } from '../ui/brand.js';
 
 /** RFC 6238 as every authenticator app does it: SHA-1, 6 digits, 30-second steps (SPEC §7 rule 16). */
 const PERIOD = 30;
 const DIGITS = 6;
 
 function totpOf(secretBase32: string, label: string): TOTP {
-  return new TOTP({ issuer: PRODUCT, label, algorithm: 'SHA1', digits: DIGITS, period: PERIOD, secret: Secret.fromBase32(secretBase32) });
+  return new TOTP({ issuer: currentBrand().name, label, algorithm: 'SHA1', digits: DIGITS, period: PERIOD, secret: Secret.fromBase32(secretBase32) });
 }
 
 /** A new secret: 160 bits from the CSPRNG, as base32 (what the person types if the QR code won't scan). */

@@ -14,7 +14,8 @@ import { findPhoneFlow } from '../store/phone-flows.repo.js';
 import { closeSession } from '../flows/session.js';
 import { signIn } from '../flows/sign-in.js';
 import { AppError, isAppError } from '../kernel/errors.js';
-import { listActivePortals } from '../store/portals.repo.js';
+import { findPortalBySlug, listActivePortals } from '../store/portals.repo.js';
+import { BRAND_COLOR, colorCss } from '../ui/brand.js';
 import { portalEntry } from '../flows/portal-entry.js';
 import { translator } from '../ui/i18n.js';
 import * as pages from '../ui/pages.js';
@@ -63,7 +64,16 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
     const auth = authOf(request);
     return { login: auth.account.login, csrf: csrfToken(deps.secretKey, auth.idHash) };
   };
-  app.get('/static/app.css', async (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(css));
+  // The brand's colour (LATCHKEY_BRAND_COLOR) goes after the style sheet it overrides, in the same answer.
+  const appCss = css + colorCss(deps.config.brand.color);
+  app.get('/static/app.css', async (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(appCss));
+  // A portal's own colour, on the pages about that portal (layout links it only when the portal has one).
+  app.get<{ Params: { file: string } }>('/static/portals/:file', async (request, reply) => {
+    const slug = /^([a-z0-9-]{1,63})\.css$/.exec(request.params.file)?.[1];
+    const portal = slug === undefined ? undefined : await findPortalBySlug(deps.store.db, slug);
+    if (!portal?.color || !BRAND_COLOR.test(portal.color)) throw new AppError('not_found');
+    return reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=300').send(colorCss(portal.color));
+  });
   app.get('/static/countdown.js', async (_request, reply) =>
     reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(countdownJs),
   );
@@ -289,7 +299,8 @@ export async function pageRoutes(app: FastifyInstance, opts: { deps: Deps }): Pr
       const entry = await portalEntry(deps, auth, portal.slug);
       if (entry === 'limited') return htmlReply(reply, pages.portalLimitedPage(requestLang(request), navFor(request), portal.title), 403);
       if (entry === 'enrol_first') return reply.redirect(`/account/2fa?required=${encodeURIComponent(portal.slug)}`, 303);
-      return htmlReply(reply, pages.portalLandingPage(requestLang(request), navFor(request), portal.title));
+      const color = (await findPortalBySlug(deps.store.db, portal.slug))?.color ?? null;
+      return htmlReply(reply, pages.portalLandingPage(requestLang(request), navFor(request), portal.title, { slug: portal.slug, color }));
     });
 
     signedIn.post('/logout', { schema: { body: form('_csrf') } }, async (request, reply) => {

@@ -6,12 +6,17 @@ import { rememberDevice } from './device-cookie.js';
 
 export const SESSION_COOKIE = 'lk_session';
 
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/** `logoOrigin`: where LATCHKEY_BRAND_LOGO_URL lives, the one other place images may come from. */
+function contentSecurityPolicy(logoOrigin: string | undefined): string {
+  const images = logoOrigin ? `'self' data: ${logoOrigin}` : "'self' data:";
+  return `default-src 'none'; script-src 'self'; style-src 'self'; img-src ${images}; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`;
+}
 
 /** Headers every response carries (SPEC §7 rule 12); token pages tighten the referrer policy themselves. */
-export function securityHeaders(https: boolean) {
+export function securityHeaders(https: boolean, logoOrigin?: string) {
+  const csp = contentSecurityPolicy(logoOrigin);
   return async (_request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
-    reply.header('content-security-policy', CSP);
+    reply.header('content-security-policy', csp);
     reply.header('x-frame-options', 'DENY');
     reply.header('x-content-type-options', 'nosniff');
     reply.header('cross-origin-opener-policy', 'same-origin');

@@ -34,13 +34,13 @@ export async function findMembership(db: Executor, accountId: string, slug: stri
     .selectFrom('memberships')
     .innerJoin('portals', 'portals.id', 'memberships.portal_id')
     .selectAll('memberships')
-    .select(['portals.slug', 'portals.title', 'portals.url', 'portals.support_contact', 'portals.created_at as portal_created_at'])
+    .select(['portals.slug', 'portals.title', 'portals.url', 'portals.support_contact', 'portals.created_at as portal_created_at', 'portals.color'])
     .where('memberships.account_id', '=', accountId)
     .where('portals.slug', '=', slug)
     .executeTakeFirst();
   if (!row) return undefined;
-  const { slug: s, title, url, support_contact, portal_created_at, ...membership } = row;
-  return { ...membership, portal: { id: membership.portal_id, slug: s, title, url, support_contact, created_at: portal_created_at } };
+  const { slug: s, title, url, support_contact, portal_created_at, color, ...membership } = row;
+  return { ...membership, portal: { id: membership.portal_id, slug: s, title, url, support_contact, created_at: portal_created_at, color } };
 }
 
 export async function listAdminPortals(db: Executor, accountId: string): Promise<Portal[]> {

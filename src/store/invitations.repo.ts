@@ -110,14 +110,15 @@ export interface InvitationFacts {
   portal_slug: string;
   portal_title: string;
   inviter_login: string | null;
+  portal_color: string | null;
   inviter_name: string | null;
 }
 
 export async function findInvitationFacts(db: Executor, invitation: Invitation): Promise<InvitationFacts | undefined> {
-  const portal = await db.selectFrom('portals').select(['slug', 'title']).where('id', '=', invitation.portal_id).executeTakeFirst();
+  const portal = await db.selectFrom('portals').select(['slug', 'title', 'color']).where('id', '=', invitation.portal_id).executeTakeFirst();
   if (!portal) return undefined;
   const inviter = invitation.invited_by ? await db.selectFrom('accounts').select(['login', 'name']).where('id', '=', invitation.invited_by).executeTakeFirst() : undefined;
-  return { portal_slug: portal.slug, portal_title: portal.title, inviter_login: inviter?.login ?? null, inviter_name: inviter?.name ?? null };
+  return { portal_slug: portal.slug, portal_title: portal.title, portal_color: portal.color, inviter_login: inviter?.login ?? null, inviter_name: inviter?.name ?? null };
 }
 
 /** The account's membership status in a portal, whatever it is (invited, active, fired), if any. */

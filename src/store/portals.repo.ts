@@ -43,7 +43,7 @@ export async function listActivePortals(db: Executor, accountId: string, onlyPor
 }
 
 export async function findPortalById(db: Executor, id: string): Promise<Portal | undefined> {
-  return db.selectFrom('portals').select(['id', 'slug', 'title', 'url', 'support_contact', 'created_at']).where('id', '=', id).executeTakeFirst();
+  return db.selectFrom('portals').select(['id', 'slug', 'title', 'url', 'support_contact', 'created_at', 'color']).where('id', '=', id).executeTakeFirst();
 }
 
 /** A portal's policy (issue 11, item 6). */

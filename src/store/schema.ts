@@ -38,6 +38,8 @@ export interface PortalsTable {
   recovery_channels: Generated<string>;
   /** The least password length for the portal's members (8..256). */
   min_password_length: Generated<number>;
+  /** `#rrggbb` for the portal's own pages and letters (issue 14); null = the product's colour. */
+  color: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface MembershipsTable {

@@ -1,19 +1,22 @@
 import type { Locale } from '../domain/locale.js';
 import { html } from './html.js';
 import { translator } from './i18n.js';
-import { PRODUCT, wrap, type Letter } from './letters.js';
+import { button, greeting, wrap, type Letter } from './letters.js';
 
 export type AdminLinkKind = 'admin' | 'invite';
 
-/** Seed C7: the link an admin sends, with the employee's registration data (login, portal). */
-export function adminLinkLetter(lang: Locale, kind: AdminLinkKind, login: string, portal: string, link: string): Letter {
+/**
+ * Seed C7: the link an admin sends, with the employee's registration data (login, portal); greets by name
+ * when known and wears the portal's colour when it has one.
+ */
+export function adminLinkLetter(lang: Locale, kind: AdminLinkKind, login: string, portal: string, link: string, person: { name?: string | null; color?: string | null } = {}): Letter {
   const t = translator(lang);
   const subject = t(kind === 'admin' ? 'mail.admin.subject' : 'mail.invite.subject', { portal });
   const body = t(kind === 'admin' ? 'mail.admin.body' : 'mail.invite.body', { portal });
   // Its own words: the person did not ask for this letter, their administrator sent it.
   const ignore = kind === 'admin' ? 'mail.admin.ignore' : 'mail.invitation.new.ignore';
   const text = [
-    t('mail.greeting', { login }),
+    greeting(t, login, person.name),
     '',
     body,
     t('mail.registration', { login, portal }),
@@ -23,15 +26,15 @@ export function adminLinkLetter(lang: Locale, kind: AdminLinkKind, login: string
     t('mail.admin.validity'),
     t(ignore),
     '',
-    t('mail.signature', { product: PRODUCT }),
+    t('mail.signature'),
   ].join('\n');
-  const htmlBody = html`<p>${t('mail.greeting', { login })}</p>
+  const htmlBody = html`<p>${greeting(t, login, person.name)}</p>
 <p>${body}</p>
 <p>${t('mail.registration', { login, portal })}</p>
-<p><a href="${link}" style="display:inline-block;background:#2f6fde;color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none">${t('mail.admin.action')}</a></p>
+${button(link, t('mail.admin.action'), person.color)}
 <p>${t('mail.admin.validity')}</p>
 <p>${t(ignore)}</p>`;
-  return { subject, text, html: wrap(t, lang, htmlBody) };
+  return { subject, text, html: wrap(t, lang, htmlBody, portal) };
 }
 
 /** The admin-sent SMS (SPEC §6, seed C7 "link and registration data"): short, with the login and the link. */

@@ -11,10 +11,17 @@ import { errorList, layout, type PageFrame } from './layout.js';
 
 type Nav = NonNullable<PageFrame['nav']>;
 
-function adminNav(lang: Locale, portal: Portal): SafeHtml {
+/** The console's tabs; `current` is highlighted (`aria-current`). */
+function adminNav(lang: Locale, portal: Portal, current?: 'users' | 'invite' | 'audit'): SafeHtml {
   const t = translator(lang);
   const base = `/admin/${portal.slug}`;
-  return html`<nav class="tabs"><a href="${base}/users">${t('admin.employees')}</a><a href="${base}/invite">${t('admin.invite')}</a><a href="${base}/audit">${t('admin.audit')}</a></nav>`;
+  const tab = (name: 'users' | 'invite' | 'audit', label: string) => html`<a href="${base}/${name}"${name === current ? html` aria-current="page"` : ''}>${label}</a>`;
+  return html`<nav class="tabs">${tab('users', t('admin.employees'))}${tab('invite', t('admin.invite'))}${tab('audit', t('admin.audit'))}</nav>`;
+}
+
+/** The frame of a page about one portal: its own colour, when it has one. */
+function portalFrame(portal: Portal): PageFrame['portal'] {
+  return { slug: portal.slug, color: portal.color };
 }
 
 export function adminPortalsPage(lang: Locale, nav: Nav, portals: Portal[]): string {
@@ -48,9 +55,9 @@ export function employeesPage(lang: Locale, nav: Nav, portal: Portal, view: { qu
   const base = `/admin/${portal.slug}/users`;
   const pageLink = (page: number) => `${base}?${new URLSearchParams({ query: view.query, role: view.filter.role ?? '', status: view.filter.status ?? '', page: String(page) }).toString()}`;
   return layout(
-    { lang, title: `${t('admin.employees')} · ${portal.title}`, path: base, nav },
+    { lang, title: `${t('admin.employees')} · ${portal.title}`, path: base, nav, portal: portalFrame(portal) },
     html`<h1>${portal.title}</h1>
-${adminNav(lang, portal)}
+${adminNav(lang, portal, 'users')}
 <form method="get" action="${base}" class="search filters">
   <label>${t('admin.search')}<input name="query" type="search" value="${view.query}" maxlength="200"></label>
   ${memberFilterFields(lang, view.filter)}
@@ -104,9 +111,9 @@ export function employeePage(lang: Locale, nav: Nav, portal: Portal, member: Mem
   const canPhone = member.phone !== null && member.phone_verified_at !== null && smsEnabled;
   const csrf = html`<input type="hidden" name="_csrf" value="${nav.csrf}">`;
   return layout(
-    { lang, title: `${member.login} · ${portal.title}`, path: base, nav },
+    { lang, title: `${member.login} · ${portal.title}`, path: base, nav, portal: portalFrame(portal) },
     html`<h1>${portal.title}</h1>
-${adminNav(lang, portal)}
+${adminNav(lang, portal, 'users')}
 <h2>${t('admin.profile')}</h2>
 <dl class="profile">
   <dt>${t('admin.col.login')}</dt><dd data-testid="member-login">${member.login}</dd>
@@ -173,9 +180,9 @@ export function invitePage(lang: Locale, nav: Nav, portal: Portal, state: Invite
   const invitations = state.invitations ?? [];
   const stamp = (at: string) => at.slice(0, 16).replace('T', ' ');
   return layout(
-    { lang, title: `${t('admin.invite')} · ${portal.title}`, path: `/admin/${portal.slug}/invite`, nav },
+    { lang, title: `${t('admin.invite')} · ${portal.title}`, path: `/admin/${portal.slug}/invite`, nav, portal: portalFrame(portal) },
     html`<h1>${t('admin.invite')}</h1>
-${adminNav(lang, portal)}
+${adminNav(lang, portal, 'invite')}
 <p>${t('admin.invite.intro', { portal: portal.title })}</p>
 ${state.sent ? html`<div class="notice" role="status" data-testid="flash">${t('admin.invite.done', { contact: state.sent })}</div>` : ''}
 ${state.revoked ? html`<div class="notice" role="status" data-testid="flash">${t('admin.invitations.revoked', { contact: state.revoked })}</div>` : ''}
@@ -263,9 +270,9 @@ export function auditPage(lang: Locale, nav: Nav, portal: Portal, view: AuditVie
   const t = translator(lang);
   const name = (action: string) => (AUDIT_ACTIONS as readonly string[]).includes(action) ? t(`action.${action}` as MessageKey) : action;
   return layout(
-    { lang, title: `${t('admin.audit')} · ${portal.title}`, path: `/admin/${portal.slug}/audit`, nav },
+    { lang, title: `${t('admin.audit')} · ${portal.title}`, path: `/admin/${portal.slug}/audit`, nav, portal: portalFrame(portal) },
     html`<h1>${t('admin.audit')}</h1>
-${adminNav(lang, portal)}
+${adminNav(lang, portal, 'audit')}
 <form method="get" action="/admin/${portal.slug}/audit" class="search filters">
   <label>${t('admin.audit.action')}<select name="action"><option value="">${t('admin.audit.any')}</option>${AUDIT_ACTIONS.map((a) => html`<option value="${a}"${a === view.action ? html` selected` : ''}>${name(a)}</option>`)}</select></label>
   <label>${t('admin.audit.who')}<input name="login" value="${view.login}" maxlength="64"></label>

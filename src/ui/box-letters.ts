@@ -1,9 +1,7 @@
 import type { Locale } from '../domain/locale.js';
 import { html } from './html.js';
 import { translator } from './i18n.js';
-import type { Letter } from './letters.js';
-
-const PRODUCT = 'Latchkey';
+import { button, greeting, wrap, type Letter } from './letters.js';
 
 export interface CheckwordLetterInput {
   login: string;
@@ -12,6 +10,10 @@ export interface CheckwordLetterInput {
   /** `PUBLIC_URL/recover/checkword?login=…&checkword=…`, the only copy of the checkword. */
   link: string;
   minutes: number;
+  /** The account's name, greeted when known. */
+  name?: string | null;
+  /** The box portal's own colour (`portals.color`), if it has one. */
+  color?: string | null;
 }
 
 /**
@@ -22,7 +24,7 @@ export function checkwordLetter(lang: Locale, input: CheckwordLetterInput): Lett
   const t = translator(lang);
   const { login, portal, link, minutes } = input;
   const lines = [
-    t('mail.greeting', { login }),
+    greeting(t, login, input.name),
     '',
     t('box.mail.body', { login, portal }),
     '',
@@ -32,17 +34,13 @@ export function checkwordLetter(lang: Locale, input: CheckwordLetterInput): Lett
     t('box.mail.validity', { minutes }),
     t('box.mail.ignore'),
     '',
-    t('mail.signature', { product: PRODUCT }),
+    t('mail.signature'),
   ];
-  const body = html`<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><title>${portal}</title></head>
-<body style="font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:#1b2430;max-width:560px;margin:0 auto;padding:24px">
-<p>${t('mail.greeting', { login })}</p>
+  const body = html`<p>${greeting(t, login, input.name)}</p>
 <p>${t('box.mail.body', { login, portal })}</p>
-<p><a href="${link}" style="display:inline-block;background:#2f6fde;color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none">${t('box.mail.action')}</a></p>
+${button(link, t('box.mail.action'), input.color)}
 <p>${t('box.mail.howTo')}</p>
 <p>${t('box.mail.validity', { minutes })}</p>
-<p>${t('box.mail.ignore')}</p>
-<p style="color:#66707d;font-size:13px">${t('mail.signature', { product: PRODUCT })}</p>
-</body></html>`;
-  return { subject: t('box.mail.subject', { portal }), text: lines.join('\n'), html: body.value };
+<p>${t('box.mail.ignore')}</p>`;
+  return { subject: t('box.mail.subject', { portal }), text: lines.join('\n'), html: wrap(t, lang, body, portal) };
 }

@@ -2,7 +2,7 @@ import { deviceName } from '../domain/device-name.js';
 import type { Locale } from '../domain/locale.js';
 import { html } from './html.js';
 import { translator } from './i18n.js';
-import { PRODUCT, wrap, type Letter } from './letters.js';
+import { greeting, wrap, type Letter } from './letters.js';
 
 const BUTTON = 'display:inline-block;background:#2f6fde;color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none';
 
@@ -20,7 +20,7 @@ export function maskContact(kind: 'email' | 'phone', value: string): string {
 export function emailChangeLetter(lang: Locale, input: { login: string; link: string; minutes: number }): Letter {
   const t = translator(lang);
   const lines = [
-    t('mail.greeting', { login: input.login }),
+    greeting(t, input.login),
     '',
     t('mail.emailChange.body', { login: input.login }),
     '',
@@ -29,14 +29,14 @@ export function emailChangeLetter(lang: Locale, input: { login: string; link: st
     t('mail.emailChange.validity', { minutes: input.minutes }),
     t('mail.emailChange.ignore'),
     '',
-    t('mail.signature', { product: PRODUCT }),
+    t('mail.signature'),
   ];
-  const body = html`<p>${t('mail.greeting', { login: input.login })}</p>
+  const body = html`<p>${greeting(t, input.login)}</p>
 <p>${t('mail.emailChange.body', { login: input.login })}</p>
 <p><a href="${input.link}" style="${BUTTON}">${t('mail.emailChange.action')}</a></p>
 <p>${t('mail.emailChange.validity', { minutes: input.minutes })}</p>
 <p>${t('mail.emailChange.ignore')}</p>`;
-  return { subject: t('mail.emailChange.subject', { product: PRODUCT }), text: lines.join('\n'), html: wrap(t, lang, body) };
+  return { subject: t('mail.emailChange.subject'), text: lines.join('\n'), html: wrap(t, lang, body) };
 }
 
 export interface ContactChangeNoticeInput {
@@ -65,7 +65,7 @@ export function contactChangeNoticeLetter(lang: Locale, input: ContactChangeNoti
   const said = t(`mail.contactNotice.body.${input.kind}`, { login: input.login, contact: input.newContact });
   const notYou = t('mail.contactNotice.notYou', { url: input.accountUrl });
   const lines = [
-    t('mail.greeting', { login: input.login }),
+    greeting(t, input.login),
     '',
     said,
     '',
@@ -76,16 +76,16 @@ export function contactChangeNoticeLetter(lang: Locale, input: ContactChangeNoti
     notYou,
     ...(input.notMeUrl ? [t('mail.contactNotice.notMeText', { url: input.notMeUrl })] : []),
     '',
-    t('mail.signature', { product: PRODUCT }),
+    t('mail.signature'),
   ];
-  const body = html`<p>${t('mail.greeting', { login: input.login })}</p>
+  const body = html`<p>${greeting(t, input.login)}</p>
 <p>${said}</p>
 <ul>${facts.map((fact) => html`<li>${fact}</li>`)}</ul>
 <p>${t('mail.contactNotice.pending')}</p>
 <p>${t('mail.contactNotice.ifYou')}</p>
 <p>${notYou}</p>
 ${input.notMeUrl ? html`<p><a href="${input.notMeUrl}" style="${BUTTON}" data-not-me>${t('mail.contactNotice.notMe')}</a></p>` : ''}`;
-  return { subject: t(`mail.contactNotice.subject.${input.kind}`, { product: PRODUCT }), text: lines.join('\n'), html: wrap(t, lang, body) };
+  return { subject: t(`mail.contactNotice.subject.${input.kind}`), text: lines.join('\n'), html: wrap(t, lang, body) };
 }
 
 /** The short notice texted to the **old** number (a phone change, or an account without a verified e-mail). */

@@ -1,7 +1,7 @@
 import type { Locale } from '../domain/locale.js';
 import { html } from './html.js';
 import { translator } from './i18n.js';
-import { PRODUCT, wrap, type Letter } from './letters.js';
+import { button as brandButton, greeting, wrap, type Letter } from './letters.js';
 
 /** Who invites, where, as what: every invitation message names the portal and the inviting admin. */
 export interface InvitationFacts {
@@ -11,10 +11,11 @@ export interface InvitationFacts {
   /** The login of the account the message goes to (existing, or prepared for the invitation). */
   login: string;
   link: string;
+  /** The invitee's name, greeted when known. */
+  name?: string | null;
+  /** The portal's own colour (`portals.color`), if it has one. */
+  color?: string | null;
 }
-
-const button = (link: string, label: string) =>
-  html`<p><a href="${link}" style="display:inline-block;background:#2f6fde;color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none">${label}</a></p>`;
 
 /**
  * To an existing passport: an invitation to accept while signed in (SPEC §5, rule 22). It talks about an
@@ -41,7 +42,7 @@ function letter(
   const { portal, inviter, login, link } = facts;
   const body = t('mail.invitation.body', { inviter, portal, role: t(`invitation.role.${facts.role}`) });
   const text = [
-    t('mail.greeting', { login }),
+    greeting(t, login, facts.name),
     '',
     body,
     t(howTo, { login }),
@@ -51,15 +52,15 @@ function letter(
     t(validity),
     t(ignore),
     '',
-    t('mail.signature', { product: PRODUCT }),
+    t('mail.signature'),
   ].join('\n');
-  const htmlBody = html`<p>${t('mail.greeting', { login })}</p>
+  const htmlBody = html`<p>${greeting(t, login, facts.name)}</p>
 <p>${body}</p>
 <p>${t(howTo, { login })}</p>
-${button(link, t(action))}
+${brandButton(link, t(action), facts.color)}
 <p>${t(validity)}</p>
 <p>${t(ignore)}</p>`;
-  return { subject: t('mail.invitation.subject', { portal }), text, html: wrap(t, lang, htmlBody) };
+  return { subject: t('mail.invitation.subject', { portal }), text, html: wrap(t, lang, htmlBody, portal) };
 }
 
 /** The invitation by SMS: short, with the link; `existing` says which link it is. */

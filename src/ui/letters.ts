@@ -1,4 +1,5 @@
 import type { Locale } from '../domain/locale.js';
+import { currentBrand } from './brand.js';
 import { html, type SafeHtml } from './html.js';
 import { translator, type Translate } from './i18n.js';
 
@@ -8,13 +9,31 @@ export interface Letter {
   html: string;
 }
 
-export const PRODUCT = 'Latchkey';
+/** Who the letter greets: the person's name when the account has one, else the login (issue 14, item 9). */
+export function greeting(t: Translate, login: string, name?: string | null): string {
+  return t('mail.greeting', { name: name?.trim() || login });
+}
 
-export function wrap(t: Translate, lang: Locale, body: SafeHtml): string {
-  return html`<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><title>${PRODUCT}</title></head>
+/**
+ * The letter's one button, in the brand's colour or, in a letter about one portal, the portal's own. The
+ * colour is a validated `#rrggbb` (LATCHKEY_BRAND_COLOR, `portals.color`), safe in a `style` attribute.
+ */
+export function button(link: string, label: string, color?: string | null): SafeHtml {
+  return html`<p><a href="${link}" style="display:inline-block;background:${color ?? currentBrand().color};color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none">${label}</a></p>`;
+}
+
+/**
+ * The HTML part's frame: the brand's logo (an image address only: mail clients show no inline SVG) and
+ * name on top, the signature below. `portal` names the portal a letter is about, next to the product.
+ */
+export function wrap(t: Translate, lang: Locale, body: SafeHtml, portal?: string): string {
+  const brand = currentBrand();
+  const heading = portal ? `${portal} · ${brand.name}` : brand.name;
+  return html`<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><title>${heading}</title></head>
 <body style="font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:#1b2430;max-width:560px;margin:0 auto;padding:24px">
+<p style="font-weight:700;font-size:18px;margin:0 0 16px">${brand.logo?.kind === 'url' ? html`<img src="${brand.logo.url}" alt="" height="28" style="vertical-align:middle;margin-right:8px">` : ''}${heading}</p>
 ${body}
-<p style="color:#66707d;font-size:13px">${t('mail.signature', { product: PRODUCT })}</p>
+<p style="color:#66707d;font-size:13px">${t('mail.signature')}</p>
 </body></html>`.value;
 }
 
@@ -32,10 +51,10 @@ export function notMeHtml(t: Translate, url: string): SafeHtml {
 }
 
 /** The recovery letter (SPEC §6): one link, how long it is valid, what to do if you did not ask. */
-export function recoveryLetter(lang: Locale, login: string, link: string, minutes: number): Letter {
+export function recoveryLetter(lang: Locale, login: string, link: string, minutes: number, name?: string | null): Letter {
   const t = translator(lang);
   const lines = [
-    t('mail.greeting', { login }),
+    greeting(t, login, name),
     '',
     t('mail.recovery.body', { login }),
     '',
@@ -44,39 +63,41 @@ export function recoveryLetter(lang: Locale, login: string, link: string, minute
     t('mail.recovery.validity', { minutes }),
     t('mail.recovery.ignore'),
     '',
-    t('mail.signature', { product: PRODUCT }),
+    t('mail.signature'),
   ];
-  const body = html`<p>${t('mail.greeting', { login })}</p>
+  const body = html`<p>${greeting(t, login, name)}</p>
 <p>${t('mail.recovery.body', { login })}</p>
-<p><a href="${link}" style="display:inline-block;background:#2f6fde;color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none">${t('mail.recovery.action')}</a></p>
+${button(link, t('mail.recovery.action'))}
 <p>${t('mail.recovery.validity', { minutes })}</p>
 <p>${t('mail.recovery.ignore')}</p>`;
-  return { subject: t('mail.recovery.subject', { product: PRODUCT }), text: lines.join('\n'), html: wrap(t, lang, body) };
+  return { subject: t('mail.recovery.subject'), text: lines.join('\n'), html: wrap(t, lang, body) };
 }
 
 /** The notice after every password change or recovery, with "if this was not you" steps. */
-export function passwordChangedLetter(lang: Locale, login: string, when: Date, recoverUrl: string, notMeUrl: string): Letter {
+export function passwordChangedLetter(lang: Locale, login: string, when: Date, recoverUrl: string, notMeUrl: string, name?: string | null): Letter {
   const t = translator(lang);
   const stamp = when.toISOString().slice(0, 16).replace('T', ' ');
   const lines = [
-    t('mail.greeting', { login }),
+    greeting(t, login, name),
     '',
     t('mail.changed.body', { login, when: stamp }),
     '',
     t('mail.changed.notYou', { url: recoverUrl }),
     notMeText(t, notMeUrl),
     '',
-    t('mail.signature', { product: PRODUCT }),
+    t('mail.signature'),
   ];
-  const body = html`<p>${t('mail.greeting', { login })}</p>
+  const body = html`<p>${greeting(t, login, name)}</p>
 <p>${t('mail.changed.body', { login, when: stamp })}</p>
 <p>${t('mail.changed.notYou', { url: recoverUrl })}</p>
 ${notMeHtml(t, notMeUrl)}`;
-  return { subject: t('mail.changed.subject', { product: PRODUCT }), text: lines.join('\n'), html: wrap(t, lang, body) };
+  return { subject: t('mail.changed.subject'), text: lines.join('\n'), html: wrap(t, lang, body) };
 }
 
 export interface SocialRecoveryLetterInput {
   login: string;
+  /** The account's name, greeted when known. */
+  name?: string | null;
   /** The providers the account signs in with; `recoveryUrl` is the provider's own recovery page when known. */
   providers: Array<{ title: string; recoveryUrl: string | undefined }>;
   signInUrl: string;
@@ -95,7 +116,7 @@ export function socialRecoveryLetter(lang: Locale, input: SocialRecoveryLetterIn
   const names = input.providers.map((p) => p.title).join(', ');
   const atProvider = input.providers.filter((p): p is { title: string; recoveryUrl: string } => p.recoveryUrl !== undefined);
   const lines = [
-    t('mail.greeting', { login: input.login }),
+    greeting(t, input.login, input.name),
     '',
     t('mail.recovery.body', { login: input.login }),
     t('mail.social.noPassword', { providers: names }),
@@ -107,14 +128,14 @@ export function socialRecoveryLetter(lang: Locale, input: SocialRecoveryLetterIn
     t('mail.recovery.validity', { minutes: input.minutes }),
     t('mail.recovery.ignore'),
     '',
-    t('mail.signature', { product: PRODUCT }),
+    t('mail.signature'),
   ];
-  const body = html`<p>${t('mail.greeting', { login: input.login })}</p>
+  const body = html`<p>${greeting(t, input.login, input.name)}</p>
 <p>${t('mail.recovery.body', { login: input.login })} ${t('mail.social.noPassword', { providers: names })}</p>
-<p><a href="${input.signInUrl}" style="display:inline-block;background:#2f6fde;color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none">${t('mail.social.signIn', { providers: names })}</a></p>
+${button(input.signInUrl, t('mail.social.signIn', { providers: names }))}
 ${atProvider.map((p) => html`<p>${t('mail.social.providerRecovery', { provider: p.title })}: <a href="${p.recoveryUrl}">${p.recoveryUrl}</a></p>`)}
 <p>${t('mail.social.createPassword')}: <a href="${input.link}">${input.link}</a></p>
 <p>${t('mail.recovery.validity', { minutes: input.minutes })}</p>
 <p>${t('mail.recovery.ignore')}</p>`;
-  return { subject: t('mail.recovery.subject', { product: PRODUCT }), text: lines.join('\n'), html: wrap(t, lang, body) };
+  return { subject: t('mail.recovery.subject'), text: lines.join('\n'), html: wrap(t, lang, body) };
 }

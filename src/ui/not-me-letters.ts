@@ -1,13 +1,13 @@
 import type { Locale } from '../domain/locale.js';
 import { html } from './html.js';
 import { translator } from './i18n.js';
-import { PRODUCT, wrap, type Letter } from './letters.js';
+import { greeting, wrap, type Letter } from './letters.js';
 
 /** The fresh recovery link "this wasn't me" sends (rule 23): setting a password with it unlocks the account. */
 export function unlockLetter(lang: Locale, login: string, link: string, hours: number): Letter {
   const t = translator(lang);
   const text = [
-    t('mail.greeting', { login }),
+    greeting(t, login),
     '',
     t('mail.unlock.body', { login }),
     '',
@@ -15,13 +15,13 @@ export function unlockLetter(lang: Locale, login: string, link: string, hours: n
     '',
     t('mail.unlock.validity', { hours }),
     '',
-    t('mail.signature', { product: PRODUCT }),
+    t('mail.signature'),
   ].join('\n');
-  const body = html`<p>${t('mail.greeting', { login })}</p>
+  const body = html`<p>${greeting(t, login)}</p>
 <p>${t('mail.unlock.body', { login })}</p>
 <p><a href="${link}" style="display:inline-block;background:#2f6fde;color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none">${t('mail.unlock.action')}</a></p>
 <p>${t('mail.unlock.validity', { hours })}</p>`;
-  return { subject: t('mail.unlock.subject', { product: PRODUCT }), text, html: wrap(t, lang, body) };
+  return { subject: t('mail.unlock.subject'), text, html: wrap(t, lang, body) };
 }
 
 /** The same link by text message, when the notice went to the phone. */
@@ -35,16 +35,16 @@ export function notMeAdminLetter(lang: Locale, input: { adminLogin: string; logi
   const when = input.when.toISOString().slice(0, 16).replace('T', ' ');
   const body = t('mail.notMeAdmin.body', { login: input.login, portal: input.portal, when });
   const text = [
-    t('mail.greeting', { login: input.adminLogin }),
+    greeting(t, input.adminLogin),
     '',
     body,
     '',
     t('mail.notMeAdmin.hint'),
     `${t('mail.notMeAdmin.action')}: ${input.auditUrl}`,
     '',
-    t('mail.signature', { product: PRODUCT }),
+    t('mail.signature'),
   ].join('\n');
-  const markup = html`<p>${t('mail.greeting', { login: input.adminLogin })}</p>
+  const markup = html`<p>${greeting(t, input.adminLogin)}</p>
 <p>${body}</p>
 <p>${t('mail.notMeAdmin.hint')}</p>
 <p><a href="${input.auditUrl}" style="display:inline-block;background:#2f6fde;color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none">${t('mail.notMeAdmin.action')}</a></p>`;

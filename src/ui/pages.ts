@@ -156,14 +156,15 @@ ${portals.length === 0
   ? html`<p>${t('portals.none')}</p>`
   : html`<ul class="portals">${portals.map(
       (p) => html`<li data-portal="${p.slug}"><span><strong>${p.title}</strong>${p.role === 'admin' ? html` <small>(${t('portals.admin')})</small>` : ''}</span>
-      <span>${p.role === 'admin' ? html`<a href="/admin/${p.slug}/users" data-testid="administer">${t('admin.nav')}</a> ` : ''}<a class="button" href="${p.url}">${t('portals.enter')}</a></span></li>`,
+      <span class="portal-actions">${p.role === 'admin' ? html`<a class="administer" href="/admin/${p.slug}/users" data-testid="administer">${t('admin.nav')}</a> ` : ''}<a class="button" href="${p.url}">${t('portals.enter')}</a></span></li>`,
     )}</ul>`}`,
   );
 }
 
-export function portalLandingPage(lang: Locale, nav: NonNullable<Nav>, title: string): string {
+/** `portal`: the portal's own colour paints its page, when it has one. */
+export function portalLandingPage(lang: Locale, nav: NonNullable<Nav>, title: string, portal?: PageFrame['portal']): string {
   const t = translator(lang);
-  return layout({ lang, title, path: '/portals', nav }, html`<h1>${title}</h1><p data-testid="portal-landing">${t('portal.landing', { title, login: nav.login })}</p>`);
+  return layout({ lang, title, path: '/portals', nav, ...(portal ? { portal } : {}) }, html`<h1>${title}</h1><p data-testid="portal-landing">${t('portal.landing', { title, login: nav.login })}</p>`);
 }
 
 /** A session held to another portal while an admin paused the person's second factor (issue 11, item 5). */

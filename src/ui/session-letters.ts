@@ -2,10 +2,12 @@ import { deviceName } from '../domain/device-name.js';
 import type { Locale } from '../domain/locale.js';
 import { html } from './html.js';
 import { translator } from './i18n.js';
-import { PRODUCT, notMeHtml, notMeText, wrap, type Letter } from './letters.js';
+import { button, greeting, notMeHtml, notMeText, wrap, type Letter } from './letters.js';
 
 export interface NewSignInLetterInput {
   login: string;
+  /** The account's name, greeted when known. */
+  name?: string | null;
   userAgent: string | null;
   ip: string | null;
   when: Date;
@@ -23,7 +25,7 @@ export function newSignInLetter(lang: Locale, input: NewSignInLetterInput): Lett
   const ip = input.ip ?? t('sessions.unknownIp');
   const facts = [t('mail.newSignIn.device', { device }), t('mail.newSignIn.ip', { ip }), t('mail.newSignIn.when', { when })];
   const lines = [
-    t('mail.greeting', { login: input.login }),
+    greeting(t, input.login, input.name),
     '',
     t('mail.newSignIn.body', { login: input.login }),
     '',
@@ -33,14 +35,14 @@ export function newSignInLetter(lang: Locale, input: NewSignInLetterInput): Lett
     t('mail.newSignIn.notYou', { url: input.sessionsUrl }),
     notMeText(t, input.notMeUrl),
     '',
-    t('mail.signature', { product: PRODUCT }),
+    t('mail.signature'),
   ];
-  const body = html`<p>${t('mail.greeting', { login: input.login })}</p>
+  const body = html`<p>${greeting(t, input.login, input.name)}</p>
 <p>${t('mail.newSignIn.body', { login: input.login })}</p>
 <ul>${facts.map((fact) => html`<li>${fact}</li>`)}</ul>
 <p>${t('mail.newSignIn.ifYou')}</p>
 <p>${t('mail.newSignIn.notYou', { url: input.sessionsUrl })}</p>
-<p><a href="${input.sessionsUrl}" style="display:inline-block;background:#2f6fde;color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none">${t('sessions.title')}</a></p>
+${button(input.sessionsUrl, t('sessions.title'))}
 ${notMeHtml(t, input.notMeUrl)}`;
-  return { subject: t('mail.newSignIn.subject', { product: PRODUCT }), text: lines.join('\n'), html: wrap(t, lang, body) };
+  return { subject: t('mail.newSignIn.subject'), text: lines.join('\n'), html: wrap(t, lang, body) };
 }

@@ -253,7 +253,8 @@ describe('e2e: admin console, cloud edition (C7)', { timeout: 80_000 }, () => {
         // --- The letter: the employee's language, their login and the portal; the page never held its token ---
         const [letter] = await smtp.waitFor((mail) => mail.to === employee.email && mail.subject === t('mail.admin.subject', { portal: PORTAL.title }));
         assert.ok(letter);
-        for (const line of [t('mail.greeting', { login: employee.login }), t('mail.admin.body', { portal: PORTAL.title }), t('mail.registration', { login: employee.login, portal: PORTAL.title }), t('mail.admin.validity')]) {
+        // Greeted by name (issue 14, item 9); the login is in the registration data.
+        for (const line of [t('mail.greeting', { name: employee.name }), t('mail.admin.body', { portal: PORTAL.title }), t('mail.registration', { login: employee.login, portal: PORTAL.title }), t('mail.admin.validity')]) {
           assert.ok(letter.text.includes(line), `${line}\n--- in ---\n${letter.text}`);
         }
         const link = linkIn(letter);

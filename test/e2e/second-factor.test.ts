@@ -111,7 +111,7 @@ describe('e2e: two-factor sign-in in the browser', { timeout: 90_000 }, () => {
         await shoot(page, `account-on-${lang}`);
         // The notice, in the account's language, with both parts.
         const [enabled] = await smtp.waitFor((mail) => mail.to === email && mail.subject === t('mail.2fa.enabled.subject', { product: 'Latchkey' }));
-        assert.ok(enabled?.text.includes(t('mail.greeting', { login })) && enabled.html.includes(login));
+        assert.ok(enabled?.text.includes(t('mail.greeting', { name: login })) && enabled.html.includes(login));
         clock.advance(30_000);
 
         // --- Sign out, sign in: the password, then /login/2fa and the app's code ---

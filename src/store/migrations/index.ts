@@ -16,6 +16,7 @@ import * as m015 from './015_second_factor_admin.js';
 import * as m016 from './016_oidc_session_clients.js';
 import * as m017 from './017_contact_changes.js';
 import * as m018 from './018_not_me_tokens.js';
+import * as m020 from './020_portal_color.js';
 import * as m021 from './021_failures_reset.js';
 
 /** The explicit, ordered list of migrations; each is given the dialect, one set for both databases. */
@@ -36,6 +37,7 @@ const migrations: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Pr
   '016_oidc_session_clients': m016,
   '017_contact_changes': m017,
   '018_not_me_tokens': m018,
+  '020_portal_color': m020,
   '021_failures_reset': m021,
 };
 

@@ -8,7 +8,7 @@ export const en2fa = {
   'account.2fa.link': 'Two-factor sign-in',
 
   '2fa.title': 'Two-factor sign-in',
-  '2fa.intro': 'After your password, Latchkey will also ask for a 6-digit code from an authenticator app on your phone (Google Authenticator, Yandex Key, Aegis, 1Password or any other).',
+  '2fa.intro': 'After your password, {product} will also ask for a 6-digit code from an authenticator app on your phone (Google Authenticator, Yandex Key, Aegis, 1Password or any other).',
   '2fa.status.on': 'Two-factor sign-in is on.',
   '2fa.status.off': 'Two-factor sign-in is off.',
   '2fa.password': 'Your password',
@@ -37,7 +37,7 @@ export const en2fa = {
   '2fa.notPending': 'Start again: enter your password to get a new key.',
 
   'login2fa.title': 'Sign-in confirmation',
-  'login2fa.intro': 'Open your authenticator app and enter the 6-digit code it shows for Latchkey.',
+  'login2fa.intro': 'Open your authenticator app and enter the 6-digit code it shows for {product}.',
   'login2fa.code': 'Code from the app',
   'login2fa.submit': 'Continue',
   'login2fa.useRecovery': 'Use a recovery code instead',

@@ -57,7 +57,7 @@ export const enContact = {
   'mail.contactNotice.notYou': 'If it was not you: change your password right away at {url} — that cancels the change — and sign out the sessions you do not recognise.',
   'mail.contactNotice.notMe': 'This wasn\'t me',
   'mail.contactNotice.notMeText': 'Not you? Lock the account and get a recovery link: {url}',
-  'sms.contactNotice.email': 'Latchkey: an e-mail change was requested for your account. Not you? Change your password now.',
-  'sms.contactNotice.phone': 'Latchkey: a phone number change was requested for your account. Not you? Change your password now.',
-  'sms.phoneChange': 'Latchkey code to confirm your new number: {code}. Valid {minutes} min.',
+  'sms.contactNotice.email': '{product}: an e-mail change was requested for your account. Not you? Change your password now.',
+  'sms.contactNotice.phone': '{product}: a phone number change was requested for your account. Not you? Change your password now.',
+  'sms.phoneChange': '{product} code to confirm your new number: {code}. Valid {minutes} min.',
 } as const;

@@ -26,11 +26,11 @@ export const enNotMe = {
   'mail.unlock.body': 'You pressed "This wasn\'t me" for the account {login}. The account is locked and everyone was signed out of it. Set a new password to unlock it.',
   'mail.unlock.action': 'Set a new password',
   'mail.unlock.validity': 'The link works for {hours} hours, once.',
-  'sms.unlock': 'Latchkey: account {login} locked. Set a new password: {link}',
+  'sms.unlock': '{product}: account {login} locked. Set a new password: {link}',
   'mail.notMeAdmin.subject': '{login} reported that someone else used their account ({portal})',
   'mail.notMeAdmin.body': 'A member of {portal}, {login}, pressed "This wasn\'t me" in a security notice on {when} (UTC). Their account is locked and signed out everywhere until they set a new password with the link we sent them.',
   'mail.notMeAdmin.action': 'Open the audit log',
-  'mail.notMeAdmin.hint': 'Look through what the account did recently. If the link does not reach them, the Latchkey operator can lift the lock (latchkey user enable).',
+  'mail.notMeAdmin.hint': 'Look through what the account did recently. If the link does not reach them, the {product} operator can lift the lock (latchkey user enable).',
   'action.account.not_me': 'pressed "This wasn\'t me": account locked',
   'action.account.unlocked': 'set a new password: account unlocked',
 } as const;

@@ -39,5 +39,5 @@ export const enSocial = {
   'mail.social.noPassword': 'Your account has no password: it was registered through {providers}.',
   'mail.social.signIn': 'Sign in with {providers}',
   'mail.social.providerRecovery': 'Forgot your password at {provider}? Recover it there',
-  'mail.social.createPassword': 'Or create a Latchkey password instead',
+  'mail.social.createPassword': 'Or create a {product} password instead',
 } as const;

@@ -21,11 +21,11 @@ export const en = {
   ...enNotMe,
   ...enContact,
   ...enConsole,
-  'app.name': 'Latchkey',
+  'app.name': '{product}',
   'lang.switch': 'Language',
   'nav.signOut': 'Sign out',
-  'nav.account': 'My account',
-  'nav.portals': 'My portals',
+  'nav.account': 'Account',
+  'nav.portals': 'Portals',
 
   'login.title': 'Sign in',
   'login.identifier': 'Login, e-mail or phone',
@@ -178,7 +178,7 @@ export const en = {
   'outbox.status.abandoned': 'not delivered',
   'outbox.to': 'To',
 
-  'mail.greeting': 'Hello, {login}!',
+  'mail.greeting': 'Hello, {name}!',
   'mail.recovery.subject': 'Password recovery for {product}',
   'mail.recovery.body': 'Someone (hopefully you) asked to recover the password of your account {login}.',
   'mail.recovery.action': 'Change password',
@@ -188,7 +188,7 @@ export const en = {
   'mail.changed.body': 'The password of your account {login} was changed on {when} (UTC). Other sessions were signed out.',
   'mail.changed.notYou':
     'If this was not you: recover your password at {url} right away and tell your portal administrator.',
-  'sms.code': 'Latchkey code: {code}. Valid {seconds} s.',
+  'sms.code': '{product} code: {code}. Valid {seconds} s.',
   'mail.signature': 'The {product} team',
 } as const;
 

@@ -10,7 +10,7 @@ export const ru2fa: Record<keyof typeof en2fa, string> = {
   'account.2fa.link': 'Двухфакторный вход',
 
   '2fa.title': 'Двухфакторный вход',
-  '2fa.intro': 'После пароля Latchkey будет спрашивать ещё шестизначный код из приложения-аутентификатора на телефоне (Google Authenticator, Яндекс Ключ, Aegis, 1Password или любого другого).',
+  '2fa.intro': 'После пароля {product} будет спрашивать ещё шестизначный код из приложения-аутентификатора на телефоне (Google Authenticator, Яндекс Ключ, Aegis, 1Password или любого другого).',
   '2fa.status.on': 'Двухфакторный вход включён.',
   '2fa.status.off': 'Двухфакторный вход выключен.',
   '2fa.password': 'Ваш пароль',
@@ -39,7 +39,7 @@ export const ru2fa: Record<keyof typeof en2fa, string> = {
   '2fa.notPending': 'Начните заново: введите пароль, чтобы получить новый ключ.',
 
   'login2fa.title': 'Подтверждение входа',
-  'login2fa.intro': 'Откройте приложение-аутентификатор и введите шестизначный код, который оно показывает для Latchkey.',
+  'login2fa.intro': 'Откройте приложение-аутентификатор и введите шестизначный код, который оно показывает для {product}.',
   'login2fa.code': 'Код из приложения',
   'login2fa.submit': 'Продолжить',
   'login2fa.useRecovery': 'Ввести резервный код',

@@ -59,7 +59,7 @@ export const ruContact: Record<keyof typeof enContact, string> = {
   'mail.contactNotice.notYou': 'Если это были не вы: сразу смените пароль на странице {url} — это отменит смену — и завершите незнакомые сеансы.',
   'mail.contactNotice.notMe': 'Это был не я',
   'mail.contactNotice.notMeText': 'Это были не вы? Заблокируйте аккаунт и получите ссылку для восстановления: {url}',
-  'sms.contactNotice.email': 'Latchkey: запрошена смена e-mail. Если не вы — смените пароль.',
-  'sms.contactNotice.phone': 'Latchkey: запрошена смена номера. Если не вы — смените пароль.',
-  'sms.phoneChange': 'Код Latchkey для нового номера: {code}',
+  'sms.contactNotice.email': '{product}: запрошена смена e-mail. Если не вы — смените пароль.',
+  'sms.contactNotice.phone': '{product}: запрошена смена номера. Если не вы — смените пароль.',
+  'sms.phoneChange': 'Код {product} для нового номера: {code}',
 };

@@ -41,5 +41,5 @@ export const ruSocial: Record<keyof typeof enSocial, string> = {
   'mail.social.noPassword': 'У вашего аккаунта нет пароля: он зарегистрирован через {providers}.',
   'mail.social.signIn': 'Войти через {providers}',
   'mail.social.providerRecovery': 'Забыли пароль от {provider}? Восстановите его там',
-  'mail.social.createPassword': 'Или создайте пароль Latchkey',
+  'mail.social.createPassword': 'Или создайте пароль {product}',
 };

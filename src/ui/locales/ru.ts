@@ -22,11 +22,11 @@ export const ru: Messages = {
   ...ruNotMe,
   ...ruContact,
   ...ruConsole,
-  'app.name': 'Latchkey',
+  'app.name': '{product}',
   'lang.switch': 'Язык',
   'nav.signOut': 'Выйти',
-  'nav.account': 'Мой профиль',
-  'nav.portals': 'Мои порталы',
+  'nav.account': 'Профиль',
+  'nav.portals': 'Порталы',
 
   'login.title': 'Вход',
   'login.identifier': 'Логин, e-mail или телефон',
@@ -179,7 +179,7 @@ export const ru: Messages = {
   'outbox.status.abandoned': 'не доставлено',
   'outbox.to': 'Кому',
 
-  'mail.greeting': 'Здравствуйте, {login}!',
+  'mail.greeting': 'Здравствуйте, {name}!',
   'mail.recovery.subject': 'Восстановление пароля {product}',
   'mail.recovery.body': 'Кто-то (надеемся, вы) запросил восстановление пароля учётной записи {login}.',
   'mail.recovery.action': 'Сменить пароль',
@@ -189,6 +189,6 @@ export const ru: Messages = {
   'mail.changed.body': 'Пароль учётной записи {login} изменён {when} (UTC). Остальные сеансы завершены.',
   'mail.changed.notYou':
     'Если это были не вы: сразу восстановите пароль по адресу {url} и сообщите администратору портала.',
-  'sms.code': 'Код Latchkey: {code}. Действует {seconds} с.',
+  'sms.code': 'Код {product}: {code}. Действует {seconds} с.',
   'mail.signature': 'Команда {product}',
 };
