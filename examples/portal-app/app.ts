@@ -112,7 +112,7 @@ const escape = (value: unknown) =>
 function page(lang: Lang, body: string): string {
   return `<!doctype html>
 <html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${TEXT[lang].title}</title>
+<title>${TEXT[lang].title}</title><link rel="icon" href="data:,">
 <style>
   body { font: 16px/1.5 system-ui, sans-serif; margin: 0; background: #f4f5f7; color: #1d2330; }
   header { background: #1d2330; color: #fff; padding: 12px 20px; font-weight: 600; }

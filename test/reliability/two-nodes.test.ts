@@ -351,7 +351,7 @@ describe('two nodes on one PostgreSQL and one Redis', { timeout: 170_000 }, () =
       hop = await browser.request(new URL(next.pathname + next.search, on(a)));
     }
     assert.ok(hop.location?.startsWith(CALLBACK), `no redirect to the application: ${hop.url} ${hop.status} ${hop.body.slice(0, 300)}`);
-    const callback = new URL(hop.location);
+    const callback = new URL(hop.location ?? '');
     assert.ok(callback.searchParams.get('code'));
 
     // The application's back channel talks to node b.
