@@ -17,7 +17,7 @@ export interface Reply {
 export interface RequestSpec {
   method: 'GET' | 'POST';
   path: string;
-  /** JSON text; sent with content-type application/json. */
+  /** JSON text, sent with content-type application/json unless `headers` name another type. */
   body?: string;
   /** More request headers (e.g. an `Origin` for servers that require one). */
   headers?: http.OutgoingHttpHeaders;
@@ -28,7 +28,7 @@ export function send(agent: http.Agent, port: number, spec: RequestSpec, keepBod
   return new Promise((resolve, reject) => {
     const headers: http.OutgoingHttpHeaders = { accept: 'application/json', ...spec.headers };
     if (spec.body !== undefined) {
-      headers['content-type'] = 'application/json';
+      headers['content-type'] ??= 'application/json';
       headers['content-length'] = Buffer.byteLength(spec.body);
     }
     const t0 = performance.now();

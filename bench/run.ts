@@ -25,6 +25,10 @@
  *      latencies compared: both kinds see the same machine), then bulk-load accounts up to 1 000 000
  *      (INSERT … SELECT generate_series, VACUUM ANALYZE, CHECKPOINT) and the same again;
  *   9. stop everything, remove PostgreSQL and the temp folder.
+ * Between 6 and 7 (6b), OpenID Connect: the token endpoint (refresh_token grant) and userinfo on Latchkey's
+ * provider (tokens from a real code flow, bench/oidc.ts), then the same on a raw oidc-provider with its
+ * in-memory adapter (bench/oidc-raw.ts, its own process), and the ratio: what Latchkey's storage costs.
+ * BENCH_ONLY=oidc runs steps 1–3 (Latchkey alone, started once) and 6b only, and prints just those rows.
  * The machine's CPU use by other processes is measured beside each figure (bench/cpu.ts); PostgreSQL's
  * backends count as ours.
  *
@@ -57,6 +61,7 @@ import {
   unknownPhone,
 } from './env.js';
 import { HOST, runPhase, send, startProbe, type PhaseResult, type RequestSpec } from './load.js';
+import { latchkeyTokens, refreshRequest, registerBenchClient, userinfoRequest, type OidcTokens } from './oidc.js';
 import { cpuMeter, type CpuUse } from './cpu.js';
 import { startPostgres, type Postgres } from './pg.js';
 import { summarize, type Summary } from './stats.js';
@@ -87,6 +92,10 @@ const RAW_WARMUP_MS = 500;
 /** Reset requests at 1000 and at 1 000 000 accounts: the same mix, connections and length. */
 const SCALE_WARMUP_MS = 1500;
 const SCALE_MS = 4000;
+/** Token endpoint and userinfo, each on Latchkey and on the raw oidc-provider. */
+const OIDC_CONCURRENCY = 16;
+const OIDC_WARMUP_MS = 1000;
+const OIDC_MS = 3000;
 const READY_RUNS = 3;
 const HEALTHZ_INTERVAL_MS = 10;
 const READY_TIMEOUT_MS = 30_000;
@@ -95,6 +104,9 @@ const DRAIN_TIMEOUT_MS = 180_000;
 /** The whole bench gives up (and still cleans up) after this long. */
 const WATCHDOG_MS = 540_000;
 const RESULTS_FILE = path.join(BENCH_DIR, 'results.json');
+/** `BENCH_ONLY=oidc`: only the OpenID Connect phase (while working on it); unset runs everything. */
+const ONLY = process.env.BENCH_ONLY;
+if (ONLY !== undefined && ONLY !== 'oidc') throw new Error(`BENCH_ONLY=${ONLY}: the only phase that runs alone is oidc`);
 const BETTER_AUTH_DIR = path.join(BENCH_DIR, 'better-auth');
 
 const TARGET_RECOVERY_RATIO = 0.05;
@@ -682,6 +694,70 @@ async function phoneAnswers(port: number): Promise<{ known: unknown; unknown: un
   return { known, unknown, same };
 }
 
+type Measured = Awaited<ReturnType<typeof warmAndMeasure>>;
+
+interface OidcResult {
+  latchkey: { token: Measured; userinfo: Measured };
+  raw: { token: Measured; userinfo: Measured; readyMs: number };
+  ratios: { token: number; userinfo: number };
+}
+
+/**
+ * Step 6b: the token endpoint (refresh_token grant) and userinfo on Latchkey's provider, then on a raw
+ * oidc-provider with its in-memory adapter (its own process, Latchkey idle meanwhile); the ratios are
+ * Latchkey's rates over the raw ones.
+ */
+async function runOidc(context: { port: number; env: NodeJS.ProcessEnv; signal: AbortSignal; meterPids: MeterPids }): Promise<OidcResult> {
+  const { port, env, signal, meterPids } = context;
+  const measure = (label: string, onPort: number, request: () => RequestSpec, pids: MeterPids, abort: AbortSignal) =>
+    warmAndMeasure({ label, port: onPort, concurrency: OIDC_CONCURRENCY, expectStatus: 200, request, signal: abort }, OIDC_WARMUP_MS, OIDC_MS, pids);
+  log(`OpenID Connect: token endpoint (refresh_token grant) and userinfo, ${OIDC_CONCURRENCY} connections, ${OIDC_MS} ms each (+${OIDC_WARMUP_MS} ms warm-up)`);
+  const tokens = await latchkeyTokens(port, registerBenchClient(env));
+  const latchkey = {
+    token: await measure('Latchkey token (refresh_token)', port, refreshRequest(tokens), meterPids, signal),
+    userinfo: await measure('Latchkey userinfo', port, userinfoRequest(tokens), meterPids, signal),
+  };
+  const rawPort = await freeLoopbackPort();
+  const raw = await startServerChild('oidc-provider', tsxArgs('oidc-raw.ts'), { ...env, BENCH_PORT: String(rawPort) }, rawPort, '/bench/tokens');
+  try {
+    const rawDied = new AbortController();
+    raw.child.once('exit', () => rawDied.abort());
+    const rawTokens = JSON.parse((await send(controlAgent, rawPort, { method: 'GET', path: '/bench/tokens' }, true)).body) as OidcTokens;
+    const rawPids: MeterPids = { pids: { server: raw.child.pid, bench: process.pid, latchkey: meterPids.pids.server }, trees: meterPids.trees };
+    const token = await measure('raw oidc-provider token (refresh_token)', rawPort, refreshRequest(rawTokens), rawPids, rawDied.signal);
+    const userinfo = await measure('raw oidc-provider userinfo', rawPort, userinfoRequest(rawTokens), rawPids, rawDied.signal);
+    if (rawDied.signal.aborted) throw new Error(`the raw oidc-provider died during the run:\n${raw.output().trim()}`);
+    return {
+      latchkey,
+      raw: { token, userinfo, readyMs: raw.readyMs },
+      ratios: { token: latchkey.token.measured.rate / token.measured.rate, userinfo: latchkey.userinfo.measured.rate / userinfo.measured.rate },
+    };
+  } finally {
+    await stopChild(raw.child);
+  }
+}
+
+function oidcRows(result: OidcResult): Row[] {
+  const none = { target: '—', holds: '—' as const };
+  const c = OIDC_CONCURRENCY;
+  const latency = (run: Measured) => `${fmt(run.measured.p50, 2)} / ${fmt(run.measured.p99, 2)} ms`;
+  return [
+    { figure: `Latchkey OIDC token (refresh_token grant): throughput (c=${c})`, value: `${fmt(result.latchkey.token.measured.rate)} req/s`, ...none },
+    { figure: 'Latchkey OIDC token: p50 / p99', value: latency(result.latchkey.token), ...none },
+    { figure: `raw oidc-provider (memory) token: throughput (c=${c})`, value: `${fmt(result.raw.token.measured.rate)} req/s`, ...none },
+    { figure: 'raw oidc-provider (memory) token: p50 / p99', value: latency(result.raw.token), ...none },
+    { figure: 'OIDC token throughput Latchkey / raw oidc-provider', value: fmt(result.ratios.token, 3), ...none },
+    { figure: `Latchkey OIDC userinfo: throughput (c=${c})`, value: `${fmt(result.latchkey.userinfo.measured.rate)} req/s`, ...none },
+    { figure: 'Latchkey OIDC userinfo: p50 / p99', value: latency(result.latchkey.userinfo), ...none },
+    { figure: `raw oidc-provider (memory) userinfo: throughput (c=${c})`, value: `${fmt(result.raw.userinfo.measured.rate)} req/s`, ...none },
+    { figure: 'raw oidc-provider (memory) userinfo: p50 / p99', value: latency(result.raw.userinfo), ...none },
+    { figure: 'OIDC userinfo throughput Latchkey / raw oidc-provider', value: fmt(result.ratios.userinfo, 3), ...none },
+  ];
+}
+
+const oidcUnexpected = (result: OidcResult) =>
+  [result.latchkey.token, result.latchkey.userinfo, result.raw.token, result.raw.userinfo].reduce((sum, run) => sum + run.warmup.unexpected + run.measured.unexpected, 0);
+
 // ---------------------------------------------------------------------------
 // The run
 
@@ -691,11 +767,11 @@ async function main(): Promise<void> {
   const loadBefore = os.loadavg();
 
   // 1. Better Auth's own install (its lock file pins every package), Latchkey's bundle, PostgreSQL.
-  if (!fs.existsSync(path.join(BETTER_AUTH_DIR, 'node_modules', 'better-auth', 'package.json'))) {
+  if (ONLY === undefined && !fs.existsSync(path.join(BETTER_AUTH_DIR, 'node_modules', 'better-auth', 'package.json'))) {
     log('installing bench/better-auth (npm ci)');
     runOrThrow('npm', ['ci', '--prefix', BETTER_AUTH_DIR, '--no-audit', '--no-fund'], 'installing Better Auth');
   }
-  const betterAuthVersion = (JSON.parse(fs.readFileSync(path.join(BETTER_AUTH_DIR, 'node_modules', 'better-auth', 'package.json'), 'utf8')) as { version: string }).version;
+  const betterAuthVersion = ONLY === undefined ? (JSON.parse(fs.readFileSync(path.join(BETTER_AUTH_DIR, 'node_modules', 'better-auth', 'package.json'), 'utf8')) as { version: string }).version : 'not run';
   log('building Latchkey (npm run build)');
   runOrThrow(process.execPath, [path.join(REPO_ROOT, 'scripts', 'build.js')], 'npm run build');
   // bin/latchkey.js runs the bundle only while it is newer than src/ and node_modules (see there).
@@ -719,7 +795,7 @@ async function main(): Promise<void> {
   // 2. Seeds.
   log(`seeding ${ACCOUNT_COUNT} accounts into Latchkey and into Better Auth (${postgres.version})`);
   const seed = await runJsonChild<{ accounts: number; ms: number }>(tsxArgs('seed.ts'), env, 120_000);
-  const baSeed = await runJsonChild<{ users: number; ms: number }>([baScript, 'seed', String(ACCOUNT_COUNT)], baEnv, 120_000);
+  const baSeed = ONLY === undefined ? await runJsonChild<{ users: number; ms: number }>([baScript, 'seed', String(ACCOUNT_COUNT)], baEnv, 120_000) : undefined;
 
   const quietBefore = await waitForQuiet();
   if (quietBefore.foreign >= QUIET_FOREIGN_CORES * 2) log(`the machine is busy (${fmt(quietBefore.foreign, 2)} cores used by other processes); measuring anyway`);
@@ -729,11 +805,12 @@ async function main(): Promise<void> {
   const readyRuns: number[] = [];
   const readyCpuRuns: number[] = [];
   let latchkey: Started | undefined;
-  for (let run = 1; run <= READY_RUNS; run += 1) {
+  const readyRunCount = ONLY === undefined ? READY_RUNS : 1;
+  for (let run = 1; run <= readyRunCount; run += 1) {
     latchkey = await startServerChild('latchkey', serverArgs, env, port, '/readyz');
     readyRuns.push(latchkey.readyMs);
     readyCpuRuns.push(latchkey.readyCpuMs);
-    if (run < READY_RUNS) await stopChild(latchkey.child);
+    if (run < readyRunCount) await stopChild(latchkey.child);
   }
   if (!latchkey) throw new Error('latchkey did not start');
   const readyMs = median(readyRuns);
@@ -746,6 +823,19 @@ async function main(): Promise<void> {
   const meterPids: MeterPids = { pids: { server: pid, bench: process.pid }, trees: { postgres: postgres.pid() } };
   await sleep(500);
   const rssIdle = rssMiB(pid);
+  if (ONLY === 'oidc') {
+    const oidcOnly = await runOidc({ port, env, signal: died.signal, meterPids });
+    if (died.signal.aborted) throw new Error(`latchkey died during the run:\n${latchkey.output().trim()}`);
+    controlAgent.destroy();
+    await stopChild(server);
+    await cleanup();
+    const rows = [...oidcRows(oidcOnly), { figure: 'unexpected answers / errors', value: String(oidcUnexpected(oidcOnly)), target: '0', holds: holds(oidcUnexpected(oidcOnly) === 0) }];
+    console.log('');
+    console.log(`Latchkey OpenID Connect (BENCH_ONLY=oidc) — ${os.cpus().length} CPU, Node ${process.version}, ${postgres.version}`);
+    printTable(rows);
+    console.log(`(finished in ${fmt((performance.now() - t0) / 1000)} s; bench/results.json left as it was)`);
+    return;
+  }
   const rss = rssSampler(pid);
 
   // 4. Reset completion with fresh tokens, before anything else issues (and so revokes) tokens.
@@ -807,8 +897,12 @@ async function main(): Promise<void> {
   const rawRate = (rawBefore.count + rawAfter.count) / (rawBefore.seconds + rawAfter.seconds);
   const rawForeign = meanOf([rawBefore.cpu?.foreign ?? Number.NaN, rawAfter.cpu?.foreign ?? Number.NaN]);
 
-  // 7. Better Auth, while Latchkey idles.
   const signInSettle = await drainOutbox(managementPort);
+  // 6b. OpenID Connect, beside a raw oidc-provider (Latchkey idle meanwhile).
+  const oidcRun = await runOidc({ port, env, signal: died.signal, meterPids });
+  const rssOidc = rss.take();
+
+  // 7. Better Auth, while Latchkey idles.
   log(`starting Better Auth ${betterAuthVersion} on ${HOST}:${baPort}`);
   const betterAuth = await startServerChild('better-auth', [baScript, 'serve'], baEnv, baPort, '/api/auth/ok');
   const baDied = new AbortController();
@@ -865,7 +959,7 @@ async function main(): Promise<void> {
   const none = { target: '—', holds: '—' as const };
   const quiet = (cores: number) => holds(cores < QUIET_FOREIGN_CORES);
   const { existing, unknown, ratios: ratio } = recovery;
-  const rssPeak = Math.max(...[rssCompletion, rssRecovery, rssPhone, rssSignIn, rssScaleSmall, rssScaleLarge].filter(Number.isFinite));
+  const rssPeak = Math.max(...[rssCompletion, rssRecovery, rssPhone, rssSignIn, rssOidc, rssScaleSmall, rssScaleLarge].filter(Number.isFinite));
   const completionOverRaw = completion.measured.rate / rawRate;
   const signInOverRaw = signIn.measured.rate / rawRate;
   const overBetterAuth = { existing: existing.rate / baRecovery.existing.rate, unknown: unknown.rate / baRecovery.unknown.rate };
@@ -896,7 +990,8 @@ async function main(): Promise<void> {
   const unexpected =
     [recovery.warmup, ...recovery.phases, phone.warmup, ...phone.phases, baRecovery.warmup, ...baRecovery.phases, signInProbed].reduce((sum, phase) => sum + phase.unexpected, 0) +
     [completion, signIn, baSignIn, scaleSmall, scaleLarge].reduce((sum, run) => sum + run.warmup.unexpected + run.measured.unexpected, 0) +
-    healthz.unexpected;
+    healthz.unexpected +
+    oidcUnexpected(oidcRun);
   // Every known-number answer must have led to exactly one text, and no unknown one to any (else the
   // known phases measured something else, e.g. the daily SMS budget running out).
   const textsPerRequest = { known: phone.delivered.existing.sms / phone.delivered.existing.requests, unknown: phone.delivered.unknown.sms / phone.delivered.unknown.requests };
@@ -956,6 +1051,7 @@ async function main(): Promise<void> {
     { figure: `Latchkey reset request p99, ${BULK_TOTAL} accounts (c=${c})`, value: `${fmt(scaleLarge.measured.p99, 2)} ms`, ...none },
     { figure: 'reset request p99 at 1M / at 1k accounts', value: fmt(scaleP99, 3), target: `< ${TARGET_SCALE_P99}`, holds: holds(scaleP99 < TARGET_SCALE_P99) },
     { figure: 'reset request throughput at 1k / 1M accounts', value: `${fmt(scaleSmall.measured.rate)} / ${fmt(scaleLarge.measured.rate)} req/s`, ...none },
+    ...oidcRows(oidcRun),
     { figure: 'unexpected answers / errors', value: String(unexpected), target: '0', holds: holds(unexpected === 0) },
     { figure: 'other processes\' CPU: Latchkey reset requests', value: `${fmt(recovery.cpu.foreign, 2)} cores`, target: `< ${QUIET_FOREIGN_CORES}`, holds: quiet(recovery.cpu.foreign) },
     { figure: 'other processes\' CPU: Better Auth reset requests', value: `${fmt(baRecovery.cpu.foreign, 2)} cores`, target: `< ${QUIET_FOREIGN_CORES}`, holds: quiet(baRecovery.cpu.foreign) },
@@ -1040,6 +1136,7 @@ async function main(): Promise<void> {
       signIn: { ...signIn, outboxAfter: signInSettle },
       rawArgon2id: { before: rawBefore, after: rawAfter, rate: rawRate, signInOverRaw, completionOverRaw, perCpuSecond: rawPerCpu },
       perCpuRatios,
+      oidc: { concurrency: OIDC_CONCURRENCY, warmupMs: OIDC_WARMUP_MS, durationMs: OIDC_MS, ...oidcRun, peakRssMiB: rssOidc },
       healthzDuringSignIn: { healthz, signIn: signInProbed, cpu: probeCpu },
       betterAuth: {
         recovery: { warmup: baRecovery.warmup, phases: baRecovery.phases, existing: baRecovery.existing, unknown: baRecovery.unknown, ratios: baRecovery.ratios, cpu: baRecovery.cpu },

@@ -45,6 +45,9 @@ await build({
   plugins: [sourceUrls],
   // Less to read and parse at every start; identifiers keep their names, so stack traces stay readable.
   minifyWhitespace: true,
+  // Bundling renames clashing classes (IdToken → IdToken2); oidc-provider reads its models' names
+  // (`ttl[this.name]`), so without this the token endpoint fails with "ttl is not a function".
+  keepNames: true,
   minifySyntax: true,
   legalComments: 'none',
   logLevel: 'warning',

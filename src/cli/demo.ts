@@ -1,6 +1,8 @@
 import type { Deps } from '../deps.js';
 import { loginKey } from '../domain/identifiers.js';
 import { addPortal, addUser, setPasswordByOperator } from '../flows/operator.js';
+import { addClient, findClientMetadata } from '../oidc/clients.js';
+import { issuerOf } from '../oidc/provider.js';
 import { findAccountByIdentifier } from '../store/accounts.repo.js';
 import { findPortalBySlug } from '../store/portals.repo.js';
 
@@ -24,6 +26,31 @@ function demoUsers(portals: { first: string; second: string | undefined }) {
   ];
 }
 
+/** The example portal application (examples/portal-app) and where it runs. */
+export const DEMO_APP_CLIENT_ID = 'portal-app';
+export const DEMO_APP_URL = 'http://localhost:4000';
+
+/**
+ * The example application's client in the demo portal, registered once: a later run prints the same
+ * secret again (a development convenience; `latchkey client add` shows a secret only once).
+ */
+async function ensureDemoClient(deps: Deps, portalSlug: string): Promise<string> {
+  const existing = await findClientMetadata(deps, DEMO_APP_CLIENT_ID);
+  if (typeof existing?.client_secret === 'string') return existing.client_secret;
+  const added = await addClient(
+    deps,
+    {
+      clientId: DEMO_APP_CLIENT_ID,
+      portalSlug,
+      redirectUris: [`${DEMO_APP_URL}/callback`],
+      postLogoutRedirectUris: [`${DEMO_APP_URL}/signed-out`],
+      backchannelLogoutUri: `${DEMO_APP_URL}/backchannel-logout`,
+    },
+    deps.config.production,
+  );
+  return added.secret ?? '';
+}
+
 /**
  * `latchkey demo`: portals and two accounts a newcomer can walk every flow with. Safe to run again. In the
  * box edition the accounts join its one portal (created at first start), anna as its admin.
@@ -43,6 +70,7 @@ export async function runDemo(deps: Deps): Promise<void> {
       await addUser(deps, user);
     }
   }
+  const appSecret = await ensureDemoClient(deps, first ?? '');
   const base = deps.config.publicUrl.toString().replace(/\/$/, '');
   const readAt = deps.config.dev ? `${base}/dev/outbox` : undefined;
   const mail = `Forgot a password? Open ${base}/recover, enter "anna", then follow the ${box ? 'checkword ' : ''}link in the letter
@@ -59,5 +87,9 @@ ${users.map((u) => `  login ${u.login.padEnd(6)} or ${u.email.padEnd(18)} passwo
 Administration: sign in as anna and open ${base}/admin/${first ?? ''}/users.
 
 ${mail}
-${phone}`);
+${phone}
+
+A portal application (examples/portal-app) signing in with Latchkey: client_id=${DEMO_APP_CLIENT_ID} client_secret=${appSecret}
+(a client of ${first ?? ''}; redirect URI ${DEMO_APP_URL}/callback). Start it in another terminal, then open ${DEMO_APP_URL}:
+  LATCHKEY_ISSUER=${issuerOf(deps.config.publicUrl)} CLIENT_ID=${DEMO_APP_CLIENT_ID} CLIENT_SECRET=${appSecret} PORT=${new URL(DEMO_APP_URL).port} APP_URL=${DEMO_APP_URL} npx tsx examples/portal-app/server.ts`);
 }

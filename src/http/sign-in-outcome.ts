@@ -4,7 +4,10 @@ import { CHALLENGE_MINUTES, SECOND_FACTOR_METHODS, type PendingChallenge, type S
 import { closeSession } from '../flows/session.js';
 import { sha256 } from '../kernel/crypto.js';
 import { setChallengeReturnTo } from '../store/second-factor.repo.js';
+import { OIDC_PREFIX } from '../oidc/provider.js';
+import { continueToApplicationPage } from '../ui/oidc-pages.js';
 import { PASSWORD_FORM } from './auth.js';
+import { requestLang } from './request.js';
 import { SESSION_COOKIE, setSessionCookie } from './security.js';
 
 /** The pending challenge's handle (SPEC §7 rule 17): the only thing a browser holds before the second factor. */
@@ -49,5 +52,10 @@ export async function answerSignIn(deps: Deps, request: FastifyRequest, reply: F
 export async function redirectSignIn(deps: Deps, request: FastifyRequest, reply: FastifyReply, outcome: SignInOutcome, target: string) {
   await applySignIn(deps, request, reply, outcome, target);
   if (outcome.kind === 'second_factor') return reply.redirect(SECOND_FACTOR_PAGE, 303);
-  return reply.redirect(outcome.mustChangePassword ? PASSWORD_FORM : target, 303);
+  if (outcome.mustChangePassword) return reply.redirect(PASSWORD_FORM, 303);
+  // An application's pending sign-in ends in a redirect to its own origin: not from a form post (CSP form-action).
+  if (target.startsWith(`${OIDC_PREFIX}/`)) {
+    return reply.status(200).header('refresh', `0;url=${target}`).type('text/html; charset=utf-8').send(continueToApplicationPage(requestLang(request), target));
+  }
+  return reply.redirect(target, 303);
 }

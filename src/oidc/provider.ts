@@ -1,6 +1,6 @@
 import type Provider from 'oidc-provider';
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
-import { isLocale, type Locale } from '../domain/locale.js';
+import { isLocale, localeFromAcceptLanguage, type Locale } from '../domain/locale.js';
 import { livenessAt, resolveSession } from '../flows/session.js';
 import { hmac } from '../kernel/crypto.js';
 import { findLiveSession } from '../store/sessions.repo.js';
@@ -26,10 +26,10 @@ export const INTERACTION_PATH = `${OIDC_PREFIX}/interaction`;
 /** Lifetimes in seconds; the code's 60 s is rule 18's. */
 const TTL = { AccessToken: 3600, AuthorizationCode: 60, IdToken: 3600, Interaction: 600, RefreshToken: 14 * 24 * 3600 };
 
-/** The language of a page the library asks us to render: the remembered choice, else English. */
+/** The language of a page the library asks us to render: the remembered choice, else the browser's, as on every other page. */
 function koaLang(ctx: KoaContextWithOIDC): Locale {
   const lang = ctx.cookies.get(LANG_COOKIE, { signed: false });
-  return isLocale(lang) ? lang : 'en';
+  return isLocale(lang) ? lang : localeFromAcceptLanguage(ctx.get('accept-language') || undefined);
 }
 
 export async function createProvider(deps: Deps): Promise<Provider> {

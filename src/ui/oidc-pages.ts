@@ -64,3 +64,18 @@ export function oidcErrorPage(lang: Locale, error: string): string {
 <p>${t('oidc.error.body', { error })}</p>`,
   );
 }
+
+/**
+ * After a sign-in form (password, second factor, new password) the browser continues to the application's
+ * pending sign-in from this page, not by a redirect: the redirects that follow end at the application's
+ * redirect URI on another origin, which the form page's CSP (`form-action 'self'`) would block in a browser.
+ * The page moves on by itself (a Refresh header, no script); the link is for a browser that does not.
+ */
+export function continueToApplicationPage(lang: Locale, path: string): string {
+  const t = translator(lang);
+  return layout(
+    { lang, title: t('oidc.continue.title'), path: '/login' },
+    html`<h1 data-testid="oidc-continue">${t('oidc.continue.title')}</h1>
+<p><a class="button" href="${path}">${t('oidc.continue.link')}</a></p>`,
+  );
+}

@@ -114,8 +114,15 @@ for (const dialect of DIALECTS) {
     });
 
     it('demo prints accounts that can sign in, and can run again', async () => {
+      const secrets: string[] = [];
       for (let run = 0; run < 2; run += 1) {
         const demo = await latchkey(env, ['demo']);
+        // The example application's client, registered once: the second run prints the same secret, and
+        // the command to start the example.
+        const app = /client_id=portal-app client_secret=(\S+)/.exec(demo.stdout);
+        assert.ok(app, demo.stdout);
+        secrets.push(app[1] ?? '');
+        assert.match(demo.stdout, new RegExp(`LATCHKEY_ISSUER=http://localhost:3000 CLIENT_ID=portal-app CLIENT_SECRET=${app[1]} PORT=4000 APP_URL=http://localhost:4000 npx tsx examples/portal-app/server.ts`));
         assert.equal(demo.code, 0, demo.stderr);
         assert.match(demo.stdout, /login anna/);
         assert.match(demo.stdout, /\/dev\/outbox/);
@@ -124,6 +131,9 @@ for (const dialect of DIALECTS) {
         assert.match(demo.stdout, /\/recover\/phone, enter boris's number \+7 916 123-45-67, then the code\nshown at \S+\/dev\/outbox/);
         assert.match(demo.stdout, /\(en, acme admin, globex\)/);
       }
+      assert.equal(secrets[0], secrets[1]);
+      const clients = await latchkey(env, ['client', 'list']);
+      assert.match(clients.stdout, /^portal-app portal=acme confidential redirect_uris=http:\/\/localhost:4000\/callback /m);
       const demo = await latchkey(env, ['demo']);
       const [, login, password] = /login (\w+)\s+or \S+\s+password (\S+)/.exec(demo.stdout) ?? [];
       assert.ok(login && password);

@@ -8,14 +8,17 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import pino from 'pino';
+import * as oidc from 'openid-client';
 import { createClient } from 'redis';
 import { loadConfig } from '../../src/config.js';
 import { buildDeps } from '../../src/deps.js';
 import { addPortal, addUser } from '../../src/flows/operator.js';
+import { addClient } from '../../src/oidc/clients.js';
 import { sha256 } from '../../src/kernel/crypto.js';
 import { openStore, type Store } from '../../src/store/db.js';
 import { migrateToLatest } from '../../src/store/migrations/index.js';
 import { claimDueMessages, enqueueMessage } from '../../src/store/outbox.repo.js';
+import { Browserless, type Hop } from '../support/browserless.js';
 import { createTestDatabase } from '../support/pg.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 import { TestSmsGateway } from '../support/sms-gateway.js';
@@ -32,6 +35,8 @@ const BIN = path.resolve('bin/latchkey.js');
 const SECRET = 'two-nodes-secret-two-nodes-secret-0123456789';
 const PUBLIC_URL = 'http://localhost:3000';
 const PASSWORD = 'correct-horse-battery-staple';
+/** The portal application's redirect URI: never requested, the code is read from the redirect to it. */
+const CALLBACK = 'http://127.0.0.1:9/callback';
 
 interface Node {
   name: string;
@@ -137,6 +142,7 @@ describe('two nodes on one PostgreSQL and one Redis', { timeout: 170_000 }, () =
   let b: Node;
   const nodes: Node[] = [];
   const exits: Array<() => void> = [];
+  let appSecret = '';
 
   before(async () => {
     redis = await startRedis();
@@ -174,6 +180,7 @@ describe('two nodes on one PostgreSQL and one Redis', { timeout: 170_000 }, () =
       await addUser(seed, { login: 'olga', email: 'olga@example.com', phone: '+79160001122', password: PASSWORD, portals: [{ slug: 'acme', role: 'employee' }] });
       await addUser(seed, { login: 'petr', phone: '+79160003344', portals: [{ slug: 'acme', role: 'employee' }] });
       for (let i = 1; i <= 20; i++) await addUser(seed, { login: `mass${i}`, email: `mass${i}@example.com`, portals: [{ slug: 'acme', role: 'employee' }] });
+      appSecret = (await addClient(seed, { clientId: 'acme-app', portalSlug: 'acme', redirectUris: [CALLBACK] }, false)).secret ?? '';
     } finally {
       await seed.close();
     }
@@ -312,6 +319,57 @@ describe('two nodes on one PostgreSQL and one Redis', { timeout: 170_000 }, () =
     assert.equal(out.status, 204);
     const gone = await call(a, 'GET', '/api/v1/me', { cookie, from });
     assert.equal(gone.status, 401);
+  });
+
+  it('OpenID Connect: a code issued by node a is redeemed at node b, whose userinfo then answers for it', async () => {
+    const from = '127.0.0.71';
+    const on = (node: Node) => `http://127.0.0.1:${node.port}`;
+    // Sign in at Latchkey on node a (the API sets the same session cookie the /login page does).
+    const signedIn = await call(a, 'POST', '/api/v1/session', { body: { login: 'olga', password: PASSWORD }, from });
+    assert.equal(signedIn.status, 200, JSON.stringify(signedIn.body));
+    const session = ([] as string[]).concat(signedIn.headers['set-cookie'] ?? []).find((c) => c.startsWith('lk_session='))?.split(';')[0]?.split('=')[1];
+    assert.ok(session);
+    const browser = new Browserless();
+    browser.setCookie('lk_session', session, new URL(on(a)));
+
+    // The authorization request and every redirect of it on node a (its URLs name the public URL, which
+    // no node listens on here: the path goes to node a).
+    const verifier = oidc.randomPKCECodeVerifier();
+    const query = new URLSearchParams({
+      client_id: 'acme-app',
+      response_type: 'code',
+      redirect_uri: CALLBACK,
+      scope: 'openid profile',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state: 'two-nodes-state',
+      nonce: 'two-nodes-nonce',
+    });
+    let hop: Hop = await browser.request(`${on(a)}/oidc/auth?${query}`);
+    for (let hops = 0; hop.location && !hop.location.startsWith(CALLBACK) && hops < 10; hops++) {
+      const next = new URL(hop.location);
+      hop = await browser.request(new URL(next.pathname + next.search, on(a)));
+    }
+    assert.ok(hop.location?.startsWith(CALLBACK), `no redirect to the application: ${hop.url} ${hop.status} ${hop.body.slice(0, 300)}`);
+    const callback = new URL(hop.location ?? '');
+    assert.ok(callback.searchParams.get('code'));
+
+    // The application's back channel talks to node b.
+    const metadata: oidc.ServerMetadata = { issuer: PUBLIC_URL, token_endpoint: `${on(b)}/oidc/token`, userinfo_endpoint: `${on(b)}/oidc/me`, jwks_uri: `${on(b)}/oidc/jwks` };
+    const onB = new oidc.Configuration(metadata, 'acme-app', appSecret, oidc.ClientSecretBasic(appSecret));
+    oidc.allowInsecureRequests(onB);
+    const tokens = await oidc.authorizationCodeGrant(onB, callback, { pkceCodeVerifier: verifier, expectedState: 'two-nodes-state', expectedNonce: 'two-nodes-nonce' });
+    const sub = String(tokens.claims()?.sub);
+    const info = await oidc.fetchUserInfo(onB, tokens.access_token, sub);
+    assert.equal(info.preferred_username, 'olga');
+    assert.deepEqual(info.portal, { slug: 'acme', role: 'employee' });
+    // Used once, on either node: node a refuses the code node b redeemed.
+    const onA = new oidc.Configuration({ ...metadata, token_endpoint: `${on(a)}/oidc/token` }, 'acme-app', appSecret, oidc.ClientSecretBasic(appSecret));
+    oidc.allowInsecureRequests(onA);
+    await assert.rejects(
+      oidc.authorizationCodeGrant(onA, callback, { pkceCodeVerifier: verifier, expectedState: 'two-nodes-state', expectedNonce: 'two-nodes-nonce' }),
+      (error: unknown) => error instanceof oidc.ResponseBodyError && error.error === 'invalid_grant',
+    );
   });
 
   it('keeps answering when Redis hangs: limits fall back to per-node counting, never a 5xx', async () => {

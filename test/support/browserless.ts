@@ -5,6 +5,7 @@
 export interface Hop {
   url: URL;
   status: number;
+  /** The next URL: a redirect's Location, or an immediate Refresh header's. */
   location: string | undefined;
   body: string;
   headers: Headers;
@@ -72,7 +73,10 @@ export class Browserless {
       }
       this.store({ name, value, host: target.hostname, path }, expired);
     }
-    const location = response.headers.get('location') ?? undefined;
+    // Where the browser goes next: a redirect's Location, or an immediate Refresh (`0;url=…`), which browsers
+    // follow as well (Latchkey continues to an application's pending sign-in that way after a form).
+    const refresh = /^\s*0\s*;\s*url=(.+)$/i.exec(response.headers.get('refresh') ?? '')?.[1];
+    const location = response.headers.get('location') ?? refresh ?? undefined;
     return { url: target, status: response.status, location: location === undefined ? undefined : new URL(location, target).toString(), body: await response.text(), headers: response.headers };
   }
 

@@ -11,4 +11,6 @@ export const enOidc = {
   'oidc.logout.done': 'You have signed out.',
   'oidc.error.title': 'The application’s request cannot be completed',
   'oidc.error.body': 'The application that sent you here made a request {product} cannot accept ({error}). Go back to it and try again, or tell its developers.',
+  'oidc.continue.title': 'Signed in. Back to the application…',
+  'oidc.continue.link': 'Continue to the application',
 };

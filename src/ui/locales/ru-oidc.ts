@@ -13,4 +13,6 @@ export const ruOidc: Record<keyof typeof enOidc, string> = {
   'oidc.logout.done': 'Вы вышли.',
   'oidc.error.title': 'Запрос приложения не выполнен',
   'oidc.error.body': 'Приложение, которое вас сюда направило, прислало запрос, который {product} не может принять ({error}). Вернитесь в него и попробуйте ещё раз или сообщите его разработчикам.',
+  'oidc.continue.title': 'Вы вошли. Возвращаем вас в приложение…',
+  'oidc.continue.link': 'Перейти в приложение',
 };
