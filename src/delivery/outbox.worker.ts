@@ -24,6 +24,12 @@ export interface WorkerOptions {
   maxAttempts: number;
   backoffBaseMs: number;
   backoffMaxMs: number;
+  /**
+   * How long requests may keep a message waiting: once a claimed batch holds a message queued longer ago,
+   * the worker stops deferring to requests (no waiting for a gap, a whole batch at once) until it has
+   * caught up, so a person's letter never starves behind a steady stream of requests (issue 15, item 5).
+   */
+  maxDeferMs: number;
 }
 
 export const defaultWorkerOptions: WorkerOptions = {
@@ -33,6 +39,7 @@ export const defaultWorkerOptions: WorkerOptions = {
   maxAttempts: 10,
   backoffBaseMs: 2000,
   backoffMaxMs: 10 * 60_000,
+  maxDeferMs: 5000,
 };
 
 /**
@@ -78,6 +85,8 @@ export class OutboxWorker {
   private wake: (() => void) | undefined;
   private kicked = false;
   private busy: () => boolean = () => false;
+  /** The last batch held a message older than `maxDeferMs`: requests wait for the worker until it catches up. */
+  private behind = false;
 
   constructor(
     private readonly ctx: WorkerContext,
@@ -107,7 +116,8 @@ export class OutboxWorker {
    * Requests first: while `busy()` says requests are being answered, the running worker waits for a gap
    * and takes at most one batch per `pollMs`, one message at a time (one pooled connection). Under a
    * burst the answers keep their speed and do not depend on what the queued jobs turn out to cost
-   * (an existing account's letter or nothing: SPEC §7 rule 6); the letters follow once it passes.
+   * (an existing account's letter or nothing: SPEC §7 rule 6); the letters follow once it passes. Only
+   * for so long: a message older than `maxDeferMs` ends the deferring until the worker has caught up.
    */
   yieldWhile(busy: () => boolean): void {
     this.busy = busy;
@@ -118,6 +128,9 @@ export class OutboxWorker {
     const { store, clock } = this.ctx;
     const now = clock.now();
     const batch = await claimDueMessages(store.db, store.dialect, iso(now), iso(addMs(now, this.options.lockMs)), this.options.batchSize);
+    // How long the batch's messages have been due (queued, or since their retry time) says how far behind it is.
+    const dueBefore = iso(addMs(now, -this.options.maxDeferMs));
+    this.behind = batch.some((message) => message.next_attempt_at < dueBefore);
     if (batch.length === 0) return 0;
     // Renew the claims still being worked on, so a slow send (SMTP time-outs add up to tens of seconds)
     // is not taken over and sent a second time by another worker while this one is still at it.
@@ -158,7 +171,8 @@ export class OutboxWorker {
     while (this.running) {
       let handled = 0;
       try {
-        handled = await this.runOnce(await this.gap());
+        // Behind: no gap to wait for, the whole batch at once (see `maxDeferMs`).
+        handled = await this.runOnce(this.behind ? false : await this.gap());
         if (failures > 0) this.ctx.logger.info({ failures }, 'outbox: claiming again');
         failures = 0;
       } catch (error) {

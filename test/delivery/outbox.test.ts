@@ -91,3 +91,28 @@ describe('outbox: a permanent refusal is abandoned, not retried forever', () => 
     assert.equal(attempts, 1);
   });
 });
+
+for (const dialect of DIALECTS) {
+  describe(`outbox: requests that never leave a gap do not starve the letters (issue 15 item 5, ${dialect})`, () => {
+    const POLL_MS = 1000;
+    let t: TestApp;
+    before(async () => {
+      // A batch of 5, a gap waited for up to a second under load: deferring, 30 letters take 6 batches ≈ 6 s.
+      t = await startTestApp({ dialect, worker: false, workerOptions: { pollMs: POLL_MS, batchSize: 5, maxDeferMs: 100, backoffBaseMs: 100, backoffMaxMs: 1000 } });
+    });
+    after(async () => t.close());
+
+    it('once a letter has waited longer than maxDeferMs, the worker catches up without waiting for a gap', async () => {
+      for (let i = 0; i < 30; i += 1) await t.deps.outbox.enqueueEmail(t.deps.store.db, 'test.letter', { to: `person${i}@example.com`, subject: 'hello', text: 'hello', html: '<p>hello</p>' });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      // Requests are always being answered: the worker never sees a gap.
+      t.deps.worker.yieldWhile(() => true);
+      t.deps.worker.start();
+      await waitUntil(async () => ((await statuses(t)).sent ?? 0) > 0, 10_000);
+      const firstSent = Date.now();
+      await waitUntil(async () => (await statuses(t)).sent === 30, 15_000);
+      const caughtUpMs = Date.now() - firstSent;
+      assert.ok(caughtUpMs < POLL_MS, `the other 25 letters followed in ${caughtUpMs} ms, not one batch per ${POLL_MS} ms`);
+    });
+  });
+}
