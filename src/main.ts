@@ -1,7 +1,7 @@
-import type { ServerResponse } from 'node:http';
 import { buildApp, buildManagementApp } from './app.js';
 import type { Config } from './config.js';
 import { buildDeps } from './deps.js';
+import { requestPressure } from './kernel/request-pressure.js';
 import { markServing } from './store/server-lock.js';
 
 /** `latchkey start`: migrate, serve, drain the outbox in this process, stop cleanly on SIGINT/SIGTERM. */
@@ -12,13 +12,9 @@ export async function startServer(config: Config): Promise<void> {
   const deps = await buildDeps(config);
   const app = await buildApp(deps);
   const management = await buildManagementApp(deps);
-  // Requests being answered right now; the outbox worker in this process defers to them (outbox.worker.ts).
-  let inFlight = 0;
-  app.server.on('request', (_request, response: ServerResponse) => {
-    inFlight += 1;
-    response.once('close', () => (inFlight -= 1));
-  });
-  deps.worker.yieldWhile(() => inFlight > 0);
+  // The outbox worker in this process defers to requests while they saturate it (outbox.worker.ts).
+  const pressure = requestPressure(app.server);
+  deps.worker.yieldWhile(pressure.pressing);
   try {
     await management.listen({ host: config.management.host, port: config.management.port });
     await app.listen({ host: config.host, port: config.port });

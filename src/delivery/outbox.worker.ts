@@ -39,7 +39,7 @@ export const defaultWorkerOptions: WorkerOptions = {
   maxAttempts: 10,
   backoffBaseMs: 2000,
   backoffMaxMs: 10 * 60_000,
-  maxDeferMs: 5000,
+  maxDeferMs: 2000,
 };
 
 /**

@@ -40,14 +40,20 @@ export async function claimDueMessages(
     );
   // Most wake-ups find nothing: an indexed read is far cheaper than an UPDATE … RETURNING write.
   if (!(await dueNow.limit(1).executeTakeFirst())) return [];
-  let due = dueNow.orderBy('id').limit(limit);
-  if (dialect === 'postgres') due = due.forUpdate().skipLocked();
-  return db
-    .updateTable('outbox')
-    .set({ status: 'processing', locked_until: lockedUntil, attempts: sql<number>`attempts + 1` })
-    .where('id', 'in', due)
-    .returningAll()
-    .execute();
+  const claim = async (which: typeof dueNow, count: number): Promise<OutboxMessage[]> => {
+    let due = which.orderBy('id').limit(count);
+    if (dialect === 'postgres') due = due.forUpdate().skipLocked();
+    return db
+      .updateTable('outbox')
+      .set({ status: 'processing', locked_until: lockedUntil, attempts: sql<number>`attempts + 1` })
+      .where('id', 'in', due)
+      .returningAll()
+      .execute();
+  };
+  // Letters and texts before jobs: a job (a recovery request to resolve) makes a letter, and the person waits
+  // for the letter; under a backlog it then leaves right after its job, not behind every job queued since.
+  const deliveries = await claim(dueNow.where('channel', '!=', 'job'), limit);
+  return deliveries.length < limit ? [...deliveries, ...(await claim(dueNow.where('channel', '=', 'job'), limit - deliveries.length))] : deliveries;
 }
 
 /**

@@ -161,5 +161,15 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const later = await claimDueMessages(store.db, store.dialect, T1, T2, 10);
       assert.deepEqual(later.map((m) => [m.id, m.attempts]), [[second, 2]]);
     });
+
+    it('claims letters and texts before jobs, so a letter leaves right after its job under a backlog', async () => {
+      await store.db.updateTable('outbox').set({ status: 'sent' }).execute();
+      await enqueueMessage(store.db, { channel: 'job', kind: 'recovery.email.request', recipient: null, subject: null, payload: 'j' }, T0);
+      await enqueueMessage(store.db, { channel: 'email', kind: 'recovery.email', recipient: 'x@example.com', subject: 's', payload: 'e' }, T0);
+      const [first] = await claimDueMessages(store.db, store.dialect, T1, T2, 1);
+      assert.equal(first?.channel, 'email', 'the letter, though queued after the job');
+      const rest = await claimDueMessages(store.db, store.dialect, T1, T2, 5);
+      assert.deepEqual(rest.map((m) => m.channel), ['job']);
+    });
   });
 }
