@@ -3,6 +3,7 @@
  * population. Every child gets a clean LATCHKEY_* set, so nothing from the caller's shell (an SMTP URL,
  * a PostgreSQL URL, NODE_ENV=production) can leak into the measured app.
  */
+import crypto from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -89,4 +90,31 @@ export function childEnv(dataDir: string, port: number, databaseUrl = `sqlite:${
     LATCHKEY_DEV: '1',
     LATCHKEY_LOG_LEVEL: 'warn',
   };
+}
+
+/** The evidence phases (bench/evidence.ts): seeded accounts from this index on have a second factor. */
+export const TWO_FACTOR_FROM = 200;
+
+/** The TOTP secret (base32, 160 bits) of the i-th seeded account with a second factor: the bench computes its codes. */
+export function benchTotpSecret(i: number): string {
+  const bytes = crypto.createHash('sha1').update(`latchkey-bench-totp-${i}`).digest();
+  return base32(bytes);
+}
+
+/** RFC 4648 base32 without padding, as authenticator apps take it. */
+function base32(bytes: Buffer): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0;
+  let value = 0;
+  let out = '';
+  for (const byte of bytes) {
+    value = (value << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      out += alphabet[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out += alphabet[(value << (5 - bits)) & 31];
+  return out;
 }

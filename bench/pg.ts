@@ -9,7 +9,8 @@ import { PgCluster } from '../scripts/pg-cluster.js';
 export interface Postgres {
   /** postgres://postgres@127.0.0.1:<port>/<database> */
   url(database: string): string;
-  createDatabase(name: string): Promise<void>;
+  /** A new database, empty or a copy of `template` (which must have no connections then). */
+  createDatabase(name: string, template?: string): Promise<void>;
   /** "PostgreSQL 15.x": what `postgres --version` says. */
   version: string;
   /** The postmaster's pid (for CPU accounting: its backends are its children). */
@@ -23,11 +24,11 @@ export async function startPostgres(): Promise<Postgres> {
   return {
     url: (database) => cluster.url(database),
     version: cluster.version,
-    async createDatabase(name) {
+    async createDatabase(name, template) {
       const client = new pg.Client({ connectionString: cluster.url() });
       await client.connect();
       try {
-        await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
+        await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}${template ? ` TEMPLATE ${client.escapeIdentifier(template)}` : ''}`);
       } finally {
         await client.end();
       }

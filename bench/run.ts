@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: Latchkey beside Better Auth in one run on this machine, both on one throwaway
- * PostgreSQL, everything on 127.0.0.1; about 3–4 minutes when the machine is quiet.
+ * PostgreSQL, everything on 127.0.0.1; about 5 minutes when the machine is quiet. `BENCH_ONLY=evidence`
+ * runs step 9 alone.
  *
  *   1. install Better Auth's pinned copy (bench/better-auth, `npm ci`) if it is missing; build Latchkey's
  *      bundle (`npm run build`, what `npm start` runs); start PostgreSQL (bench/pg.ts) with one database
@@ -24,7 +25,10 @@
  *   8. Latchkey: reset requests alternating existing/unknown in one phase at 1000 accounts (their
  *      latencies compared: both kinds see the same machine), then bulk-load accounts up to 1 000 000
  *      (INSERT … SELECT generate_series, VACUUM ANALYZE, CHECKPOINT) and the same again;
- *   9. stop everything, remove PostgreSQL and the temp folder.
+ *   9. the evidence phases (bench/evidence.ts), on their own database and server with real SMTP and an SMS
+ *      gateway stub: reset requests against a bare one-INSERT route in the same process, letters under
+ *      load at half and full capacity, the second-factor endpoint and sign-in with 2FA against plain sign-in;
+ *  10. stop everything, remove PostgreSQL and the temp folder.
  * Between 6 and 7 (6b), OpenID Connect: the token endpoint (refresh_token grant) and userinfo on Latchkey's
  * provider (tokens from a real code flow, bench/oidc.ts), then the same on a raw oidc-provider with its
  * in-memory adapter (bench/oidc-raw.ts, its own process), and the ratio: what Latchkey's storage costs.
@@ -63,6 +67,7 @@ import {
 import { HOST, runPhase, send, startProbe, type PhaseResult, type RequestSpec } from './load.js';
 import { latchkeyTokens, refreshRequest, registerBenchClient, userinfoRequest, type OidcTokens } from './oidc.js';
 import { cpuMeter, type CpuUse } from './cpu.js';
+import { runEvidence, type EvidenceContext } from './evidence.js';
 import { startPostgres, type Postgres } from './pg.js';
 import { summarize, type Summary } from './stats.js';
 
@@ -102,11 +107,16 @@ const READY_TIMEOUT_MS = 30_000;
 /** Drains after load phases deliver tens of thousands of messages (the worker defers to requests meanwhile). */
 const DRAIN_TIMEOUT_MS = 180_000;
 /** The whole bench gives up (and still cleans up) after this long. */
-const WATCHDOG_MS = 540_000;
+const WATCHDOG_MS = 900_000;
+/**
+ * `BENCH_ONLY=evidence npm run bench` runs only the evidence phases (bench/evidence.ts: ceiling, letters under
+ * load, second factor) after the build and PostgreSQL, for working on them; unset runs everything.
+ */
+const BENCH_ONLY = process.env.BENCH_ONLY ?? '';
 const RESULTS_FILE = path.join(BENCH_DIR, 'results.json');
-/** `BENCH_ONLY=oidc`: only the OpenID Connect phase (while working on it); unset runs everything. */
+/** `BENCH_ONLY=oidc` or `evidence`: only that phase (while working on it); unset runs everything. */
 const ONLY = process.env.BENCH_ONLY;
-if (ONLY !== undefined && ONLY !== 'oidc') throw new Error(`BENCH_ONLY=${ONLY}: the only phase that runs alone is oidc`);
+if (ONLY !== undefined && ONLY !== 'oidc' && ONLY !== 'evidence') throw new Error(`BENCH_ONLY=${ONLY}: the phases that run alone are oidc and evidence`);
 const BETTER_AUTH_DIR = path.join(BENCH_DIR, 'better-auth');
 
 const TARGET_RECOVERY_RATIO = 0.05;
@@ -761,6 +771,10 @@ const oidcUnexpected = (result: OidcResult) =>
 // ---------------------------------------------------------------------------
 // The run
 
+function evidenceContext(pg: Postgres): EvidenceContext {
+  return { postgres: pg, dataDir, log, startServerChild, stopChild, runJsonChild, drainOutbox };
+}
+
 async function main(): Promise<void> {
   const startedAt = new Date();
   const t0 = performance.now();
@@ -791,11 +805,21 @@ async function main(): Promise<void> {
   const baPort = await freeLoopbackPort();
   const baEnv: NodeJS.ProcessEnv = { ...childEnv(dataDir, baPort, latchkeyDb), BENCH_DATABASE_URL: betterAuthDb, BENCH_PORT: String(baPort), BENCH_PASSWORD };
   const baScript = path.join(BETTER_AUTH_DIR, 'server.mjs');
+  if (BENCH_ONLY === 'evidence') {
+    const only = await runEvidence(evidenceContext(postgres));
+    await cleanup();
+    printTable(only.rows);
+    fs.writeFileSync(RESULTS_FILE, `${JSON.stringify({ startedAt: startedAt.toISOString(), only: BENCH_ONLY, table: only.rows, details: only.details }, null, 2)}\n`);
+    return;
+  }
 
   // 2. Seeds.
   log(`seeding ${ACCOUNT_COUNT} accounts into Latchkey and into Better Auth (${postgres.version})`);
   const seed = await runJsonChild<{ accounts: number; ms: number }>(tsxArgs('seed.ts'), env, 120_000);
   const baSeed = ONLY === undefined ? await runJsonChild<{ users: number; ms: number }>([baScript, 'seed', String(ACCOUNT_COUNT)], baEnv, 120_000) : undefined;
+
+  // The evidence phases (step 9) get a copy of the seeded database now, while nothing is connected to it.
+  if (BENCH_ONLY === '') await postgres.createDatabase('evidence', 'latchkey');
 
   const quietBefore = await waitForQuiet();
   if (quietBefore.foreign >= QUIET_FOREIGN_CORES * 2) log(`the machine is busy (${fmt(quietBefore.foreign, 2)} cores used by other processes); measuring anyway`);
@@ -944,6 +968,9 @@ async function main(): Promise<void> {
   const rssScaleLarge = rss.take();
   rss.stop();
 
+  // 9. The evidence phases, on their own database and server (Latchkey above idles).
+  const evidence = await runEvidence({ ...evidenceContext(postgres), seeded: true });
+
   const { counters: finalCounters, ...settle } = await drainOutbox(port);
   const rssAfter = rssMiB(pid);
   if (died.signal.aborted) throw new Error(`latchkey died during the run:\n${latchkey.output().trim()}`);
@@ -1053,6 +1080,7 @@ async function main(): Promise<void> {
     { figure: 'reset request throughput at 1k / 1M accounts', value: `${fmt(scaleSmall.measured.rate)} / ${fmt(scaleLarge.measured.rate)} req/s`, ...none },
     ...oidcRows(oidcRun),
     { figure: 'unexpected answers / errors', value: String(unexpected), target: '0', holds: holds(unexpected === 0) },
+    ...evidence.rows,
     { figure: 'other processes\' CPU: Latchkey reset requests', value: `${fmt(recovery.cpu.foreign, 2)} cores`, target: `< ${QUIET_FOREIGN_CORES}`, holds: quiet(recovery.cpu.foreign) },
     { figure: 'other processes\' CPU: Better Auth reset requests', value: `${fmt(baRecovery.cpu.foreign, 2)} cores`, target: `< ${QUIET_FOREIGN_CORES}`, holds: quiet(baRecovery.cpu.foreign) },
     { figure: 'other processes\' CPU: Latchkey sign-in', value: `${fmt(signIn.cpu?.foreign ?? Number.NaN, 2)} cores`, target: `< ${QUIET_FOREIGN_CORES}`, holds: quiet(signIn.cpu?.foreign ?? Number.NaN) },
@@ -1144,6 +1172,7 @@ async function main(): Promise<void> {
         latchkeyOverBetterAuth: overBetterAuth,
       },
       scale: { small: { ...scaleSmall, outbox: scaleSmallDrain }, bulk, large: { ...scaleLarge, outbox: scaleLargeDrain }, p99Ratio: scaleP99, alternating: { small: alternatingSmall, large: alternatingLarge } },
+      evidence: evidence.details,
       serverCounters: finalCounters,
       settle,
       serverExit,

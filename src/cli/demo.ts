@@ -2,7 +2,7 @@ import type { Deps } from '../deps.js';
 import { loginKey } from '../domain/identifiers.js';
 import { addPortal, addUser, setPasswordByOperator } from '../flows/operator.js';
 import { addClient, findClientMetadata } from '../oidc/clients.js';
-import { issuerOf } from '../oidc/provider.js';
+import { issuerOf } from '../oidc/logout.js';
 import { findAccountByIdentifier } from '../store/accounts.repo.js';
 import { findPortalBySlug } from '../store/portals.repo.js';
 
