@@ -77,7 +77,7 @@ export interface EvidenceContext {
   postgres: Postgres;
   dataDir: string;
   log(line: string): void;
-  startServerChild(label: string, nodeArgs: string[], env: NodeJS.ProcessEnv, port: number, readyPath: string): Promise<Started>;
+  startServerChild(label: string, nodeArgs: string[], env: NodeJS.ProcessEnv, port: number, readyPath: string, readyTimeoutMs?: number): Promise<Started>;
   stopChild(child: ChildProcess): Promise<void>;
   runJsonChild<T>(nodeArgs: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<T>;
   /** Waits until the outbox behind `managementPort` is empty. */
@@ -487,8 +487,9 @@ export async function runEvidence(ctx: EvidenceContext): Promise<{ rows: Row[]; 
   try {
     log(`evidence: ${ctx.seeded ? 'a copy of the seeded database' : `seeding ${ACCOUNT_COUNT} accounts into their own database`}, ${ACCOUNT_COUNT - TWO_FACTOR_FROM} of them with a second factor`);
     const seed = ctx.seeded ? { copied: true } : await ctx.runJsonChild<{ accounts: number; ms: number }>(tsx('seed.ts'), env, 120_000);
-    const seed2fa = await ctx.runJsonChild<{ accounts: number; ms: number }>(tsx('seed-2fa.ts'), env, 60_000);
-    server = await ctx.startServerChild('evidence', tsx('evidence-server.ts'), env, port, '/readyz');
+    const seed2fa = await ctx.runJsonChild<{ accounts: number; ms: number }>(tsx('seed-2fa.ts'), env, 180_000);
+    // It loads the sources through tsx (no bundle), which takes a while on a busy machine.
+    server = await ctx.startServerChild('evidence', tsx('evidence-server.ts'), env, port, '/readyz', 180_000);
     const died = new AbortController();
     server.child.once('exit', () => died.abort());
     const drain = () => ctx.drainOutbox(managementPort);
