@@ -8,7 +8,7 @@
  *   2. letters under load: reset requests (and a tenth phone requests) sent open-loop at half the capacity,
  *      then closed-loop at full capacity; each letter's and text's time from its request to its arrival;
  *   3. the second factor: `POST /api/v1/session/second-factor` on its own (challenges made beforehand),
- *      and sign-in + second factor against plain sign-in, which shows how many argon2id hashes it costs.
+ *      and sign-in + second factor, with the argon2id hashes it costs counted in the app's hasher.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -56,8 +56,6 @@ const VERIFY_MS = 2000;
 const TARGET_OVER_CEILING = 0.5;
 const TARGET_LETTER_P99_HALF_MS = 2000;
 const TARGET_LETTER_MAX_FULL_MS = 60_000;
-/** Sign-in + second factor over plain sign-in: about 1 with one argon2id hash, at most 0.5 with two. */
-const TARGET_TWO_FACTOR_OVER_SIGNIN = 0.75;
 
 export interface Row {
   figure: string;
@@ -547,7 +545,15 @@ export async function runEvidence(ctx: EvidenceContext): Promise<{ rows: Row[]; 
     // Accounts from TWO_FACTOR_FROM answer challenges made beforehand; the last 200 sign in with both factors.
     const verifyAccounts = range(TWO_FACTOR_FROM, ACCOUNT_COUNT - 200);
     const pairAccounts = range(ACCOUNT_COUNT - 200, ACCOUNT_COUNT);
+    const hashCount = async () => {
+      const reply = await send(new http.Agent(), port, { method: 'GET', path: '/bench/hashes' }, true);
+      const counts = JSON.parse(reply.body) as { verify: number; verifyDummy: number; hash: number };
+      return counts.verify + counts.verifyDummy + counts.hash;
+    };
+    const hashesBefore = await hashCount();
     const pairs = await twoFactorPairs(port, new StepLedger(pairAccounts), SIGNIN_MS);
+    // Every argon2id the app ran during the pairs (nothing else runs then), per person signed in.
+    const hashesPerPair = ((await hashCount()) - hashesBefore) / (pairs.count + pairs.unexpected);
     log(`  sign-in + second factor: ${fmt(pairs.rate)} people/s, p99 ${fmt(pairs.p99, 1)} ms (${pairs.unexpected} unexpected${pairs.firstUnexpected ? `: ${pairs.firstUnexpected}` : ''})`);
     await drain();
     // Each account answers twice: a code of the current step, then one of the next (each step once, rule 16;
@@ -580,7 +586,8 @@ export async function runEvidence(ctx: EvidenceContext): Promise<{ rows: Row[]; 
       { figure: 'same: longest wait of a letter / a text', value: `${fmt(full.email.max / 1000, 1)} / ${fmt(full.sms.max / 1000, 1)} s`, target: `< ${TARGET_LETTER_MAX_FULL_MS / 1000} s`, holds: holds(full.complete && Math.max(full.email.max, full.sms.max) < TARGET_LETTER_MAX_FULL_MS) },
       { figure: `POST /api/v1/session/second-factor: throughput (c=${CONCURRENCY})`, value: `${fmt(verify.rate)} req/s`, ...none },
       { figure: 'POST /api/v1/session/second-factor: p50 / p99', value: latency(verify, 2), ...none },
-      { figure: `sign-in + second factor / plain sign-in (c=${SIGNIN_CONCURRENCY})`, value: `${fmt(twoFactorOverPlain, 3)} (${fmt(pairs.rate)} / ${fmt(plain.rate)} /s)`, target: `> ${TARGET_TWO_FACTOR_OVER_SIGNIN} (one argon2id; two: ≤ 0.5)`, holds: holds(twoFactorOverPlain > TARGET_TWO_FACTOR_OVER_SIGNIN) },
+      { figure: 'argon2id per sign-in + second factor (the app\'s hasher calls counted)', value: `${fmt(hashesPerPair, 3)} (${pairs.count} people)`, target: '1', holds: holds(pairs.count > 0 && hashesPerPair === 1) },
+      { figure: `sign-in + second factor / plain sign-in (c=${SIGNIN_CONCURRENCY})`, value: `${fmt(twoFactorOverPlain, 3)} (${fmt(pairs.rate)} / ${fmt(plain.rate)} /s)`, ...none },
       { figure: 'evidence phases: unexpected answers / errors', value: String(unexpected), target: '0', holds: holds(unexpected === 0) },
     ];
     const strip = (phase: PhaseResult) => {
@@ -594,7 +601,7 @@ export async function runEvidence(ctx: EvidenceContext): Promise<{ rows: Row[]; 
         seedSecondFactor: seed2fa,
         ceiling: { ...ceiling, capacity, overCeiling, phases: Object.fromEntries(Object.entries(ceilingPhases).map(([kind, phases]) => [kind, phases.map(strip)])) },
         letters: { half, full, phaseMs: { half: LETTERS_MS, full: LETTERS_FULL_MS }, mix: '4/10 existing e-mail, 4/10 unknown e-mail, 1/10 known number, 1/10 unknown number' },
-        secondFactor: { plain: strip(plain), pairs, verify, twoFactorOverPlain },
+        secondFactor: { plain: strip(plain), pairs, verify, twoFactorOverPlain, hashesPerPair },
       },
     };
   } finally {

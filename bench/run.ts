@@ -976,7 +976,7 @@ async function main(): Promise<void> {
     return { rows: [row], details: { error: String(error) } };
   });
 
-  const { counters: finalCounters, ...settle } = await drainOutbox(port);
+  const { counters: finalCounters, ...settle } = await drainOutbox(managementPort);
   const rssAfter = rssMiB(pid);
   if (died.signal.aborted) throw new Error(`latchkey died during the run:\n${latchkey.output().trim()}`);
 
