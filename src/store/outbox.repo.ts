@@ -50,10 +50,11 @@ export async function claimDueMessages(
       .returningAll()
       .execute();
   };
-  // Letters and texts before jobs: a job (a recovery request to resolve) makes a letter, and the person waits
-  // for the letter; under a backlog it then leaves right after its job, not behind every job queued since.
-  const deliveries = await claim(dueNow.where('channel', '!=', 'job'), limit);
-  return deliveries.length < limit ? [...deliveries, ...(await claim(dueNow.where('channel', '=', 'job'), limit - deliveries.length))] : deliveries;
+  // New letters and texts before the rest: a job (a recovery request to resolve) makes a letter, and the
+  // person waits for the letter; under a backlog it then leaves right after its job, not behind every job
+  // queued since. Only untried ones: retries while a transport is down must not hold up the jobs.
+  const fresh = await claim(dueNow.where('channel', '!=', 'job').where('attempts', '=', 0), limit);
+  return fresh.length < limit ? [...fresh, ...(await claim(dueNow, limit - fresh.length))] : fresh;
 }
 
 /**

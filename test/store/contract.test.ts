@@ -170,6 +170,12 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(first?.channel, 'email', 'the letter, though queued after the job');
       const rest = await claimDueMessages(store.db, store.dialect, T1, T2, 5);
       assert.deepEqual(rest.map((m) => m.channel), ['job']);
+      // A letter being retried (its transport was down) waits its turn by age: it does not hold up the jobs.
+      assert.ok(first);
+      await markRetry(store.db, first.id, T1, 'connection refused');
+      await enqueueMessage(store.db, { channel: 'job', kind: 'recovery.email.request', recipient: null, subject: null, payload: 'j2' }, T0);
+      const retried = await claimDueMessages(store.db, store.dialect, T1, T2, 1);
+      assert.deepEqual(retried.map((m) => m.id), [first.id], 'the oldest due one, the retried letter');
     });
   });
 }
