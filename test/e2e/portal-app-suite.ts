@@ -10,6 +10,7 @@ import { BACKCHANNEL_LOGOUT_EVENT } from '../../examples/portal-app/logout-token
 import { buildApp } from '../../src/app.js';
 import type { Locale } from '../../src/domain/locale.js';
 import { addPortal, addUser } from '../../src/flows/operator.js';
+import { issueToken } from '../../src/flows/tokens.js';
 import { addClient } from '../../src/oidc/clients.js';
 import { loadSigningKeys, rotateSigningKeys } from '../../src/oidc/keys.js';
 import { translator } from '../../src/ui/i18n.js';
@@ -18,6 +19,7 @@ import { freeLoopbackPort, launchBrowser, startServedApp, type ServedApp } from 
 import { FakeClock } from '../support/clock.js';
 import { describePage, pathOf, signIn, submit, watchProblems } from '../support/page.js';
 import { enrolThroughFlows, totpCode } from '../support/second-factor.js';
+import { waitUntil } from '../support/wait.js';
 
 /**
  * SPEC §10 through a real relying party: the example portal application (examples/portal-app, openid-client)
@@ -70,6 +72,7 @@ export function describePortalApp(dialect: TestDialect): void {
     let appBase = '';
     let secret = '';
     let zoeSecret = '';
+    let nina: { id: string } | undefined;
 
     before(async () => {
       fs.mkdirSync(SHOTS, { recursive: true });
@@ -80,6 +83,7 @@ export function describePortalApp(dialect: TestDialect): void {
       await addPortal(deps, { slug: 'globex', title: 'Globex' });
       await addUser(deps, { login: 'ivan', name: 'Ivan Petrov', email: 'ivan@example.com', password: PASSWORD, locale: 'en', portals: [{ slug: 'acme', role: 'admin' }] });
       await addUser(deps, { login: 'olga', name: 'Ольга Смирнова', email: 'olga@example.ru', password: PASSWORD, locale: 'ru', portals: [{ slug: 'acme', role: 'employee' }] });
+      nina = await addUser(deps, { login: 'nina', email: 'nina@example.com', password: PASSWORD, locale: 'en', portals: [{ slug: 'acme', role: 'employee' }] });
       await addUser(deps, { login: 'pavel', email: 'pavel@example.com', password: PASSWORD, locale: 'en', portals: [{ slug: 'globex', role: 'employee' }] });
       const zoe = await addUser(deps, { login: 'zoe', email: 'zoe@example.com', password: PASSWORD, locale: 'en', portals: [{ slug: 'acme', role: 'employee' }] });
       zoeSecret = (await enrolThroughFlows(deps, zoe.id, PASSWORD, new FakeClock(Date.now()))).secret;
@@ -342,6 +346,30 @@ export function describePortalApp(dialect: TestDialect): void {
         assert.equal((await post(valid)).status, 400, 'a replayed logout token is refused');
         await page.reload();
         await page.getByTestId('app-sign-in').waitFor();
+      } finally {
+        await context.close();
+      }
+    });
+
+    it('a recovery completed elsewhere logs the application out: Latchkey\'s outbox sends the logout token, the app\'s session ends', async () => {
+      const { context, page } = await open('en');
+      try {
+        await signInThroughApp(page, 'en', 'nina');
+        await page.waitForURL(`${appBase}/`);
+        const session = await appSessionOf(context);
+        assert.ok(session?.sid && nina);
+        // Somebody (the person, on another device) completes a recovery of the account.
+        const { deps } = served!.testApp;
+        const token = await deps.store.db.transaction().execute((tx) => issueToken(deps, tx, { accountId: nina!.id, purpose: 'email_link', lifetimeMs: 3_600_000 }));
+        const done = await fetch(`${base}/api/v1/recovery/complete`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token, password: 'a-brand-new-passphrase-42' }) });
+        assert.equal(done.status, 200, await done.text());
+        // The logout token travels through the outbox to the example's /backchannel-logout.
+        await waitUntil(() => !example?.sessions.has(session.id), 20_000);
+        await page.reload();
+        await page.getByTestId('app-sign-in').waitFor();
+        assert.equal(await latchkeySession(context), true, 'the browser still holds its (now revoked) Latchkey cookie');
+        const me = await context.request.get(`${base}/api/v1/me`);
+        assert.equal(me.status(), 401, 'and Latchkey no longer knows that session');
       } finally {
         await context.close();
       }
