@@ -361,9 +361,14 @@ export function describePortalApp(dialect: TestDialect): void {
         // Somebody (the person, on another device) completes a recovery of the account.
         const { deps } = served!.testApp;
         const token = await deps.store.db.transaction().execute((tx) => issueToken(deps, tx, { accountId: nina!.id, purpose: 'email_link', lifetimeMs: 3_600_000 }));
-        // Through the browser's own request context: a kept-alive fetch socket would outlive the restart of the next test.
-        const done = await context.request.post(`${base}/api/v1/recovery/complete`, { headers: { origin: base }, data: { token, password: 'a-brand-new-passphrase-42' } });
-        assert.equal(done.status(), 200, await done.text());
+        // From another browser (its own cookies; and no kept-alive fetch socket outlives the next test's restart).
+        const elsewhere = await browser!.newContext();
+        try {
+          const done = await elsewhere.request.post(`${base}/api/v1/recovery/complete`, { headers: { origin: base }, data: { token, password: 'a-brand-new-passphrase-42' } });
+          assert.equal(done.status(), 200, await done.text());
+        } finally {
+          await elsewhere.close();
+        }
         // The logout token travels through the outbox to the example's /backchannel-logout.
         await waitUntil(() => !example?.sessions.has(session.id), 20_000);
         await page.reload();
