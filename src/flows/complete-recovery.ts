@@ -2,10 +2,10 @@ import { limits } from '../domain/limits.js';
 import { iso } from '../kernel/clock.js';
 import { sha256 } from '../kernel/crypto.js';
 import { AppError } from '../kernel/errors.js';
-import { findAccountById, markEmailVerified, markPhoneVerified, setAccountStatus } from '../store/accounts.repo.js';
+import { markEmailVerified, markPhoneVerified, setAccountStatus, type AccountForSignIn } from '../store/accounts.repo.js';
 import { activateMembership, listMemberPortalIds } from '../store/admin.repo.js';
 import { acceptInvitationsOf } from '../store/invitations.repo.js';
-import { consumeRecoveryToken, findRecoveryToken, peekRecoveryToken } from '../store/recovery-tokens.repo.js';
+import { consumeRecoveryToken, findRecoveryToken, peekRecoveryTokenForSignIn } from '../store/recovery-tokens.repo.js';
 import type { Account } from '../store/schema.js';
 import { recordAudit } from './audit.js';
 import type { FlowContext, RequestMeta } from './context.js';
@@ -45,17 +45,20 @@ export async function whyTokenIsDead(ctx: Pick<FlowContext, 'store'>, token: str
   return { state: row.consumed_at !== null ? 'used' : 'dead', via };
 }
 
-/** A live link token of an active account, with the kind of link it is (the first factor it proves). */
-async function liveToken(ctx: Pick<FlowContext, 'store' | 'clock'>, token: string): Promise<{ account: Account; firstFactor: FirstFactor } | undefined> {
+/** A live link token of an active account (with its sign-in facts), with the kind of link it is (the first factor it proves). */
+async function liveToken(
+  ctx: Pick<FlowContext, 'store' | 'clock'>,
+  token: string,
+): Promise<{ account: AccountForSignIn; firstFactor: FirstFactor; channel: string | null; purpose: string } | undefined> {
   if (!TOKEN_SHAPE.test(token)) return undefined;
-  const row = await peekRecoveryToken(ctx.store.db, sha256(token), iso(ctx.clock.now()));
-  if (!row || !LINK_PURPOSES.has(row.purpose)) return undefined;
-  const account = await findAccountById(ctx.store.db, row.account_id);
-  if (!account) return undefined;
+  // One statement: the token, its account and what the sign-in path decides on.
+  const found = await peekRecoveryTokenForSignIn(ctx.store.db, sha256(token), iso(ctx.clock.now()));
+  if (!found || !LINK_PURPOSES.has(found.token.purpose)) return undefined;
+  const { account, token: row } = found;
   // A locked account ("this wasn't me") recovers only through the unlock link that locking it sent (rule 23).
   const usable = account.status === 'active' || (account.status === 'locked' && row.purpose === 'unlock');
   if (!usable) return undefined;
-  return { account, firstFactor: row.purpose === 'checkword' ? 'email_link' : row.purpose };
+  return { account, firstFactor: row.purpose === 'checkword' ? 'email_link' : row.purpose, channel: row.channel, purpose: row.purpose };
 }
 
 /**
@@ -72,19 +75,29 @@ export async function completeRecovery(ctx: FlowContext, input: { token: string;
     throw refusal ?? new AppError('invalid_token');
   }
   const { account, firstFactor } = live;
-  const hash = await hashNewPassword(ctx, input.password, account, { notCurrent: { hash: account.password_hash } });
+  const hash = await hashNewPassword(ctx, input.password, account, { minLength: account.signIn.minPasswordLength, notCurrent: { hash: account.password_hash } });
+  // Following a link proves the person reads where it was sent (written below only when not proven yet).
+  const provesEmail = (live.purpose === 'email_link' || live.channel === 'email') && account.email_verified_at === null;
+  const provesPhone = live.channel === 'phone' && account.phone_verified_at === null;
+  const now = iso(ctx.clock.now());
+  const afterConsume = {
+    ...account,
+    // Completing the unlock link of "this wasn't me" unlocks the account (written in `consume`).
+    status: live.purpose === 'unlock' ? ('active' as const) : account.status,
+    email_verified_at: provesEmail ? now : account.email_verified_at, phone_verified_at: provesPhone ? now : account.phone_verified_at };
 
   return signInWithNewPassword(ctx, {
     account,
+    // An invitation's first password also makes a membership: its account is read again after that.
+    ...(live.purpose === 'invitation' ? {} : { afterConsume }),
     hash,
     firstFactor,
     meta,
     consume: async (tx, at) => {
       const consumed = await consumeRecoveryToken(tx, sha256(input.token), at);
       if (!consumed || consumed.account_id !== account.id || !LINK_PURPOSES.has(consumed.purpose)) throw new AppError('invalid_token');
-      // Following a link proves the person reads where it was sent; an invitation's link also activates it.
-      if (consumed.purpose === 'email_link' || consumed.channel === 'email') await markEmailVerified(tx, account.id, at);
-      if (consumed.channel === 'phone') await markPhoneVerified(tx, account.id, at);
+      if (provesEmail) await markEmailVerified(tx, account.id, at);
+      if (provesPhone) await markPhoneVerified(tx, account.id, at);
       if (consumed.purpose === 'unlock' && (await setAccountStatus(tx, account.id, ['locked'], 'active', at))) {
         // In each of the person's portals' logs, beside the `account.not_me` that locked it.
         const portals = await listMemberPortalIds(tx, account.id);

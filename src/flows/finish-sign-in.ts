@@ -2,10 +2,12 @@ import { addMs, iso } from '../kernel/clock.js';
 import { newSecretToken, sha256 } from '../kernel/crypto.js';
 import type { Executor } from '../store/db.js';
 import type { Account } from '../store/schema.js';
-import { hasActiveSecondFactor, insertChallenge } from '../store/second-factor.repo.js';
-import { findLiveSuspension } from '../store/second-factor-suspensions.repo.js';
+import { findAccountByIdForSignIn, type AccountForSignIn } from '../store/accounts.repo.js';
+import { insertChallenge } from '../store/second-factor.repo.js';
+import { writeTogether } from '../store/write-batch.js';
 import { recordAudit } from './audit.js';
 import type { FlowContext, RequestMeta } from './context.js';
+import { endSessions } from './end-sessions.js';
 import { applyPasswordChange } from './password-change.js';
 import { accountView, openSession, type AccountView, type OpenedSession } from './session.js';
 
@@ -30,7 +32,8 @@ export type SignInStep = { kind: 'session'; session: OpenedSession } | { kind: '
 export type SignInOutcome = ({ kind: 'session'; session: OpenedSession } & AccountView) | { kind: 'second_factor'; challenge: PendingChallenge };
 
 export interface FinishSignInInput {
-  account: Account;
+  /** With its sign-in facts when the caller read them along with it (one statement fewer here). */
+  account: Account | AccountForSignIn;
   firstFactor: FirstFactor;
   meta: RequestMeta;
   /** Set only by the challenge step, once it verified the second factor itself. */
@@ -41,19 +44,22 @@ export interface FinishSignInInput {
  * The one way every sign-in ends (issue 11, item 1), inside the caller's transaction and the only caller
  * of `openSession`: an account with an active second factor gets a pending challenge instead of a session
  * (SPEC §7 rule 17), whatever the first factor was. A new way to sign in adds a `FirstFactor`, nothing else.
+ * When the account comes with its facts, this only writes, so `tx` may be a write batch (store/write-batch.ts).
  */
 export async function finishSignIn(ctx: Pick<FlowContext, 'clock' | 'random' | 'settings' | 'outbox'>, tx: Executor, input: FinishSignInInput): Promise<SignInStep> {
-  const { account, meta } = input;
-  if (!input.secondFactorPassed) {
+  const { meta } = input;
+  // Without its facts the account is read again here, as it stands in this transaction.
+  const account = 'signIn' in input.account ? input.account : await findAccountByIdForSignIn(tx, input.account.id, iso(ctx.clock.now()));
+  if (!account) throw new Error(`finishSignIn: account ${input.account.id} is gone`);
+  const facts = account.signIn;
+  const { suspendedForPortalId, hadSession } = facts;
+  if (!input.secondFactorPassed && suspendedForPortalId !== null) {
     // A portal admin paused the factor (lost phone, issue 11 item 5): the first factor is enough, but the
     // session enters only that portal, until the person enrols a new factor or the pause runs out.
-    const suspension = await findLiveSuspension(tx, account.id, iso(ctx.clock.now()));
-    if (suspension) {
-      await recordAudit(ctx, tx, { action: 'signin.second_factor_suspended', actorKind: 'self', actorAccountId: account.id, targetAccountId: account.id, portalId: suspension.portal_id, ip: meta.ip, detail: input.firstFactor });
-      return { kind: 'session', session: await openSession(ctx, tx, account.id, meta, { onlyPortalId: suspension.portal_id }) };
-    }
+    await recordAudit(ctx, tx, { action: 'signin.second_factor_suspended', actorKind: 'self', actorAccountId: account.id, targetAccountId: account.id, portalId: suspendedForPortalId, ip: meta.ip, detail: input.firstFactor });
+    return { kind: 'session', session: await openSession(ctx, tx, account, meta, { onlyPortalId: suspendedForPortalId, hadSession }) };
   }
-  if (!input.secondFactorPassed && (await hasActiveSecondFactor(tx, account.id))) {
+  if (!input.secondFactorPassed && facts.hasSecondFactor) {
     const now = ctx.clock.now();
     const token = newSecretToken(ctx.random);
     const expiresAt = addMs(now, CHALLENGE_MINUTES * 60_000);
@@ -61,7 +67,7 @@ export async function finishSignIn(ctx: Pick<FlowContext, 'clock' | 'random' | '
     await recordAudit(ctx, tx, { action: 'signin.second_factor_asked', actorKind: 'self', actorAccountId: account.id, targetAccountId: account.id, ip: meta.ip, detail: input.firstFactor });
     return { kind: 'second_factor', challenge: { token, expiresAt } };
   }
-  return { kind: 'session', session: await openSession(ctx, tx, account.id, meta) };
+  return { kind: 'session', session: await openSession(ctx, tx, account, meta, { hadSession }) };
 }
 
 /** The step with what the API shows about the signed-in person (read after the transaction committed). */
@@ -72,6 +78,8 @@ export async function outcomeOf(ctx: Pick<FlowContext, 'store'>, account: Accoun
 
 export interface NewPasswordSignIn {
   account: Account;
+  /** The account as `consume` leaves it, with its sign-in facts, when the caller knows it (else read again). */
+  afterConsume?: AccountForSignIn;
   /** The argon2id hash of the new password, made before the transaction. */
   hash: string;
   firstFactor: FirstFactor;
@@ -83,14 +91,22 @@ export interface NewPasswordSignIn {
 /**
  * The ending every recovery shares (e-mail link, SMS code, admin link, invitation, box checkword): consume
  * the token, set the password (sessions revoked, notice queued), then the one sign-in path, all in one
- * transaction. The password is changed even when the second factor is still owed (SPEC §5 `202`).
+ * transaction. The password is changed even when the second factor is still owed (SPEC §5 `202`). After the
+ * consume only writes are left: they go as one statement (store/write-batch.ts).
  */
 export async function signInWithNewPassword(ctx: FlowContext, input: NewPasswordSignIn): Promise<SignInOutcome> {
   const { account, meta } = input;
   const step = await ctx.store.db.transaction().execute(async (tx) => {
-    await input.consume(tx, iso(ctx.clock.now()));
-    await applyPasswordChange(ctx, tx, { account, hash: input.hash, actorKind: 'recovery', actorAccountId: account.id, ip: meta.ip });
-    return finishSignIn(ctx, tx, { account, firstFactor: input.firstFactor, meta });
+    const at = iso(ctx.clock.now());
+    await input.consume(tx, at);
+    const signingIn = input.afterConsume ?? (await findAccountByIdForSignIn(tx, account.id, at));
+    if (!signingIn) throw new Error(`signInWithNewPassword: account ${account.id} is gone`);
+    // Every session ends, with its applications; this reads (the applications to tell), so before the batch.
+    await endSessions(ctx, tx, account.id, { kind: 'all' });
+    return writeTogether(ctx.store, tx, async (writes) => {
+      await applyPasswordChange(ctx, writes, { account, hash: input.hash, actorKind: 'recovery', actorAccountId: account.id, ip: meta.ip, sessionsEnded: true });
+      return finishSignIn(ctx, writes, { account: signingIn, firstFactor: input.firstFactor, meta });
+    });
   });
   ctx.outbox.kick();
   return outcomeOf(ctx, account, step);

@@ -27,10 +27,12 @@ export async function hashNewPassword(
   ctx: Pick<FlowContext, 'hasher'> & Partial<Pick<FlowContext, 'store'>>,
   password: string,
   account: Pick<Account, 'login' | 'email' | 'name'> & { id?: string },
-  options: { notCurrent?: CurrentPassword } = {},
+  options: { notCurrent?: CurrentPassword; minLength?: number | null } = {},
 ): Promise<string> {
-  const policies = ctx.store && account.id ? await listMemberPolicies(ctx.store.db, account.id) : [];
-  const minLength = policies.length > 0 ? Math.max(...policies.map((p) => Number(p.min_password_length))) : undefined;
+  // The caller may have read the portals' policy along with the account (flows/complete-recovery.ts).
+  const known = options.minLength !== undefined;
+  const policies = known || !ctx.store || !account.id ? [] : await listMemberPolicies(ctx.store.db, account.id);
+  const minLength = known ? (options.minLength ?? undefined) : policies.length > 0 ? Math.max(...policies.map((p) => Number(p.min_password_length))) : undefined;
   assertStrongPassword(password, account, minLength);
   const normalized = normalizePassword(password);
   const current = options.notCurrent;
@@ -59,6 +61,11 @@ export interface PasswordChange {
   keepSessionHash?: string;
   /** The portal whose admin made the change, for its audit log. */
   portalId?: string;
+  /**
+   * The caller already ended the sessions (endSessions reads, so a caller writing through a write batch ends
+   * them before the batch: flows/finish-sign-in.ts).
+   */
+  sessionsEnded?: boolean;
 }
 
 /**
@@ -77,7 +84,7 @@ export async function applyPasswordChange(ctx: Pick<FlowContext, 'clock' | 'rand
   // A pending e-mail or phone change dies too: the password that asked for it may be the one just replaced.
   await cancelContactChanges(tx, account.id, at);
   // Every other session ends, with the applications signed in through it (SPEC §10 Logout).
-  await endSessions(ctx, tx, account.id, change.keepSessionHash ? { kind: 'all_but', keepSessionHash: change.keepSessionHash } : { kind: 'all' });
+  if (!change.sessionsEnded) await endSessions(ctx, tx, account.id, change.keepSessionHash ? { kind: 'all_but', keepSessionHash: change.keepSessionHash } : { kind: 'all' });
   if (account.email && account.email_verified_at) {
     const recoverUrl = new URL('/recover', ctx.settings.publicUrl).toString();
     const notMeUrl = await notMeLink(ctx, tx, { accountId: account.id, channel: 'email', contact: account.email, notice: 'password.changed' });

@@ -1,10 +1,10 @@
 import { addMs, iso } from '../kernel/clock.js';
 import { newSecretToken, sha256 } from '../kernel/crypto.js';
 import type { Executor } from '../store/db.js';
-import { findAccountById } from '../store/accounts.repo.js';
+import { findAccountById, findAccountByIdForSignIn } from '../store/accounts.repo.js';
 import { listActivePortals, type PortalEntry } from '../store/portals.repo.js';
 import type { Account } from '../store/schema.js';
-import { findLiveSession, hasAnySession, insertSession, touchSession, type Liveness } from '../store/sessions.repo.js';
+import { findLiveSession, insertSession, touchSession, type Liveness } from '../store/sessions.repo.js';
 import { newSignInLetter } from '../ui/session-letters.js';
 import type { FlowContext, RequestMeta } from './context.js';
 import { endBrowserSession } from './end-sessions.js';
@@ -30,12 +30,19 @@ export interface OpenedSession {
 export async function openSession(
   ctx: Pick<FlowContext, 'clock' | 'random' | 'settings' | 'outbox'>,
   db: Executor,
-  accountId: string,
+  who: Account | string,
   meta: RequestMeta,
-  options: { onlyPortalId?: string } = {},
+  options: { onlyPortalId?: string; hadSession?: boolean } = {},
 ): Promise<OpenedSession> {
   const now = ctx.clock.now();
-  if (meta.knownAccounts && !meta.knownAccounts.has(accountId)) await queueNewSignInNotice(ctx, db, accountId, meta, now);
+  const accountId = typeof who === 'string' ? who : who.id;
+  if (meta.knownAccounts && !meta.knownAccounts.has(accountId)) {
+    // finishSignIn passes what it knows; anyone else (tests) gets it read here.
+    const known = typeof who !== 'string' && options.hadSession !== undefined ? { account: who, hadSession: options.hadSession } : undefined;
+    const read = known ? undefined : await findAccountByIdForSignIn(db, accountId, iso(now));
+    const account = known?.account ?? read;
+    if (account) await queueNewSignInNotice(ctx, db, account, known?.hadSession ?? read?.signIn.hadSession ?? false, meta, now);
+  }
   const token = newSecretToken(ctx.random);
   const idHash = sha256(token);
   const expiresAt = addMs(now, ctx.settings.sessionTtlHours * 3600_000);
@@ -55,12 +62,11 @@ export async function openSession(
 
 /**
  * The notice goes only to a verified address, and not for the very first session of an account (a brand-new
- * passport, an invited employee's first password): "someone signed in" would only be noise then.
+ * passport, an invited employee's first password): "someone signed in" would only be noise then. The caller
+ * knows both (the account as it stands in this transaction, and whether it ever had a session).
  */
-async function queueNewSignInNotice(ctx: Pick<FlowContext, 'clock' | 'random' | 'settings' | 'outbox'>, db: Executor, accountId: string, meta: RequestMeta, now: Date): Promise<void> {
-  const account = await findAccountById(db, accountId);
-  if (!account?.email || account.email_verified_at === null) return;
-  if (!(await hasAnySession(db, accountId))) return;
+async function queueNewSignInNotice(ctx: Pick<FlowContext, 'clock' | 'random' | 'settings' | 'outbox'>, db: Executor, account: Account, hadSession: boolean, meta: RequestMeta, now: Date): Promise<void> {
+  if (!account.email || account.email_verified_at === null || !hadSession) return;
   const letter = newSignInLetter(account.locale, {
     login: account.login,
     name: account.name,
@@ -68,7 +74,7 @@ async function queueNewSignInNotice(ctx: Pick<FlowContext, 'clock' | 'random' | 
     ip: meta.ip,
     when: now,
     sessionsUrl: new URL('/account/sessions', ctx.settings.publicUrl).toString(),
-    notMeUrl: await notMeLink(ctx, db, { accountId, channel: 'email', contact: account.email, notice: 'notice.new_sign_in' }),
+    notMeUrl: await notMeLink(ctx, db, { accountId: account.id, channel: 'email', contact: account.email, notice: 'notice.new_sign_in' }),
   });
   await ctx.outbox.enqueueEmail(db, 'notice.new_sign_in', { to: account.email, ...letter });
 }

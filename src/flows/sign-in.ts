@@ -3,7 +3,9 @@ import { limits } from '../domain/limits.js';
 import { normalizePassword } from '../domain/password-policy.js';
 import { AppError } from '../kernel/errors.js';
 import type { Limit } from '../kernel/rate-limiter.js';
-import { findAccountByIdentifier } from '../store/accounts.repo.js';
+import { iso } from '../kernel/clock.js';
+import { findAccountForSignIn } from '../store/accounts.repo.js';
+import { writeTogether } from '../store/write-batch.js';
 import type { Account } from '../store/schema.js';
 import { recordAudit } from './audit.js';
 import type { FlowContext, RequestMeta } from './context.js';
@@ -32,7 +34,8 @@ export async function signIn(ctx: FlowContext, input: { login: string; password:
   if (input.login.trim() === '') throw new AppError('invalid_request', { field: 'login' }, 'no login');
   if (input.password === '') throw new AppError('invalid_request', { field: 'password' }, 'no password');
   const identifier = parseIdentifier(input.login, ctx.settings.smsDefaultRegion);
-  const account = await findAccountByIdentifier(ctx.store.db, identifier);
+  // With what the sign-in path decides on (second factor, pause, first session): the one read before the hash.
+  const account = await findAccountForSignIn(ctx.store.db, identifier, iso(ctx.clock.now()));
   // Per client, per login from that client, per login from everywhere; unknown logins alike.
   const budgets: Budget[] = [
     ['signin:ip', meta.ip, limits.signInPerIp],
@@ -70,7 +73,8 @@ export async function signIn(ctx: FlowContext, input: { login: string; password:
     throw new AppError('account_locked');
   }
   await upgradeLegacyHash(ctx, account, password);
-  const step = await ctx.store.db.transaction().execute(async (tx) => {
+  // Only writes are left (audit, session or challenge, notice): one statement on PostgreSQL.
+  const step = await writeTogether(ctx.store, ctx.store.db, async (tx) => {
     await recordAudit(ctx, tx, { action: 'signin.succeeded', actorKind: 'self', actorAccountId: account.id, targetAccountId: account.id, ip: meta.ip, detail: 'password' });
     return finishSignIn(ctx, tx, { account, firstFactor: 'password', meta });
   });

@@ -23,10 +23,14 @@ export async function findPhoneFlow(db: Executor, idHash: string): Promise<Phone
  * owner's flow (rule 20).
  */
 export async function closeOpenFlowsOfAccount(db: Executor, accountId: string, now: string): Promise<void> {
-  const open = () => db.updateTable('phone_flows').set({ closed_at: now }).where('closed_at', 'is', null).where('verified_at', 'is', null);
-  await open().where('account_id', '=', accountId).execute();
-  await open()
-    .where('phone', '=', (eb) => eb.selectFrom('accounts').select('phone').where('id', '=', accountId).$castTo<string>())
+  // One statement for both kinds (a flow tied to the account, or opened for its number), so it can go in a
+  // write batch (store/write-batch.ts), which must not touch one row twice.
+  await db
+    .updateTable('phone_flows')
+    .set({ closed_at: now })
+    .where('closed_at', 'is', null)
+    .where('verified_at', 'is', null)
+    .where((eb) => eb.or([eb('account_id', '=', accountId), eb('phone', '=', eb.selectFrom('accounts').select('phone').where('id', '=', accountId).$castTo<string>())]))
     .execute();
 }
 

@@ -1,4 +1,5 @@
 import type { Insertable, Selectable } from 'kysely';
+import { accountForSignIn, selectAccountForSignIn, type AccountForSignIn } from './accounts.repo.js';
 import type { Executor } from './db.js';
 import type { RecoveryTokensTable } from './schema.js';
 
@@ -65,4 +66,23 @@ export async function revokeAccountTokens(db: Executor, accountId: string, now: 
     .where('consumed_at', 'is', null)
     .where('revoked_at', 'is', null)
     .execute();
+}
+
+/** `peekRecoveryToken` and its account with the sign-in facts, in one statement (a completion's only read). */
+export async function peekRecoveryTokenForSignIn(
+  db: Executor,
+  tokenHash: string,
+  now: string,
+): Promise<{ token: Pick<RecoveryTokenRow, 'purpose' | 'channel'>; account: AccountForSignIn } | undefined> {
+  const row = await selectAccountForSignIn(db, now)
+    .innerJoin('recovery_tokens', 'recovery_tokens.account_id', 'accounts.id')
+    .select(['recovery_tokens.purpose as token_purpose', 'recovery_tokens.channel as token_channel'])
+    .where('recovery_tokens.token_hash', '=', tokenHash)
+    .where('recovery_tokens.consumed_at', 'is', null)
+    .where('recovery_tokens.revoked_at', 'is', null)
+    .where('recovery_tokens.expires_at', '>', now)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const { token_purpose, token_channel, ...account } = accountForSignIn(row);
+  return { token: { purpose: token_purpose, channel: token_channel }, account };
 }

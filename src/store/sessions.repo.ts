@@ -40,12 +40,6 @@ export async function listLiveSessions(db: Executor, accountId: string, live: Li
     .execute();
 }
 
-/** Whether the account ever had a session before (its very first sign-in sends no "new sign-in" notice). */
-export async function hasAnySession(db: Executor, accountId: string): Promise<boolean> {
-  const row = await db.selectFrom('sessions').select('id_hash').where('account_id', '=', accountId).limit(1).executeTakeFirst();
-  return row !== undefined;
-}
-
 /** Marks a session used at `now`, unless it was marked after `notBefore` (one write a minute at most). */
 export async function touchSession(db: Executor, idHash: string, now: string, notBefore: string): Promise<void> {
   await db.updateTable('sessions').set({ last_seen_at: now }).where('id_hash', '=', idHash).where('last_seen_at', '<', notBefore).execute();

@@ -3,7 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { openStore, type Store } from '../../src/store/db.js';
 import { deleteSocialIdentity, findSocialIdentity, insertSocialIdentity, listLinkedProviders, listSocialIdentities } from '../../src/store/social-identities.repo.js';
 import { migrateToLatest } from '../../src/store/migrations/index.js';
-import { insertAccount } from '../../src/store/accounts.repo.js';
+import { findAccountForSignIn, insertAccount } from '../../src/store/accounts.repo.js';
+import { combineWrites, writeTogether } from '../../src/store/write-batch.js';
 import { claimDueMessages, enqueueMessage, markRetry, markSent, outboxDepth } from '../../src/store/outbox.repo.js';
 import { consumeRecoveryToken, insertRecoveryToken, peekRecoveryToken, revokeAccountTokens } from '../../src/store/recovery-tokens.repo.js';
 import { attachAccount, closeOpenFlowsOfAccount, findPhoneFlow, insertPhoneFlow, type PhoneFlow } from '../../src/store/phone-flows.repo.js';
@@ -44,6 +45,51 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     after(async () => {
       await store.close();
       await cleanup();
+    });
+
+    it('a write batch sends its writes together (one statement on PostgreSQL), refuses reads, and is all or nothing', async () => {
+      await insertAccount(store.db, {
+        id: 'a-batch', login: 'batch', login_key: 'batch', name: null, email: null, email_key: null, email_verified_at: null,
+        phone: null, phone_verified_at: null, password_hash: null, password_changed_at: null, status: 'active', locale: 'en', created_at: T0, updated_at: T0,
+      });
+      const session = (id: string) => ({ id_hash: id, account_id: 'a-batch', created_at: T0, expires_at: T2, revoked_at: null, ip: null, user_agent: null, last_seen_at: T0, only_portal_id: null });
+      const live = { now: T1, idleSince: '2026-01-01T00:00:00.000Z' };
+      await insertSession(store.db, session('batch-old'));
+      const sent = await writeTogether(store, store.db, async (writes) => {
+        await revokeAccountSessions(writes, 'a-batch', T1);
+        await insertSession(writes, session('batch-new'));
+        return 'built';
+      });
+      assert.equal(sent, 'built');
+      // Every write saw the database as before the batch: the revocation did not reach the session inserted beside it.
+      assert.equal(await findLiveSession(store.db, 'batch-old', live), undefined);
+      assert.ok(await findLiveSession(store.db, 'batch-new', live));
+      await assert.rejects(writeTogether(store, store.db, async (writes) => findLiveSession(writes, 'batch-new', live)), /only writes/);
+      await assert.rejects(writeTogether(store, store.db, async (writes) => consumeRecoveryToken(writes, 'none', T1)), /only writes/, 'RETURNING is a read');
+      // A failing write (a duplicate session id) takes the other writes of its batch with it.
+      await assert.rejects(
+        writeTogether(store, store.db, async (writes) => {
+          await insertSession(writes, session('batch-atomic'));
+          await insertSession(writes, session('batch-new'));
+        }),
+      );
+      assert.equal(await findLiveSession(store.db, 'batch-atomic', live), undefined, 'all or nothing');
+      if (dialect === 'postgres') {
+        const combined = combineWrites([
+          { sql: 'update a set x = $1 where y = $2', parameters: [1, 2], query: { kind: 'RawNode' } } as never,
+          { sql: 'insert into b values ($1, $2, $3)', parameters: [3, 4, 5], query: { kind: 'RawNode' } } as never,
+        ]);
+        assert.equal(combined.sql, 'with w0 as (update a set x = $1 where y = $2), w1 as (insert into b values ($3, $4, $5)) select 1');
+        assert.deepEqual(combined.parameters, [1, 2, 3, 4, 5]);
+      }
+    });
+
+    it('an account for sign-in comes with its facts in one read', async () => {
+      const found = await findAccountForSignIn(store.db, { kind: 'login', key: 'batch' }, T1);
+      assert.equal(found?.id, 'a-batch');
+      assert.deepEqual(found?.signIn, { suspendedForPortalId: null, hasSecondFactor: false, hadSession: true, minPasswordLength: null });
+      assert.equal((await findAccountForSignIn(store.db, { kind: 'login', key: 'ivan' }, T1))?.signIn.hadSession, false);
+      assert.equal(await findAccountForSignIn(store.db, { kind: 'login', key: 'nobody' }, T1), undefined);
     });
 
     it('instance: the first claim stays; a later or concurrent one reads it back', async () => {
