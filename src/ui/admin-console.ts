@@ -1,7 +1,7 @@
 import type { Locale } from '../domain/locale.js';
 import type { AuditRow, MemberFilter, MemberRow } from '../store/admin.repo.js';
 import { html, type SafeHtml } from './html.js';
-import { translator, type Translate } from './i18n.js';
+import { translator } from './i18n.js';
 import { errorList } from './layout.js';
 
 /**
@@ -89,11 +89,3 @@ ${view.more ? html`<a href="${base}${auditQueryString(view, view.page + 1)}" dat
 <p><a class="button secondary" href="${base}.csv${auditQueryString(view)}" download data-testid="audit-export">${t('console.audit.export')}</a></p>`;
 }
 
-/** An event's detail as words where it is one of ours (a role, a reason), else as recorded. */
-export function auditDetail(t: Translate, event: AuditRow): string | null {
-  if (event.detail === null) return null;
-  if ((event.action === 'admin.member.role_changed' || event.action.startsWith('operator.member.')) && (event.detail === 'admin' || event.detail === 'employee')) return t(`admin.role.${event.detail}`);
-  if (event.action === 'signin.failed' && (event.detail === 'wrong_password' || event.detail === 'rate_limited')) return t(`console.audit.reason.${event.detail}`);
-  // Anything else is worded by admin-pages' auditDetail, or left out: never shown as a raw code.
-  return null;
-}

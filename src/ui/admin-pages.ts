@@ -1,6 +1,6 @@
 import type { Locale } from '../domain/locale.js';
 import type { MemberFilter, MemberRow } from '../store/admin.repo.js';
-import { auditDateFields, auditDetail as consoleAuditDetail, auditFooter, memberCount, memberEditSection, memberFilterFields, type AuditView, type MemberEditState } from './admin-console.js';
+import { auditDateFields, auditFooter, memberCount, memberEditSection, memberFilterFields, type AuditView, type MemberEditState } from './admin-console.js';
 import type { PendingInvitationView } from '../flows/invite-employee.js';
 import type { Portal, PortalPolicy } from '../store/schema.js';
 import { html, type SafeHtml } from './html.js';
@@ -238,12 +238,14 @@ export const AUDIT_ACTIONS = [
 ] as const;
 
 /**
- * An event's detail in words (issue 14 item 6): the channel, the role, "must change at next sign-in", a
- * count. Row ids and anything this page has no words for are left out rather than shown as raw codes.
+ * An event's detail in words (issue 14 items 6 and 10): the channel, the role, a refused sign-in's reason,
+ * "must change at next sign-in", a count. Row ids and anything this page has no words for are left out rather than shown as raw codes.
  */
 export function auditDetail(lang: Locale, action: string, detail: string | null): string | undefined {
   if (!detail) return undefined;
   const t = translator(lang);
+  if ((action === 'admin.member.role_changed' || action.startsWith('operator.member.')) && (detail === 'admin' || detail === 'employee')) return t(`admin.role.${detail}`);
+  if (action === 'signin.failed' && (detail === 'wrong_password' || detail === 'rate_limited')) return t(`console.audit.reason.${detail}`);
   const known: Record<string, MessageKey> = {
     email: 'audit.detail.email',
     phone: 'audit.detail.phone',
@@ -284,7 +286,7 @@ ${view.events.length === 0
   ? html`<p>${t('admin.audit.empty')}</p>`
   : html`<div class="table-scroll"><table class="list" data-testid="audit"><thead><tr><th>${t('admin.audit.when')}</th><th>${t('admin.audit.actor')}</th><th>${t('admin.audit.action')}</th><th>${t('admin.audit.target')}</th><th>${t('admin.audit.ip')}</th></tr></thead>
 <tbody>${view.events.map((e) => {
-      const detail = consoleAuditDetail(t, e) ?? auditDetail(lang, e.action, e.detail);
+      const detail = auditDetail(lang, e.action, e.detail);
       return html`<tr data-action="${e.action}"><td>${e.at.slice(0, 19).replace('T', ' ')}</td><td>${e.actor_login ?? actorWords(lang, e.actor_kind)}</td><td>${name(e.action)}${detail ? html` <small data-testid="audit-detail">(${detail})</small>` : ''}</td><td>${e.target_login ?? ''}</td><td>${e.ip ?? ''}</td></tr>`;
     })}</tbody></table></div>`}
 ${auditFooter(lang, portal.slug, view)}`,
