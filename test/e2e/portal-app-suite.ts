@@ -397,6 +397,11 @@ export function describePortalApp(dialect: TestDialect): void {
         await served!.testApp.app.close();
         // As when the process exits: every connection goes (clients' kept-alive sockets included).
         served!.testApp.app.server.closeAllConnections();
+        // A real restart takes a moment, in which clients read that their kept-alive connections closed. On
+        // SQLite buildApp is synchronous underneath and reaches listen() without the event loop polling once,
+        // so this process's own fetch pool (the test's and the example app's) would hand the next request to
+        // a socket whose end it has not read yet ("other side closed"). Let it read them first.
+        await new Promise((resolve) => setTimeout(resolve, 200));
         restarted = await buildApp(deps);
         await restarted.listen({ host: '127.0.0.1', port: Number(new URL(base).port) });
 
