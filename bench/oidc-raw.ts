@@ -57,13 +57,17 @@ grant.addOIDCScope('openid profile email offline_access');
 const grantId = await grant.save();
 const scope = 'openid profile email offline_access';
 const refreshToken = await new provider.RefreshToken({ accountId, client, grantId, scope, gty: 'authorization_code', authTime: Math.floor(Date.now() / 1000) }).save();
-const accessToken = await new provider.AccessToken({ accountId, client, grantId, scope, gty: 'authorization_code' }).save();
+// The memory adapter keeps at most 1000 entries (an LRU): the token phase's thousands of new access tokens push
+// out any minted before it, so each call mints a fresh access token for the phase that follows.
+const mintAccessToken = () => new provider.AccessToken({ accountId, client, grantId, scope, gty: 'authorization_code' }).save();
 
 const handle = provider.callback();
 http
   .createServer((request, response) => {
     if (request.url === '/bench/tokens') {
-      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ refreshToken, accessToken, clientId: RAW_CLIENT.id, clientSecret: RAW_CLIENT.secret }));
+      void mintAccessToken().then((accessToken) =>
+        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ refreshToken, accessToken, clientId: RAW_CLIENT.id, clientSecret: RAW_CLIENT.secret })),
+      );
       return;
     }
     void handle(request, response);

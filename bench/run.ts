@@ -121,6 +121,8 @@ const BETTER_AUTH_DIR = path.join(BENCH_DIR, 'better-auth');
 
 const TARGET_RECOVERY_RATIO = 0.05;
 const TARGET_OVER_RAW = 0.9;
+/** argon2id computations in one reset completion: hash the new password, verify it is not the current one. */
+const COMPLETION_HASHES = 2;
 const TARGET_HEALTHZ_P99_MS = 25;
 const TARGET_RSS_MIB = 200;
 const TARGET_READY_MS = 1500;
@@ -375,7 +377,7 @@ async function startServerChild(label: string, nodeArgs: string[], env: NodeJS.P
  * src/flows/tokens.ts issues them (only the sha256 is stored; purpose email_link, 60 minutes), one per
  * account: a completion revokes the account's other tokens (SPEC §7 rule 5). Returns the secrets.
  */
-async function mintResetTokens(databaseUrl: string): Promise<string[]> {
+async function mintResetTokens(databaseUrl: string): Promise<{ tokens: string[]; restorePasswords: () => Promise<void> }> {
   const logins = Array.from({ length: ACCOUNT_COUNT }, (_, i) => existingLogin(i));
   const tokens = logins.map(() => crypto.randomBytes(32).toString('base64url'));
   const hashes = tokens.map((token) => crypto.createHash('sha256').update(token, 'utf8').digest('hex'));
@@ -389,11 +391,28 @@ async function mintResetTokens(databaseUrl: string): Promise<string[]> {
       [logins, hashes, now.toISOString(), new Date(now.getTime() + 60 * 60_000).toISOString()],
     );
     if (rowCount !== ACCOUNT_COUNT) throw new Error(`minted ${rowCount} reset tokens for ${ACCOUNT_COUNT} accounts`);
+    const seeded = await client.query<{ password_hash: string }>('SELECT password_hash FROM accounts WHERE login = $1', [logins[0]]);
+    const hash = seeded.rows[0]?.password_hash;
+    if (hash === undefined) throw new Error('the seeded accounts have no password hash');
+    // A completion must choose a password other than the current one (issue 14 item 7), so it sets
+    // COMPLETION_PASSWORD; afterwards every account gets BENCH_PASSWORD back for the phases that sign in.
+    const restorePasswords = async () => {
+      const again = new pg.Client({ connectionString: databaseUrl });
+      await again.connect();
+      try {
+        await again.query('UPDATE accounts SET password_hash = $1 WHERE login = ANY($2::text[])', [hash, logins]);
+      } finally {
+        await again.end();
+      }
+    };
+    return { tokens, restorePasswords };
   } finally {
     await client.end();
   }
-  return tokens;
 }
+
+/** What completions set: not BENCH_PASSWORD, which every account has (a new password must differ from it). */
+const COMPLETION_PASSWORD = 'Harbor-Quartz-9021-Meadow';
 
 /**
  * Latchkey's accounts table up to BULK_TOTAL rows in one INSERT … SELECT generate_series: every bulk row
@@ -735,7 +754,8 @@ async function runOidc(context: { port: number; env: NodeJS.ProcessEnv; signal: 
     const rawTokens = JSON.parse((await send(controlAgent, rawPort, { method: 'GET', path: '/bench/tokens' }, true)).body) as OidcTokens;
     const rawPids: MeterPids = { pids: { server: raw.child.pid, bench: process.pid, latchkey: meterPids.pids.server }, trees: meterPids.trees };
     const token = await measure('raw oidc-provider token (refresh_token)', rawPort, refreshRequest(rawTokens), rawPids, rawDied.signal);
-    const userinfo = await measure('raw oidc-provider userinfo', rawPort, userinfoRequest(rawTokens), rawPids, rawDied.signal);
+    const fresh = JSON.parse((await send(controlAgent, rawPort, { method: 'GET', path: '/bench/tokens' }, true)).body) as OidcTokens;
+    const userinfo = await measure('raw oidc-provider userinfo', rawPort, userinfoRequest(fresh), rawPids, rawDied.signal);
     if (rawDied.signal.aborted) throw new Error(`the raw oidc-provider died during the run:\n${raw.output().trim()}`);
     return {
       latchkey,
@@ -863,12 +883,12 @@ async function main(): Promise<void> {
   const rss = rssSampler(pid);
 
   // 4. Reset completion with fresh tokens, before anything else issues (and so revokes) tokens.
-  const tokens = await mintResetTokens(latchkeyDb);
+  const { tokens, restorePasswords } = await mintResetTokens(latchkeyDb);
   let nextToken = 0;
   const completionRequest = (): RequestSpec => {
     const token = tokens[nextToken++];
     if (token === undefined) throw new Error(`more than ${tokens.length} completions: mint more tokens`);
-    return { method: 'POST', path: '/api/v1/recovery/complete', body: JSON.stringify({ token, password: BENCH_PASSWORD }) };
+    return { method: 'POST', path: '/api/v1/recovery/complete', body: JSON.stringify({ token, password: COMPLETION_PASSWORD }) };
   };
   log(`reset completion with fresh tokens, ${SIGNIN_CONCURRENCY} connections, ${COMPLETION_MS} ms (+${COMPLETION_WARMUP_MS} ms warm-up)`);
   const completion = await warmAndMeasure(
@@ -878,6 +898,7 @@ async function main(): Promise<void> {
     meterPids,
   );
   const completionDrain = await drainOutbox(managementPort);
+  await restorePasswords();
   const rssCompletion = rss.take();
 
   // 5. Reset requests, e-mail then phone: each warms up on a mix, then alternates existing/unknown.
@@ -992,7 +1013,10 @@ async function main(): Promise<void> {
   const quiet = (cores: number) => holds(cores < QUIET_FOREIGN_CORES);
   const { existing, unknown, ratios: ratio } = recovery;
   const rssPeak = Math.max(...[rssCompletion, rssRecovery, rssPhone, rssSignIn, rssOidc, rssScaleSmall, rssScaleLarge].filter(Number.isFinite));
+  // A completion computes two argon2id (the new hash, and beside it the check that the new password is not
+  // the current one, issue 14 item 7): its bound is half the raw rate, so the target is on hashes per second.
   const completionOverRaw = completion.measured.rate / rawRate;
+  const completionHashesOverRaw = (COMPLETION_HASHES * completion.measured.rate) / rawRate;
   const signInOverRaw = signIn.measured.rate / rawRate;
   const overBetterAuth = { existing: existing.rate / baRecovery.existing.rate, unknown: unknown.rate / baRecovery.unknown.rate };
   const scaleP99 = scaleLarge.measured.p99 / scaleSmall.measured.p99;
@@ -1069,7 +1093,8 @@ async function main(): Promise<void> {
     { figure: `raw argon2id verify (c=${SIGNIN_CONCURRENCY}, pool ${THREADPOOL})`, value: `${fmt(rawRate)} /s`, ...none },
     { figure: `Latchkey reset completion: throughput (c=${SIGNIN_CONCURRENCY})`, value: `${fmt(completion.measured.rate)} req/s`, ...none },
     { figure: 'Latchkey reset completion: p50 / p99', value: latency(completion.measured, 1), ...none },
-    { figure: 'Latchkey reset completion / raw argon2id', value: fmt(completionOverRaw, 3), target: `≥ ${TARGET_OVER_RAW}`, holds: holds(completionOverRaw >= TARGET_OVER_RAW) },
+    { figure: 'Latchkey reset completion / raw argon2id (requests per hash)', value: fmt(completionOverRaw, 3), ...none },
+    { figure: `same, its ${COMPLETION_HASHES} argon2id per completion / raw argon2id`, value: fmt(completionHashesOverRaw, 3), target: `≥ ${TARGET_OVER_RAW}`, holds: holds(completionHashesOverRaw >= TARGET_OVER_RAW) },
     { figure: 'same, per CPU-second (server+PG vs raw process)', value: fmt(perCpuRatios.completionOverRaw, 3), ...none },
     { figure: `Latchkey sign-in: throughput (c=${SIGNIN_CONCURRENCY})`, value: `${fmt(signIn.measured.rate)} req/s`, ...none },
     { figure: 'Latchkey sign-in: p50 / p99', value: latency(signIn.measured, 1), ...none },
@@ -1167,7 +1192,7 @@ async function main(): Promise<void> {
         textsPerRequest,
       },
       signIn: { ...signIn, outboxAfter: signInSettle },
-      rawArgon2id: { before: rawBefore, after: rawAfter, rate: rawRate, signInOverRaw, completionOverRaw, perCpuSecond: rawPerCpu },
+      rawArgon2id: { before: rawBefore, after: rawAfter, rate: rawRate, signInOverRaw, completionOverRaw, completionHashesOverRaw, perCpuSecond: rawPerCpu },
       perCpuRatios,
       oidc: { concurrency: OIDC_CONCURRENCY, warmupMs: OIDC_WARMUP_MS, durationMs: OIDC_MS, ...oidcRun, peakRssMiB: rssOidc },
       healthzDuringSignIn: { healthz, signIn: signInProbed, cpu: probeCpu },

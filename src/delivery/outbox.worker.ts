@@ -4,7 +4,7 @@ import { sha256 } from '../kernel/crypto.js';
 import type { Metrics } from '../kernel/metrics.js';
 import type { Clock } from '../kernel/clock.js';
 import type { Executor, Store } from '../store/db.js';
-import { claimDueMessages, markAbandoned, markRetry, markSent, renewLocks } from '../store/outbox.repo.js';
+import { claimDueMessages, markAbandoned, markRetry, markSent, oldestQueuedDueAt, renewLocks } from '../store/outbox.repo.js';
 import type { OutboxMessage } from '../store/schema.js';
 import { PermanentDeliveryError } from './errors.js';
 import type { MailTransport } from './mail-transport.js';
@@ -128,10 +128,15 @@ export class OutboxWorker {
     const { store, clock } = this.ctx;
     const now = clock.now();
     const batch = await claimDueMessages(store.db, store.dialect, iso(now), iso(addMs(now, this.options.lockMs)), this.options.batchSize);
-    // How long the batch's messages have been due (queued, or since their retry time) says how far behind it is.
+    if (batch.length === 0) {
+      this.behind = false;
+      return 0;
+    }
+    // How long the longest-waiting message has been due (queued, or since its retry time) says how far behind
+    // the worker is: the batch's own messages cannot tell, since new letters are claimed before older jobs.
     const dueBefore = iso(addMs(now, -this.options.maxDeferMs));
-    this.behind = batch.some((message) => message.next_attempt_at < dueBefore);
-    if (batch.length === 0) return 0;
+    const late = (dueAt: string | undefined) => dueAt !== undefined && dueAt < dueBefore;
+    this.behind = batch.some((message) => late(message.next_attempt_at)) || late(await oldestQueuedDueAt(store.db));
     // Renew the claims still being worked on, so a slow send (SMTP time-outs add up to tens of seconds)
     // is not taken over and sent a second time by another worker while this one is still at it.
     const held = new Map(batch.map((m) => [m.id, { id: m.id, attempts: Number(m.attempts) }]));

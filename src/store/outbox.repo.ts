@@ -58,6 +58,15 @@ export async function claimDueMessages(
 }
 
 /**
+ * When the longest-waiting queued message became due (undefined: none is waiting). Read beside a claim, since
+ * the claim takes new letters first and so says nothing of the jobs queued behind them (outbox_due index).
+ */
+export async function oldestQueuedDueAt(db: Executor): Promise<string | undefined> {
+  const row = await db.selectFrom('outbox').select('next_attempt_at').where('status', '=', 'queued').orderBy('next_attempt_at').limit(1).executeTakeFirst();
+  return row?.next_attempt_at;
+}
+
+/**
  * Marks a claimed message sent; `keepPayload` is false once a real transport has it (the link leaves the
  * database). `attempts` is the claim's fencing token (every claim increments it): when given, only the
  * worker whose claim is current may settle the row, so a worker that lost its lock (it stalled past

@@ -114,5 +114,25 @@ for (const dialect of DIALECTS) {
       const caughtUpMs = Date.now() - firstSent;
       assert.ok(caughtUpMs < POLL_MS, `the other 25 letters followed in ${caughtUpMs} ms, not one batch per ${POLL_MS} ms`);
     });
+
+    it('jobs that waited longer than maxDeferMs count even when the batch it claims holds only new letters', async () => {
+      await t.deps.worker.stop();
+      await sql`delete from outbox`.execute(t.deps.store.db);
+      // Ten recovery requests, then a pause past maxDeferMs, then five new letters: a claim takes the letters first.
+      for (let i = 0; i < 10; i += 1) await t.deps.outbox.enqueueJob(t.deps.store.db, 'recovery.email.request', { identifier: `nobody${i}`, ip: null });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      for (let i = 0; i < 5; i += 1) await t.deps.outbox.enqueueEmail(t.deps.store.db, 'test.letter', { to: `new${i}@example.com`, subject: 'hello', text: 'hello', html: '<p>hello</p>' });
+      const jobsSent = async () => Number((await sql<{ n: number }>`select count(*) as n from outbox where channel = 'job' and status = 'sent'`.execute(t.deps.store.db)).rows[0]?.n);
+      t.deps.worker.yieldWhile(() => true);
+      assert.equal(await t.deps.worker.runOnce(true), 5);
+      assert.equal(await jobsSent(), 0, 'the batch was the five new letters');
+      // The worker knows the jobs behind them are late: it takes them at once instead of waiting for a gap.
+      const started = Date.now();
+      t.deps.worker.start();
+      await waitUntil(async () => (await jobsSent()) === 10, 15_000);
+      const tookMs = Date.now() - started;
+      await t.deps.worker.stop();
+      assert.ok(tookMs < POLL_MS / 2, `the late jobs were done ${tookMs} ms later, not after a wait for a gap (${POLL_MS} ms)`);
+    });
   });
 }
