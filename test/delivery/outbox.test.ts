@@ -119,7 +119,7 @@ for (const dialect of DIALECTS) {
       await t.deps.worker.stop();
       await sql`delete from outbox`.execute(t.deps.store.db);
       // Ten recovery requests, then a pause past maxDeferMs, then five new letters: a claim takes the letters first.
-      for (let i = 0; i < 10; i += 1) await t.deps.outbox.enqueueJob(t.deps.store.db, 'recovery.email.request', { identifier: `nobody${i}`, ip: null });
+      for (let i = 0; i < 10; i += 1) await t.deps.outbox.enqueueJob(t.deps.store.db, 'recovery.email.request', { identifier: `nobody${i}`, ip: '127.0.0.1' });
       await new Promise((resolve) => setTimeout(resolve, 200));
       for (let i = 0; i < 5; i += 1) await t.deps.outbox.enqueueEmail(t.deps.store.db, 'test.letter', { to: `new${i}@example.com`, subject: 'hello', text: 'hello', html: '<p>hello</p>' });
       const jobsSent = async () => Number((await sql<{ n: number }>`select count(*) as n from outbox where channel = 'job' and status = 'sent'`.execute(t.deps.store.db)).rows[0]?.n);
