@@ -1,13 +1,14 @@
+import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Locale } from '../domain/locale.js';
-import { AppError, isAppError } from '../kernel/errors.js';
+import { AppError, isAppError, type ErrorCode } from '../kernel/errors.js';
 import { redactSecrets } from '../kernel/logger.js';
 import { translator } from '../ui/i18n.js';
 import { errorPage } from '../ui/pages.js';
 import { rateLimitedMessage } from '../ui/wait.js';
+import { errorRow } from './error-table.js';
 import { requestLang } from './request.js';
-
 
 /**
  * Errors from the database driver that mean "try again later", not "bug": the server refused, reset or timed
@@ -73,12 +74,13 @@ export interface ProblemBody {
   reasons?: string[];
 }
 
-/** The problem body; its title in the asker's language (English when nothing says otherwise). */
+/** The problem body; its title (the error table's) in the asker's language (English when nothing says otherwise). */
 export function problemBody(error: AppError, lang: Locale = 'en'): ProblemBody {
+  const row = errorRow(error.code);
   return {
     type: 'about:blank',
-    title: translator(lang)(`problem.${error.code}`),
-    status: error.status,
+    title: translator(lang)(row.title),
+    status: row.status,
     code: error.code,
     ...(error.extras.field ? { field: error.extras.field } : {}),
     ...(error.extras.reasons ? { reasons: error.extras.reasons } : {}),
@@ -95,24 +97,22 @@ export function sendError(error: unknown, request: FastifyRequest, reply: Fastif
   // database's, whose resets share that code. Nobody is left to read the answer; log it as a refusal.
   const clientGone = request.raw.destroyed && !request.raw.complete;
   const appError = clientGone ? new AppError('invalid_request', {}, 'the client closed the request', { cause: error }) : toAppError(error);
-  if (appError.status >= 500) request.log.error({ err: error, code: appError.code }, 'request failed');
+  const row = errorRow(appError.code);
+  if (row.status >= 500) request.log.error({ err: error, code: appError.code }, 'request failed');
   else request.log.info({ code: appError.code, detail: appError.detail === undefined ? undefined : redactSecrets(appError.detail) }, 'request refused');
   if (appError.extras.retryAfter !== undefined) reply.header('retry-after', String(appError.extras.retryAfter));
-  reply.status(appError.status);
-  if (wantsJson(request)) return reply.type('application/problem+json').send(problemBody(appError, requestLang(request)));
+  reply.status(row.status);
   const lang = requestLang(request);
-  const t = translator(lang);
-  const message =
-    appError.code === 'rate_limited'
-      ? rateLimitedMessage(lang, appError.extras.retryAfter)
-      : appError.code === 'forbidden' || appError.code === 'password_change_required' || appError.code === 'not_found' || appError.code === 'invalid_request' || appError.code === 'unavailable'
-        ? t(`error.${appError.code}`)
-        : // Any other refusal (too large, too long, timed out) is the request's fault, not an "unexpected error".
-          appError.status < 500
-          ? t('error.invalid_request')
-          : t('error.internal');
+  if (wantsJson(request)) return reply.type('application/problem+json').send(problemBody(appError, lang));
+  const message = row.page === 'wait' ? rateLimitedMessage(lang, appError.extras.retryAfter) : translator(lang)(row.page);
   return reply.type('text/html; charset=utf-8').send(errorPage(lang, message));
 }
+
+/** Node's own codes for the malformed requests that have a code of ours; any other is `invalid_request`. */
+const CLIENT_ERROR_CODES = new Map<string, ErrorCode>([
+  ['ERR_HTTP_REQUEST_TIMEOUT', 'request_timeout'],
+  ['HPE_HEADER_OVERFLOW', 'headers_too_large'],
+]);
 
 /**
  * Node's `clientError` (src/app.ts `clientErrorHandler`): a request too malformed to reach Fastify (bad
@@ -121,20 +121,14 @@ export function sendError(error: unknown, request: FastifyRequest, reply: Fastif
  */
 export function clientErrorHandler(this: { log: FastifyRequest['log'] }, error: Error & { code?: string }, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const appError =
-    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? new AppError('request_timeout', {}, error.message)
-      : error.code === 'HPE_HEADER_OVERFLOW'
-        ? new AppError('headers_too_large', {}, error.message)
-        : new AppError('invalid_request', {}, error.message);
+  const appError = new AppError(CLIENT_ERROR_CODES.get(error.code ?? '') ?? 'invalid_request', {}, error.message);
   this.log.info({ code: appError.code, detail: error.code }, 'client error');
   if (socket.writable) {
-    const body = JSON.stringify(problemBody(appError));
+    const problem = problemBody(appError);
+    const body = JSON.stringify(problem);
     socket.write(
-      `HTTP/1.1 ${appError.status} ${STATUS_TEXT[appError.status] ?? 'Bad Request'}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status] ?? 'Bad Request'}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
   }
   socket.destroy();
 }
-
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };

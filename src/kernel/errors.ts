@@ -1,4 +1,8 @@
-/** Stable error codes of SPEC §5, with their HTTP status. */
+/**
+ * Stable error codes of SPEC §5, with their HTTP status: the one source of status (AppError reads it here,
+ * where flows throw it). What a person or client reads for each code is src/http/error-table.ts, whose rows
+ * restate these statuses and do not compile without one row per code.
+ */
 export const errorStatus = {
   invalid_credentials: 401,
   /** The right password of an account locked by "this wasn't me" (SPEC §7 rule 23): only its unlock link opens it. */

@@ -153,6 +153,8 @@ export const en = {
   'error.password_change_required': 'Choose a new password first: your administrator asked you to change it.',
   'error.not_found': 'Page not found.',
   'error.invalid_request': 'The form was filled in incorrectly.',
+  'error.invalid_token': 'This link or page no longer works: it has expired or was already used. Start again.',
+  'error.unauthorized': 'You are not signed in, or your session has ended. Sign in and try again.',
   'error.unavailable': 'The service is temporarily unavailable. Try again shortly.',
   'error.internal': 'Unexpected error. Try again shortly.',
 
