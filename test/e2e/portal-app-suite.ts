@@ -109,12 +109,12 @@ export function describePortalApp(dialect: TestDialect): void {
       example = createPortalApp({ issuer: new URL(base), clientId: CLIENT_ID, clientSecret: secret, appUrl: new URL(appBase) });
       await new Promise<void>((resolve) => example?.server.listen(appPort, '127.0.0.1', resolve));
       assert.equal((example.server.address() as AddressInfo).port, appPort);
-      // The offline_access application: its callback only shows that the browser arrived; the test, holding its
-      // PKCE verifier, redeems the code with openid-client.
+      // The offline_access application: its callback only shows that the browser arrived (in a <main>, which
+      // describePage reads); the test, holding its PKCE verifier, redeems the code with openid-client.
       offlineApp = http.createServer((request, response) => {
         const found = new URL(request.url ?? '/', 'http://x').pathname === '/callback';
         response.writeHead(found ? 200 : 404, { 'content-type': 'text/html; charset=utf-8' });
-        response.end('<!doctype html><html lang="en"><head><link rel="icon" href="data:,"><title>Offline app</title></head><body><p data-testid="offline-callback">callback</p></body></html>');
+        response.end('<!doctype html><html lang="en"><head><link rel="icon" href="data:,"><title>Offline app</title></head><body><main><p data-testid="offline-callback">callback</p></main></body></html>');
       });
       await new Promise<void>((resolve) => offlineApp?.listen(0, '127.0.0.1', resolve));
       offlineBase = `http://127.0.0.1:${(offlineApp.address() as AddressInfo).port}`;
