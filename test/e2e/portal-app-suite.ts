@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, sign, verify, type JsonWebKey } from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import * as client from 'openid-client';
@@ -23,13 +24,16 @@ import { waitUntil } from '../support/wait.js';
 
 /**
  * SPEC §10 through a real relying party: the example portal application (examples/portal-app, openid-client)
- * and Latchkey on loopback ports, driven by headless Chromium, on SQLite and PostgreSQL (describePortalApp). Screenshots of the
- * application's pages and of Latchkey's pages on the way, at 390 and 1280 px, in English and Russian, go to
- * /tmp/shots/portal-app/ (SQLite run).
+ * and Latchkey on loopback ports, driven by headless Chromium, on SQLite and PostgreSQL (describePortalApp); a
+ * second application of the same portal asks for offline_access, whose refresh token must die with a
+ * recovery (the example asks for none). Screenshots of the application's pages and of Latchkey's pages on
+ * the way, at 390 and 1280 px, in English and Russian, go to /tmp/shots/portal-app/ (SQLite run).
  */
 
 const SHOTS = '/tmp/shots/portal-app';
 const CLIENT_ID = 'portal-app';
+/** The second application (offline_access): openid-client in the test, a bare callback page on its own port. */
+const OFFLINE_CLIENT_ID = 'portal-app-offline';
 
 /** Screenshots at a phone's and a desktop's width; neither may scroll sideways. */
 async function shoot(page: Page, name: string, enabled: boolean): Promise<void> {
@@ -73,6 +77,10 @@ export function describePortalApp(dialect: TestDialect): void {
     let secret = '';
     let zoeSecret = '';
     let nina: { id: string } | undefined;
+    let rita: { id: string } | undefined;
+    let offlineSecret = '';
+    let offlineApp: http.Server | undefined;
+    let offlineBase = '';
 
     before(async () => {
       fs.mkdirSync(SHOTS, { recursive: true });
@@ -87,6 +95,7 @@ export function describePortalApp(dialect: TestDialect): void {
       await addUser(deps, { login: 'pavel', email: 'pavel@example.com', password: PASSWORD, locale: 'en', portals: [{ slug: 'globex', role: 'employee' }] });
       const zoe = await addUser(deps, { login: 'zoe', email: 'zoe@example.com', password: PASSWORD, locale: 'en', portals: [{ slug: 'acme', role: 'employee' }] });
       zoeSecret = (await enrolThroughFlows(deps, zoe.id, PASSWORD, new FakeClock(Date.now()))).secret;
+      rita = await addUser(deps, { login: 'rita', name: 'Рита Кузнецова', email: 'rita@example.ru', password: PASSWORD, locale: 'ru', portals: [{ slug: 'acme', role: 'employee' }] });
 
       // The application on its own loopback port, registered as `npx latchkey demo` registers it.
       const appPort = await freeLoopbackPort();
@@ -100,6 +109,16 @@ export function describePortalApp(dialect: TestDialect): void {
       example = createPortalApp({ issuer: new URL(base), clientId: CLIENT_ID, clientSecret: secret, appUrl: new URL(appBase) });
       await new Promise<void>((resolve) => example?.server.listen(appPort, '127.0.0.1', resolve));
       assert.equal((example.server.address() as AddressInfo).port, appPort);
+      // The offline_access application: its callback only shows that the browser arrived (in a <main>, which
+      // describePage reads); the test, holding its PKCE verifier, redeems the code with openid-client.
+      offlineApp = http.createServer((request, response) => {
+        const found = new URL(request.url ?? '/', 'http://x').pathname === '/callback';
+        response.writeHead(found ? 200 : 404, { 'content-type': 'text/html; charset=utf-8' });
+        response.end('<!doctype html><html lang="en"><head><link rel="icon" href="data:,"><title>Offline app</title></head><body><main><p data-testid="offline-callback">callback</p></main></body></html>');
+      });
+      await new Promise<void>((resolve) => offlineApp?.listen(0, '127.0.0.1', resolve));
+      offlineBase = `http://127.0.0.1:${(offlineApp.address() as AddressInfo).port}`;
+      offlineSecret = (await addClient(deps, { clientId: OFFLINE_CLIENT_ID, portalSlug: 'acme', redirectUris: [`${offlineBase}/callback`] }, false)).secret ?? '';
       browser = await launchBrowser();
     });
 
@@ -107,6 +126,10 @@ export function describePortalApp(dialect: TestDialect): void {
       const results = await Promise.allSettled([
         browser?.close(),
         new Promise<void>((resolve) => (example ? example.server.close(() => resolve()) : resolve())),
+        new Promise<void>((resolve) => {
+          offlineApp?.closeAllConnections();
+          return offlineApp ? offlineApp.close(() => resolve()) : resolve();
+        }),
         restarted?.close(),
         served?.close(),
       ]);
@@ -265,6 +288,22 @@ export function describePortalApp(dialect: TestDialect): void {
       return { authorization, verifier: attempt.verifier };
     }
 
+    /**
+     * Somebody (the person, on another device) completes a recovery of the account: from another browser
+     * context (its own cookies; and no kept-alive fetch socket outlives the keys-rotate test's restart).
+     */
+    async function recoverElsewhere(accountId: string): Promise<void> {
+      const { deps } = served!.testApp;
+      const token = await deps.store.db.transaction().execute((tx) => issueToken(deps, tx, { accountId, purpose: 'email_link', lifetimeMs: 3_600_000 }));
+      const elsewhere = await browser!.newContext();
+      try {
+        const done = await elsewhere.request.post(`${base}/api/v1/recovery/complete`, { headers: { origin: base }, data: { token, password: 'a-brand-new-passphrase-42' } });
+        assert.equal(done.status(), 200, await done.text());
+      } finally {
+        await elsewhere.close();
+      }
+    }
+
     it('refuses a second redemption of a code the application already redeemed (invalid_grant)', async () => {
       const { context, page, visited } = await open('en');
       try {
@@ -358,17 +397,7 @@ export function describePortalApp(dialect: TestDialect): void {
         await page.waitForURL(`${appBase}/`);
         const session = await appSessionOf(context);
         assert.ok(session?.sid && nina);
-        // Somebody (the person, on another device) completes a recovery of the account.
-        const { deps } = served!.testApp;
-        const token = await deps.store.db.transaction().execute((tx) => issueToken(deps, tx, { accountId: nina!.id, purpose: 'email_link', lifetimeMs: 3_600_000 }));
-        // From another browser (its own cookies; and no kept-alive fetch socket outlives the next test's restart).
-        const elsewhere = await browser!.newContext();
-        try {
-          const done = await elsewhere.request.post(`${base}/api/v1/recovery/complete`, { headers: { origin: base }, data: { token, password: 'a-brand-new-passphrase-42' } });
-          assert.equal(done.status(), 200, await done.text());
-        } finally {
-          await elsewhere.close();
-        }
+        await recoverElsewhere(nina.id);
         // The logout token travels through the outbox to the example's /backchannel-logout.
         await waitUntil(() => !example?.sessions.has(session.id), 20_000);
         await page.reload();
@@ -376,6 +405,58 @@ export function describePortalApp(dialect: TestDialect): void {
         assert.equal(await latchkeySession(context), true, 'the browser still holds its (now revoked) Latchkey cookie');
         const me = await context.request.get(`${base}/api/v1/me`);
         assert.equal(me.status(), 401, 'and Latchkey no longer knows that session');
+      } finally {
+        await context.close();
+      }
+    });
+
+    it('[ru] a refresh token (offline_access, PKCE, no consent screen for a member) works, then dies with a recovery completed elsewhere', async () => {
+      const t = translator('ru');
+      const { context, page, problems } = await open('ru');
+      try {
+        assert.ok(rita);
+        const rp = await client.discovery(new URL(base), OFFLINE_CLIENT_ID, offlineSecret, client.ClientSecretBasic(offlineSecret), { execute: [client.allowInsecureRequests] });
+        const verifier = client.randomPKCECodeVerifier();
+        const state = client.randomState();
+        // offline_access stays in the request only with prompt=consent (OpenID Connect Core 11), which Latchkey
+        // answers for a member of the client's portal without a screen.
+        const authorization = client.buildAuthorizationUrl(rp, {
+          redirect_uri: `${offlineBase}/callback`,
+          scope: 'openid offline_access',
+          prompt: 'consent',
+          code_challenge: await client.calculatePKCECodeChallenge(verifier),
+          code_challenge_method: 'S256',
+          state,
+        });
+        await page.goto(authorization.href);
+        await page.waitForURL((url) => url.origin === base && url.pathname === '/login');
+        assert.equal(await signIn(page, t, 'rita', PASSWORD), 200, await describePage(page));
+        await page.waitForURL((url) => url.origin === offlineBase && url.pathname === '/callback');
+        await page.getByTestId('offline-callback').waitFor();
+        const callback = new URL(page.url());
+        assert.ok(callback.searchParams.get('code'), callback.href);
+
+        const tokens = await client.authorizationCodeGrant(rp, callback, { pkceCodeVerifier: verifier, expectedState: state });
+        assert.equal(tokens.claims()?.sub, rita.id);
+        assert.ok(tokens.refresh_token, `a refresh token (scope granted: ${tokens.scope ?? ''})`);
+        // The refresh token works: new tokens, and the new access token is live.
+        const refreshed = await client.refreshTokenGrant(rp, tokens.refresh_token);
+        assert.ok(refreshed.access_token && refreshed.access_token !== tokens.access_token, 'a new access token');
+        assert.equal((await client.tokenIntrospection(rp, refreshed.access_token)).active, true);
+        // Confidential clients may keep their refresh token (no rotation): the latest is whichever was given last.
+        const latest = refreshed.refresh_token ?? tokens.refresh_token;
+
+        await recoverElsewhere(rita.id);
+
+        await assert.rejects(client.refreshTokenGrant(rp, latest), (error: unknown) => error instanceof client.ResponseBodyError && error.error === 'invalid_grant');
+        for (const [what, token] of [
+          ['the first access token', tokens.access_token],
+          ['the refreshed access token', refreshed.access_token],
+          ['the refresh token', latest],
+        ] as const) {
+          assert.equal((await client.tokenIntrospection(rp, token)).active, false, `${what} is inactive after the recovery`);
+        }
+        assert.deepEqual(problems, []);
       } finally {
         await context.close();
       }
