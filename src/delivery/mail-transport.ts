@@ -1,4 +1,7 @@
+import net from 'node:net';
 import nodemailer, { type Transporter } from 'nodemailer';
+import { parseConnectionUrl } from 'nodemailer/lib/shared/index.js';
+import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
 import { PermanentDeliveryError } from './errors.js';
 import type { EmailPayload } from './outbox.js';
 
@@ -15,15 +18,29 @@ export interface MailTransport {
   close(): void;
 }
 
-export function createSmtpTransport(url: string, from: string): MailTransport {
-  const transporter: Transporter = nodemailer.createTransport({
-    url,
+/**
+ * The SMTP options: the URL's (host, port, smtps, user and password, query settings), pooled, with time-outs.
+ * Parsed here because nodemailer takes a `url` option *instead of* every other one: given `{ url, pool }` it
+ * opened one connection per letter and applied none of the time-outs.
+ */
+export function smtpOptions(url: string): SMTPPool.Options {
+  const options: SMTPPool.Options = {
+    ...parseConnectionUrl(url),
     pool: true,
     maxConnections: 5,
     connectionTimeout: 10_000,
     greetingTimeout: 10_000,
     socketTimeout: 30_000,
-  } as nodemailer.TransportOptions);
+  };
+  // Without TCP_NODELAY each letter's last small writes wait for the server's delayed ACK (~40 ms): a pooled
+  // connection then carried ~20 letters a second instead of ~100. TLS from the first byte (smtps) keeps
+  // nodemailer's own socket; STARTTLS upgrades this one.
+  if (!options.secure) options.getSocket = (_options, callback) => callback(null, { socket: new net.Socket().setNoDelay(true) });
+  return options;
+}
+
+export function createSmtpTransport(url: string, from: string): MailTransport {
+  const transporter: Transporter = nodemailer.createTransport(smtpOptions(url));
   return {
     kind: 'smtp',
     async send(letter, options = {}) {

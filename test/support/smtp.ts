@@ -17,6 +17,8 @@ export class TestSmtpServer {
   private server: SMTPServer;
   /** While true, every connection is refused at the greeting (for retry tests). */
   refuse = false;
+  /** SMTP connections opened so far (a pooled sender reuses its connections). */
+  connections = 0;
 
   constructor() {
     this.server = new SMTPServer({
@@ -24,6 +26,7 @@ export class TestSmtpServer {
       disabledCommands: ['STARTTLS'],
       logger: false,
       onConnect: (_session, callback) => {
+        this.connections += 1;
         if (this.refuse) {
           // 421: a temporary refusal, which a sender must retry later.
           const error = Object.assign(new Error('try again later'), { responseCode: 421 });
