@@ -136,6 +136,8 @@ class Arrivals {
 
 async function startSmtpSink(arrivals: Arrivals): Promise<{ url: string; stop(): Promise<void> }> {
   const server = new SMTPServer({
+    // A stopped server drops its connections at once, as one that went away would (senders keep pooled ones open).
+    closeTimeout: 50,
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,

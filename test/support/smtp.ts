@@ -22,6 +22,8 @@ export class TestSmtpServer {
 
   constructor() {
     this.server = new SMTPServer({
+      // A stopped server drops its connections at once, as one that went away would (senders keep pooled ones open).
+      closeTimeout: 50,
       authOptional: true,
       disabledCommands: ['STARTTLS'],
       logger: false,
