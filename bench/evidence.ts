@@ -149,6 +149,8 @@ async function startSmtpSink(arrivals: Arrivals): Promise<{ url: string; stop():
       });
     },
   });
+  // A sender stopped mid-connection resets it: not a failure of this sink.
+  server.on('error', () => undefined);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.server.address() as AddressInfo;
   return { url: `smtp://127.0.0.1:${port}`, stop: () => new Promise<void>((resolve) => server.close(() => resolve())) };
