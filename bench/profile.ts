@@ -62,7 +62,8 @@ if (workload === 'reset-existing' || workload === 'reset-unknown') {
     [Array.from({ length: ACCOUNT_COUNT }, (_, i) => existingLogin(i)), tokens.map((token) => crypto.createHash('sha256').update(token).digest('hex')), new Date().toISOString(), new Date(Date.now() + 3_600_000).toISOString()],
   );
   await client.end();
-  request = (i) => ({ method: 'POST', path: '/api/v1/recovery/complete', body: JSON.stringify({ token: tokens[i], password: BENCH_PASSWORD }) });
+  // Not BENCH_PASSWORD, which every account has: a new password must differ from the current one.
+  request = (i) => ({ method: 'POST', path: '/api/v1/recovery/complete', body: JSON.stringify({ token: tokens[i], password: 'Harbor-Quartz-9021-Meadow' }) });
 }
 
 if (workload !== 'startup') {
