@@ -14,6 +14,8 @@ export const BENCH_DIR = path.join(REPO_ROOT, 'bench');
 export const ACCOUNT_COUNT = 1000;
 /** Passes the policy for every seeded profile (no part of `userNNNN` / `example.org` in it, not common). */
 export const BENCH_PASSWORD = 'Glacier-Orbit-4417-Lantern';
+/** What reset completions set: a new password must differ from the current one (BENCH_PASSWORD). */
+export const COMPLETION_PASSWORD = 'Harbor-Quartz-9021-Meadow';
 export const BENCH_PORTAL = 'bench';
 
 export function existingLogin(i: number): string {

@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { cpuMeter } from './cpu.js';
-import { ACCOUNT_COUNT, BENCH_DIR, BENCH_PASSWORD, REPO_ROOT, childEnv, existingEmail, existingLogin, unknownEmail, unknownLogin } from './env.js';
+import { ACCOUNT_COUNT, BENCH_DIR, BENCH_PASSWORD, COMPLETION_PASSWORD, REPO_ROOT, childEnv, existingEmail, existingLogin, unknownEmail, unknownLogin } from './env.js';
 import { HOST, runPhase, send, type RequestSpec } from './load.js';
 import { startPostgres } from './pg.js';
 
@@ -62,8 +62,7 @@ if (workload === 'reset-existing' || workload === 'reset-unknown') {
     [Array.from({ length: ACCOUNT_COUNT }, (_, i) => existingLogin(i)), tokens.map((token) => crypto.createHash('sha256').update(token).digest('hex')), new Date().toISOString(), new Date(Date.now() + 3_600_000).toISOString()],
   );
   await client.end();
-  // Not BENCH_PASSWORD, which every account has: a new password must differ from the current one.
-  request = (i) => ({ method: 'POST', path: '/api/v1/recovery/complete', body: JSON.stringify({ token: tokens[i], password: 'Harbor-Quartz-9021-Meadow' }) });
+  request = (i) => ({ method: 'POST', path: '/api/v1/recovery/complete', body: JSON.stringify({ token: tokens[i], password: COMPLETION_PASSWORD }) });
 }
 
 if (workload !== 'startup') {

@@ -52,6 +52,7 @@ import {
   BENCH_PASSWORD,
   BENCH_SMS_DAILY_BUDGET,
   BULK_TOTAL,
+  COMPLETION_PASSWORD,
   PUBLIC_URL,
   REPO_ROOT,
   THREADPOOL,
@@ -411,9 +412,6 @@ async function mintResetTokens(databaseUrl: string): Promise<{ tokens: string[];
     await client.end();
   }
 }
-
-/** What completions set: not BENCH_PASSWORD, which every account has (a new password must differ from it). */
-const COMPLETION_PASSWORD = 'Harbor-Quartz-9021-Meadow';
 
 /**
  * Latchkey's accounts table up to BULK_TOTAL rows in one INSERT … SELECT generate_series: every bulk row

@@ -133,10 +133,12 @@ export class OutboxWorker {
       return 0;
     }
     // How long the longest-waiting message has been due (queued, or since its retry time) says how far behind
-    // the worker is: the batch's own messages cannot tell, since new letters are claimed before older jobs.
+    // the worker is: the batch's own messages cannot tell, since new letters are claimed before older jobs. A
+    // batch short of full took everything due, so only a full one asks what is left in the queue.
     const dueBefore = iso(addMs(now, -this.options.maxDeferMs));
     const late = (dueAt: string | undefined) => dueAt !== undefined && dueAt < dueBefore;
-    this.behind = batch.some((message) => late(message.next_attempt_at)) || late(await oldestQueuedDueAt(store.db));
+    const full = batch.length === this.options.batchSize;
+    this.behind = batch.some((message) => late(message.next_attempt_at)) || (full && late(await oldestQueuedDueAt(store.db)));
     // Renew the claims still being worked on, so a slow send (SMTP time-outs add up to tens of seconds)
     // is not taken over and sent a second time by another worker while this one is still at it.
     const held = new Map(batch.map((m) => [m.id, { id: m.id, attempts: Number(m.attempts) }]));

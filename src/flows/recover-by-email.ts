@@ -39,15 +39,16 @@ export function recoveryLink(publicUrl: URL, token: string): string {
 export async function issueRecoveryLink(ctx: Pick<FlowContext, 'clock' | 'random' | 'outbox' | 'settings' | 'social' | 'store'>, tx: Executor, job: RecoveryRequestJob): Promise<boolean> {
   const account = await findAccountByIdentifier(tx, parseIdentifier(job.identifier, ctx.settings.smsDefaultRegion));
   if (!account) return false;
-  // Every portal of the person turned e-mail recovery off: no letter, and the request answered as any other.
-  const recoverable = canRecoverByEmail(account) && (await recoveryChannelAllowed(tx, account.id, 'email'));
+  // The address the letter goes to; none when every portal of the person turned e-mail recovery off (no
+  // letter, and the request answered as any other).
+  const to = canRecoverByEmail(account) && (await recoveryChannelAllowed(tx, account.id, 'email')) ? account.email : undefined;
   // Seed C6: an account registered through a social network has no password to recover; its letter says
   // to sign in with the provider (or recover there) and offers the same link to create a password instead.
-  const providers = recoverable && account.password_hash === null ? await listLinkedProviders(tx, account.id) : [];
+  const providers = to !== undefined && account.password_hash === null ? await listLinkedProviders(tx, account.id) : [];
   return writeTogether(ctx.store, tx, async (writes) => {
     // Written here, not at request time, so the request stays the same single insert for every login (rule 6).
     await recordAudit(ctx, writes, { action: 'recovery.requested', actorKind: 'recovery', targetAccountId: account.id, ip: job.ip ?? null, detail: 'email' });
-    if (!recoverable || !account.email) return false;
+    if (to === undefined) return false;
     const token = await issueToken(ctx, writes, { accountId: account.id, purpose: 'email_link', lifetimeMs: ctx.settings.emailLinkTtlMinutes * 60_000 });
     const link = recoveryLink(ctx.settings.publicUrl, token);
     const letter =
@@ -61,7 +62,7 @@ export async function issueRecoveryLink(ctx: Pick<FlowContext, 'clock' | 'random
             minutes: ctx.settings.emailLinkTtlMinutes,
           })
         : recoveryLetter(account.locale, account.login, link, ctx.settings.emailLinkTtlMinutes, account.name);
-    await ctx.outbox.enqueueEmail(writes, providers.length > 0 ? 'recovery.email.social' : 'recovery.email', { to: account.email, ...letter });
+    await ctx.outbox.enqueueEmail(writes, providers.length > 0 ? 'recovery.email.social' : 'recovery.email', { to, ...letter });
     return true;
   });
 }
