@@ -19,8 +19,9 @@ export interface Postgres {
   stop(): void;
 }
 
-export async function startPostgres(): Promise<Postgres> {
-  const cluster = await PgCluster.create({ prefix: 'latchkey-bench-pg-', settings: '-c max_connections=200 -c shared_buffers=256MB' });
+/** `extraSettings`: more `-c name=value` for the postmaster (bench/profile.ts loads pg_stat_statements). */
+export async function startPostgres(extraSettings = ''): Promise<Postgres> {
+  const cluster = await PgCluster.create({ prefix: 'latchkey-bench-pg-', settings: `-c max_connections=200 -c shared_buffers=256MB ${extraSettings}` });
   return {
     url: (database) => cluster.url(database),
     version: cluster.version,

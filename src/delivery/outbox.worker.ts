@@ -123,11 +123,11 @@ export class OutboxWorker {
     this.busy = busy;
   }
 
-  /** Claims and handles one batch; returns how many messages it took. */
-  async runOnce(oneAtATime = false): Promise<number> {
+  /** Claims and handles one batch; returns how many messages it took. `known`: a kick said something is due. */
+  async runOnce(oneAtATime = false, known = false): Promise<number> {
     const { store, clock } = this.ctx;
     const now = clock.now();
-    const batch = await claimDueMessages(store.db, store.dialect, iso(now), iso(addMs(now, this.options.lockMs)), this.options.batchSize);
+    const batch = await claimDueMessages(store.db, store.dialect, iso(now), iso(addMs(now, this.options.lockMs)), this.options.batchSize, known);
     if (batch.length === 0) {
       this.behind = false;
       return 0;
@@ -177,16 +177,20 @@ export class OutboxWorker {
     let failures = 0;
     while (this.running) {
       let handled = 0;
+      // A kick from here on wakes the next idle; one before it means a message of ours is due.
+      const known = this.kicked;
+      this.kicked = false;
       try {
         // Behind: no gap to wait for, the whole batch at once (see `maxDeferMs`).
-        handled = await this.runOnce(this.behind ? false : await this.gap());
+        handled = await this.runOnce(this.behind ? false : await this.gap(), known);
         if (failures > 0) this.ctx.logger.info({ failures }, 'outbox: claiming again');
         failures = 0;
       } catch (error) {
         failures += 1;
         this.ctx.logger.warn({ err: error, failures }, 'outbox: cannot claim messages');
       }
-      if (handled === 0 && this.running) {
+      // A batch short of full took everything due: what is queued next kicks (here) or is polled (another node).
+      if (handled < this.options.batchSize && this.running) {
         await this.idle(failures === 0 ? this.options.pollMs : Math.min(this.options.pollMs * 2 ** failures, Math.max(this.options.pollMs, 5000)));
       }
     }
@@ -203,8 +207,8 @@ export class OutboxWorker {
   }
 
   private idle(delayMs: number): Promise<void> {
+    // The kick stays set: the next turn of `run` takes it as word that a message is due.
     if (this.kicked) {
-      this.kicked = false;
       // One event-loop turn lets concurrent requests queue their jobs, so one claim takes them together.
       return new Promise((resolve) => setImmediate(resolve));
     }
@@ -212,7 +216,6 @@ export class OutboxWorker {
       const done = () => {
         clearTimeout(timer);
         this.wake = undefined;
-        this.kicked = false;
         resolve();
       };
       const timer = setTimeout(done, delayMs);

@@ -38,36 +38,39 @@ export type EndSessionsContext = Pick<FlowContext, 'clock' | 'random' | 'outbox'
  *
  * Every place that ends a session calls this rather than `revokeAccountSessions` (which stays the store's
  * primitive). Returns how many Latchkey sessions were revoked (0 for `portal`).
+ *
+ * With `writes` (a write batch, store/write-batch.ts) only the reads go to `tx` at once; every write is
+ * left in the batch, to go with the caller's own in one statement. The count is not known then (0).
  */
-export async function endSessions(ctx: EndSessionsContext, tx: Executor, accountId: string, which: SessionsToEnd): Promise<number> {
+export async function endSessions(ctx: EndSessionsContext, tx: Executor, accountId: string, which: SessionsToEnd, writes: Executor = tx): Promise<number> {
   const at = iso(ctx.clock.now());
   let revoked = 0;
-  if (which.kind === 'one') revoked = await revokeOwnSession(tx, accountId, which.sessionHash, at);
-  if (which.kind === 'all_but') revoked = await revokeAccountSessions(tx, accountId, at, which.keepSessionHash);
-  if (which.kind === 'all') revoked = await revokeAccountSessions(tx, accountId, at);
+  if (which.kind === 'one') revoked = await revokeOwnSession(writes, accountId, which.sessionHash, at);
+  if (which.kind === 'all_but') revoked = await revokeAccountSessions(writes, accountId, at, which.keepSessionHash);
+  if (which.kind === 'all') revoked = await revokeAccountSessions(writes, accountId, at);
 
   const ended = await takeSessionClients(tx, accountId, which);
   if (which.kind === 'portal') {
     const clients = new Set(await portalClientIds(tx, which.portalId));
-    await signOutProviderSessions(tx, { uids: uidsOf(ended) }, clients);
-    await revokeAccountGrants(tx, accountId, clients);
+    await signOutProviderSessions(tx, { uids: uidsOf(ended) }, clients, writes);
+    await revokeAccountGrants(tx, accountId, clients, writes);
   } else {
-    await signOutProviderSessions(tx, { uids: uidsOf(ended), ...(which.kind === 'all' ? { accountId } : {}) });
-    if (which.kind === 'all') await revokeAccountGrants(tx, accountId);
+    await signOutProviderSessions(tx, { uids: uidsOf(ended), ...(which.kind === 'all' ? { accountId } : {}) }, undefined, writes);
+    if (which.kind === 'all') await revokeAccountGrants(tx, accountId, undefined, writes);
   }
-  await revokeGrants(tx, ended.flatMap((row) => (row.grant_id ? [row.grant_id] : [])));
-  await queueLogoutTokens(ctx, tx, ended);
+  await revokeGrants(writes, ended.flatMap((row) => (row.grant_id ? [row.grant_id] : [])));
+  await queueLogoutTokens(ctx, tx, ended, writes);
   return revoked;
 }
 
 const uidsOf = (rows: SessionClientRow[]) => [...new Set(rows.map((row) => row.session_uid))];
 
 /** One job per (client, sid) for the clients with a back-channel logout URI. */
-async function queueLogoutTokens(ctx: EndSessionsContext, tx: Executor, ended: SessionClientRow[]): Promise<void> {
+async function queueLogoutTokens(ctx: EndSessionsContext, tx: Executor, ended: SessionClientRow[], writes: Executor): Promise<void> {
   const uris = await backchannelLogoutUris(tx, ended.map((row) => row.client_id));
   for (const row of ended) {
     if (!uris.has(row.client_id)) continue;
-    await ctx.outbox.enqueueJob(tx, 'oidc.backchannel_logout', { clientId: row.client_id, sid: row.sid, sub: row.account_id, jti: newId(ctx.random) });
+    await ctx.outbox.enqueueJob(writes, 'oidc.backchannel_logout', { clientId: row.client_id, sid: row.sid, sub: row.account_id, jti: newId(ctx.random) });
   }
 }
 

@@ -9,7 +9,7 @@ import { recordAudit } from './audit.js';
 import type { FlowContext, RequestMeta } from './context.js';
 import { endSessions } from './end-sessions.js';
 import { applyPasswordChange } from './password-change.js';
-import { accountView, openSession, type AccountView, type OpenedSession } from './session.js';
+import { accountView, openSession, readAccountView, type AccountView, type OpenedSession } from './session.js';
 
 /** A pending challenge lives 10 minutes (SPEC §7 rule 17) and ends after 5 wrong codes (rule 16). */
 export const CHALLENGE_MINUTES = 10;
@@ -70,10 +70,14 @@ export async function finishSignIn(ctx: Pick<FlowContext, 'clock' | 'random' | '
   return { kind: 'session', session: await openSession(ctx, tx, account, meta, { hadSession }) };
 }
 
-/** The step with what the API shows about the signed-in person (read after the transaction committed). */
-export async function outcomeOf(ctx: Pick<FlowContext, 'store'>, account: Account, step: SignInStep): Promise<SignInOutcome> {
+/**
+ * The step with what the API shows about the signed-in person: its portals as read with its sign-in facts
+ * (they are part of that one read), else read after the transaction committed.
+ */
+export async function outcomeOf(ctx: Pick<FlowContext, 'store'>, account: Account | AccountForSignIn, step: SignInStep): Promise<SignInOutcome> {
   if (step.kind === 'second_factor') return step;
-  return { kind: 'session', session: step.session, ...(await accountView(ctx.store.db, account)) };
+  const view = 'signIn' in account ? accountView(account, account.signIn.portals) : await readAccountView(ctx.store.db, account);
+  return { kind: 'session', session: step.session, ...view };
 }
 
 export interface NewPasswordSignIn {
@@ -96,18 +100,21 @@ export interface NewPasswordSignIn {
  */
 export async function signInWithNewPassword(ctx: FlowContext, input: NewPasswordSignIn): Promise<SignInOutcome> {
   const { account, meta } = input;
-  const step = await ctx.store.db.transaction().execute(async (tx) => {
+  const signedIn = await ctx.store.db.transaction().execute(async (tx) => {
     const at = iso(ctx.clock.now());
     await input.consume(tx, at);
     const signingIn = input.afterConsume ?? (await findAccountByIdForSignIn(tx, account.id, at));
     if (!signingIn) throw new Error(`signInWithNewPassword: account ${account.id} is gone`);
-    // Every session ends, with its applications; this reads (the applications to tell), so before the batch.
-    await endSessions(ctx, tx, account.id, { kind: 'all' });
-    return writeTogether(ctx.store, tx, async (writes) => {
+    const step = await writeTogether(ctx.store, tx, async (writes) => {
+      // Every session ends, with its applications: what it reads (the applications to tell) is read now, in
+      // the transaction; its writes go in the batch, before the new session's (which they do not end).
+      await endSessions(ctx, tx, account.id, { kind: 'all' }, writes);
       await applyPasswordChange(ctx, writes, { account, hash: input.hash, actorKind: 'recovery', actorAccountId: account.id, ip: meta.ip, sessionsEnded: true });
       return finishSignIn(ctx, writes, { account: signingIn, firstFactor: input.firstFactor, meta });
     });
+    return { step, signingIn };
   });
   ctx.outbox.kick();
-  return outcomeOf(ctx, account, step);
+  // As it stands after `consume` (an invitation's first password made a membership: its portal is listed).
+  return outcomeOf(ctx, signedIn.signingIn, signedIn.step);
 }

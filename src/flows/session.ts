@@ -119,10 +119,15 @@ export interface AccountView {
 }
 
 /** What the API returns about the signed-in person: never the hash, never internal flags. */
-export async function accountView(db: Executor, account: Account, onlyPortalId: string | null = null): Promise<AccountView> {
+export function accountView(account: Account, portals: PortalEntry[]): AccountView {
   return {
     account: { id: account.id, login: account.login, name: account.name, email: account.email, phone: account.phone, locale: account.locale },
-    portals: await listActivePortals(db, account.id, onlyPortalId),
+    portals,
     mustChangePassword: account.must_change_password === 1,
   };
+}
+
+/** `accountView` with the portals read now (`onlyPortalId`: see `listActivePortals`). */
+export async function readAccountView(db: Executor, account: Account, onlyPortalId: string | null = null): Promise<AccountView> {
+  return accountView(account, await listActivePortals(db, account.id, onlyPortalId));
 }

@@ -7,7 +7,7 @@ import { listSignInMethods, unlinkSocialIdentity } from '../flows/sign-in-method
 import { completeRecovery } from '../flows/complete-recovery.js';
 import { requestEmailRecovery } from '../flows/recover-by-email.js';
 import { requestPhoneRecovery, resendPhoneCode, verifyPhoneCode, type PhoneFlowState } from '../flows/recover-by-phone.js';
-import { accountView, closeSession } from '../flows/session.js';
+import { closeSession, readAccountView } from '../flows/session.js';
 import { secondFactorStatus } from '../flows/second-factor.js';
 import { signIn } from '../flows/sign-in.js';
 import { AppError } from '../kernel/errors.js';
@@ -89,7 +89,7 @@ export async function apiRoutes(app: FastifyInstance, opts: { deps: Deps }): Pro
       const { account, onlyPortalId } = authOf(request);
       const { suspended, ...twoFactor } = await secondFactorStatus(deps.store.db, account.id, deps.clock.now().toISOString());
       // `suspended` only while an admin's pause lives, so the usual answer keeps its shape.
-      return { ...(await accountView(deps.store.db, account, onlyPortalId)), twoFactor: suspended ? { ...twoFactor, suspended } : twoFactor };
+      return { ...(await readAccountView(deps.store.db, account, onlyPortalId)), twoFactor: suspended ? { ...twoFactor, suspended } : twoFactor };
     });
 
     // Changes the password with the current one; an account without a password (registered through a

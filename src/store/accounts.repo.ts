@@ -1,6 +1,7 @@
 import { isValidLogin, loginKey, type Identifier } from '../domain/identifiers.js';
 import { AppError } from '../kernel/errors.js';
 import type { Executor } from './db.js';
+import type { PortalEntry } from './portals.repo.js';
 import type { Account, NewAccount } from './schema.js';
 
 export async function insertAccount(db: Executor, account: NewAccount): Promise<void> {
@@ -90,15 +91,23 @@ export interface SignInFacts {
   hadSession: boolean;
   /** The highest `--min-password-length` of the portals the account is an active member of. */
   minPasswordLength: number | null;
+  /** The portals it is an active member of, as the portal chooser lists them (by title). */
+  portals: PortalEntry[];
 }
 
 export type AccountForSignIn = Account & { signIn: SignInFacts };
 
-/** The account columns plus the sign-in facts as subqueries: one round trip instead of five. */
+/**
+ * The account columns plus the sign-in facts as subqueries, one row per active membership (its portal's
+ * entry in the chooser) or one row without: one round trip instead of six. Fold the rows with `accountForSignIn`.
+ */
 export function selectAccountForSignIn(db: Executor, now: string) {
   return db
     .selectFrom('accounts')
+    .leftJoin('memberships as chosen', (join) => join.onRef('chosen.account_id', '=', 'accounts.id').on('chosen.status', '=', 'active'))
+    .leftJoin('portals as chooser', 'chooser.id', 'chosen.portal_id')
     .selectAll('accounts')
+    .select(['chooser.slug as entry_slug', 'chooser.title as entry_title', 'chooser.url as entry_url', 'chosen.role as entry_role'])
     .select((eb) => [
       eb
         .selectFrom('second_factor_suspensions')
@@ -120,14 +129,32 @@ export function selectAccountForSignIn(db: Executor, now: string) {
         .whereRef('memberships.account_id', '=', 'accounts.id')
         .where('memberships.status', '=', 'active')
         .as('fact_min_password_length'),
-    ]);
+    ])
+    .orderBy('chooser.title');
 }
 
-type FactColumns = { fact_suspended_for: string | null; fact_second_factor: unknown; fact_had_session: unknown; fact_min_password_length: number | string | null };
+type FactColumns = {
+  fact_suspended_for: string | null;
+  fact_second_factor: unknown;
+  fact_had_session: unknown;
+  fact_min_password_length: number | string | null;
+  entry_slug: string | null;
+  entry_title: string | null;
+  entry_url: string | null;
+  entry_role: PortalEntry['role'] | null;
+};
 
-/** Splits a `selectAccountForSignIn` row into the account and its facts (SQLite answers EXISTS with 0/1). */
-export function accountForSignIn<R extends Account & FactColumns>(row: R): Omit<R, keyof FactColumns> & { signIn: SignInFacts } {
-  const { fact_suspended_for, fact_second_factor, fact_had_session, fact_min_password_length, ...rest } = row;
+/**
+ * Folds the rows of `selectAccountForSignIn` (one per portal entry, same account) into the account and its
+ * facts; undefined for no rows. SQLite answers EXISTS with 0/1.
+ */
+export function accountForSignIn<R extends Account & FactColumns>(rows: readonly R[]): (Omit<R, keyof FactColumns> & { signIn: SignInFacts }) | undefined {
+  const [first] = rows;
+  if (!first) return undefined;
+  const { fact_suspended_for, fact_second_factor, fact_had_session, fact_min_password_length, entry_slug: _slug, entry_title: _title, entry_url: _url, entry_role: _role, ...rest } = first;
+  const portals = rows.flatMap((row) =>
+    row.entry_slug !== null && row.entry_title !== null && row.entry_url !== null && row.entry_role !== null ? [{ slug: row.entry_slug, title: row.entry_title, url: row.entry_url, role: row.entry_role }] : [],
+  );
   return {
     ...rest,
     signIn: {
@@ -135,6 +162,7 @@ export function accountForSignIn<R extends Account & FactColumns>(row: R): Omit<
       hasSecondFactor: Boolean(Number(fact_second_factor)),
       hadSession: Boolean(Number(fact_had_session)),
       minPasswordLength: fact_min_password_length === null ? null : Number(fact_min_password_length),
+      portals,
     },
   };
 }
@@ -143,12 +171,10 @@ export function accountForSignIn<R extends Account & FactColumns>(row: R): Omit<
 export async function findAccountForSignIn(db: Executor, identifier: Identifier, now: string): Promise<AccountForSignIn | undefined> {
   if (identifier.key.includes('\u0000')) return undefined;
   const column = identifier.kind === 'email' ? 'email_key' : identifier.kind === 'phone' ? 'phone' : 'login_key';
-  const row = await selectAccountForSignIn(db, now).where(`accounts.${column}`, '=', identifier.key).executeTakeFirst();
-  return row ? accountForSignIn(row) : undefined;
+  return accountForSignIn(await selectAccountForSignIn(db, now).where(`accounts.${column}`, '=', identifier.key).execute());
 }
 
 /** `findAccountById` with the sign-in facts. */
 export async function findAccountByIdForSignIn(db: Executor, id: string, now: string): Promise<AccountForSignIn | undefined> {
-  const row = await selectAccountForSignIn(db, now).where('accounts.id', '=', id).executeTakeFirst();
-  return row ? accountForSignIn(row) : undefined;
+  return accountForSignIn(await selectAccountForSignIn(db, now).where('accounts.id', '=', id).execute());
 }

@@ -78,9 +78,15 @@ interface SessionPayload {
  * is still there with the same account (the library checks both), and the person may be about to sign in
  * again to finish it. Who may sign in through the provider is decided by the Latchkey session anyway (the
  * `latchkey_session` check in src/oidc/provider.ts). Selected by uid, and with `accountId` every session
- * of the account (also those no application got a code through yet).
+ * of the account (also those no application got a code through yet). The updates go to `writes` (a write
+ * batch, or `db` itself).
  */
-export async function signOutProviderSessions(db: Executor, select: { uids?: readonly string[]; accountId?: string }, clientIds?: ReadonlySet<string>): Promise<void> {
+export async function signOutProviderSessions(
+  db: Executor,
+  select: { uids?: readonly string[]; accountId?: string },
+  clientIds?: ReadonlySet<string>,
+  writes: Executor = db,
+): Promise<void> {
   const uids = select.uids ?? [];
   if (uids.length === 0 && select.accountId === undefined) return;
   const rows = await db
@@ -99,7 +105,7 @@ export async function signOutProviderSessions(db: Executor, select: { uids?: rea
     if (!payload.authorizations) continue;
     if (clientIds === undefined) delete payload.authorizations;
     else for (const clientId of clientIds) delete payload.authorizations[clientId];
-    await db.updateTable('oidc_models').set({ payload: JSON.stringify(payload) }).where('name', '=', 'Session').where('id', '=', row.id).execute();
+    await writes.updateTable('oidc_models').set({ payload: JSON.stringify(payload) }).where('name', '=', 'Session').where('id', '=', row.id).execute();
   }
 }
 
@@ -123,11 +129,12 @@ export async function revokeGrants(db: Executor, grantIds: readonly string[]): P
 
 /**
  * Every grant, code and token of an account (only those of `clientIds` when given), whichever provider
- * session they came from: an account-wide end leaves nothing an application could still use.
+ * session they came from: an account-wide end leaves nothing an application could still use. Reads on `db`,
+ * deletes on `writes` (a write batch, or `db` itself).
  */
-export async function revokeAccountGrants(db: Executor, accountId: string, clientIds?: ReadonlySet<string>): Promise<void> {
+export async function revokeAccountGrants(db: Executor, accountId: string, clientIds?: ReadonlySet<string>, writes: Executor = db): Promise<void> {
   if (clientIds === undefined) {
-    await db.deleteFrom('oidc_models').where('account_id', '=', accountId).where('name', 'in', GRANTED_MODELS).execute();
+    await writes.deleteFrom('oidc_models').where('account_id', '=', accountId).where('name', 'in', GRANTED_MODELS).execute();
     return;
   }
   if (clientIds.size === 0) return;
@@ -136,5 +143,5 @@ export async function revokeAccountGrants(db: Executor, accountId: string, clien
     .filter((row) => clientIds.has((JSON.parse(row.payload) as { clientId?: string }).clientId ?? ''))
     .map((row) => (row.name === 'Grant' ? row.id : (row.grant_id ?? '')))
     .filter((id) => id !== '');
-  await revokeGrants(db, grantIds);
+  await revokeGrants(writes, grantIds);
 }

@@ -28,6 +28,8 @@ export async function claimDueMessages(
   now: string,
   lockedUntil: string,
   limit: number,
+  /** The caller knows something is due (it was kicked by a message it queued): no read first. */
+  known = false,
 ): Promise<OutboxMessage[]> {
   const dueNow = db
     .selectFrom('outbox')
@@ -38,23 +40,39 @@ export async function claimDueMessages(
         eb.and([eb('status', '=', 'processing'), eb('locked_until', '<', now)]),
       ]),
     );
-  // Most wake-ups find nothing: an indexed read is far cheaper than an UPDATE … RETURNING write.
-  if (!(await dueNow.limit(1).executeTakeFirst())) return [];
-  const claim = async (which: typeof dueNow, count: number): Promise<OutboxMessage[]> => {
-    let due = which.orderBy('id').limit(count);
-    if (dialect === 'postgres') due = due.forUpdate().skipLocked();
-    return db
-      .updateTable('outbox')
-      .set({ status: 'processing', locked_until: lockedUntil, attempts: sql<number>`attempts + 1` })
-      .where('id', 'in', due)
-      .returningAll()
-      .execute();
-  };
+  // Most wake-ups (polls) find nothing: an indexed read is far cheaper than an UPDATE … RETURNING write. A
+  // worker kicked by a message it just queued knows better and skips it.
+  if (!known && !(await dueNow.limit(1).executeTakeFirst())) return [];
   // New letters and texts before the rest: a job (a recovery request to resolve) makes a letter, and the
   // person waits for the letter; under a backlog it then leaves right after its job, not behind every job
-  // queued since. Only untried ones: retries while a transport is down must not hold up the jobs.
-  const fresh = await claim(dueNow.where('channel', '!=', 'job').where('attempts', '=', 0), limit);
-  return fresh.length < limit ? [...fresh, ...(await claim(dueNow, limit - fresh.length))] : fresh;
+  // queued since. Only untried ones: retries while a transport is down must not hold up the jobs. One
+  // statement: the first `limit` of the new ones, then of the rest (each branch an indexed LIMIT, not a sort
+  // of the whole backlog); on PostgreSQL `SKIP LOCKED` in both, so two nodes never take the same row.
+  const lockable = <T extends typeof dueNow>(query: T): T => (dialect === 'postgres' ? (query.forUpdate().skipLocked() as T) : query);
+  const claimed = await db
+    .with('fresh', () => lockable(dueNow.where('channel', '!=', 'job').where('attempts', '=', 0).orderBy('id').limit(limit)))
+    .with('older', (cte) => lockable(dueNow.where('id', 'not in', cte.selectFrom('fresh').select('id')).orderBy('id').limit(limit)))
+    .updateTable('outbox')
+    .set({ status: 'processing', locked_until: lockedUntil, attempts: sql<number>`attempts + 1` })
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom((sub) =>
+          sub
+            .selectFrom('fresh')
+            .select(['id', sql<number>`0`.as('rank')])
+            .unionAll(sub.selectFrom('older').select(['id', sql<number>`1`.as('rank')]))
+            .as('due'),
+        )
+        .select('due.id')
+        .orderBy('due.rank')
+        .orderBy('due.id')
+        .limit(limit),
+    )
+    .returningAll()
+    .execute();
+  // RETURNING keeps no order: the new letters first again, each group oldest first.
+  const rank = (m: OutboxMessage) => (m.channel !== 'job' && Number(m.attempts) === 1 ? 0 : 1);
+  return claimed.sort((a, b) => rank(a) - rank(b) || a.id - b.id);
 }
 
 /**

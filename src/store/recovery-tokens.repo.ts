@@ -74,15 +74,16 @@ export async function peekRecoveryTokenForSignIn(
   tokenHash: string,
   now: string,
 ): Promise<{ token: Pick<RecoveryTokenRow, 'purpose' | 'channel'>; account: AccountForSignIn } | undefined> {
-  const row = await selectAccountForSignIn(db, now)
+  const rows = await selectAccountForSignIn(db, now)
     .innerJoin('recovery_tokens', 'recovery_tokens.account_id', 'accounts.id')
     .select(['recovery_tokens.purpose as token_purpose', 'recovery_tokens.channel as token_channel'])
     .where('recovery_tokens.token_hash', '=', tokenHash)
     .where('recovery_tokens.consumed_at', 'is', null)
     .where('recovery_tokens.revoked_at', 'is', null)
     .where('recovery_tokens.expires_at', '>', now)
-    .executeTakeFirst();
-  if (!row) return undefined;
-  const { token_purpose, token_channel, ...account } = accountForSignIn(row);
+    .execute();
+  const found = accountForSignIn(rows);
+  if (!found) return undefined;
+  const { token_purpose, token_channel, ...account } = found;
   return { token: { purpose: token_purpose, channel: token_channel }, account };
 }
