@@ -31,43 +31,48 @@ export async function claimDueMessages(
   /** The caller knows something is due (it was kicked by a message it queued): no read first. */
   known = false,
 ): Promise<OutboxMessage[]> {
-  const dueNow = db
+  // The constants are written into the SQL (not bound), so both databases see that a claim reads only rows
+  // of the partial indexes of migration 022 (unsent ones; new letters), in id order: no step over sent rows.
+  const unsent = db.selectFrom('outbox').select('id').where(sql<boolean>`status in ('queued', 'processing')`);
+  const dueNow = unsent.where((eb) =>
+    eb.or([
+      eb.and([eb('status', '=', 'queued'), eb('next_attempt_at', '<=', now)]),
+      eb.and([eb('status', '=', 'processing'), eb('locked_until', '<', now)]),
+    ]),
+  );
+  const newLetters = db
     .selectFrom('outbox')
     .select('id')
-    .where((eb) =>
-      eb.or([
-        eb.and([eb('status', '=', 'queued'), eb('next_attempt_at', '<=', now)]),
-        eb.and([eb('status', '=', 'processing'), eb('locked_until', '<', now)]),
-      ]),
-    );
+    .where(sql<boolean>`status = 'queued'`)
+    .where(sql<boolean>`attempts = 0`)
+    .where(sql<boolean>`channel != 'job'`)
+    .where('next_attempt_at', '<=', now);
   // Most wake-ups (polls) find nothing: an indexed read is far cheaper than an UPDATE … RETURNING write. A
   // worker kicked by a message it just queued knows better and skips it.
-  if (!known && !(await dueNow.limit(1).executeTakeFirst())) return [];
+  // In id order, so it walks the unsent index rather than every row ever sent.
+  if (!known && !(await dueNow.orderBy('id').limit(1).executeTakeFirst())) return [];
   // New letters and texts before the rest: a job (a recovery request to resolve) makes a letter, and the
   // person waits for the letter; under a backlog it then leaves right after its job, not behind every job
   // queued since. Only untried ones: retries while a transport is down must not hold up the jobs. One
-  // statement: the first `limit` of the new ones, then of the rest (each branch an indexed LIMIT, not a sort
-  // of the whole backlog); on PostgreSQL `SKIP LOCKED` in both, so two nodes never take the same row.
+  // statement: the first `limit` of the new ones, then of the rest up to `limit` in all (each an indexed
+  // LIMIT, not a sort of the whole backlog); on PostgreSQL `SKIP LOCKED` in both, so two nodes never take the
+  // same row.
   const lockable = <T extends typeof dueNow>(query: T): T => (dialect === 'postgres' ? (query.forUpdate().skipLocked() as T) : query);
   const claimed = await db
-    .with('fresh', () => lockable(dueNow.where('channel', '!=', 'job').where('attempts', '=', 0).orderBy('id').limit(limit)))
-    .with('older', (cte) => lockable(dueNow.where('id', 'not in', cte.selectFrom('fresh').select('id')).orderBy('id').limit(limit)))
+    .with('fresh', () => lockable(newLetters.orderBy('id').limit(limit)))
+    // Only as many as the new letters left room for: a row locked here and not claimed would be skipped by
+    // another node's claim for nothing.
+    .with('older', (cte) =>
+      lockable(
+        dueNow
+          .where('id', 'not in', cte.selectFrom('fresh').select('id'))
+          .orderBy('id')
+          .limit(sql<number>`(select ${limit} - count(*) from fresh)`),
+      ),
+    )
     .updateTable('outbox')
     .set({ status: 'processing', locked_until: lockedUntil, attempts: sql<number>`attempts + 1` })
-    .where('id', 'in', (eb) =>
-      eb
-        .selectFrom((sub) =>
-          sub
-            .selectFrom('fresh')
-            .select(['id', sql<number>`0`.as('rank')])
-            .unionAll(sub.selectFrom('older').select(['id', sql<number>`1`.as('rank')]))
-            .as('due'),
-        )
-        .select('due.id')
-        .orderBy('due.rank')
-        .orderBy('due.id')
-        .limit(limit),
-    )
+    .where('id', 'in', (eb) => eb.selectFrom('fresh').select('id').unionAll(eb.selectFrom('older').select('id')))
     .returningAll()
     .execute();
   // RETURNING keeps no order: the new letters first again, each group oldest first.

@@ -35,7 +35,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         store = openStore(`sqlite:${path.join(dir, 'db.sqlite')}`);
         cleanup = async () => fs.rmSync(dir, { recursive: true, force: true });
       }
-      assert.deepEqual(await migrateToLatest(store), ['001_initial', '002_phone_flows', '003_admin_and_box', '004_outbox_sms_count', '005_social_identities', '006_invitations', '007_phone_flows_account', '009_unsquat_social_contacts', '010_instance', '011_second_factor', '013_oidc_provider', '014_session_last_seen', '015_second_factor_admin', '016_oidc_session_clients', '017_contact_changes', '018_not_me_tokens', '020_portal_color', '021_failures_reset']);
+      assert.deepEqual(await migrateToLatest(store), ['001_initial', '002_phone_flows', '003_admin_and_box', '004_outbox_sms_count', '005_social_identities', '006_invitations', '007_phone_flows_account', '009_unsquat_social_contacts', '010_instance', '011_second_factor', '013_oidc_provider', '014_session_last_seen', '015_second_factor_admin', '016_oidc_session_clients', '017_contact_changes', '018_not_me_tokens', '020_portal_color', '021_failures_reset', '022_outbox_claim_indexes']);
       assert.deepEqual(await migrateToLatest(store), [], 'migrating again is a no-op');
       await insertAccount(store.db, {
         id: 'a1', login: 'ivan', login_key: 'ivan', name: null, email: 'i@example.com', email_key: 'i@example.com', email_verified_at: T0,
@@ -87,7 +87,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     it('an account for sign-in comes with its facts in one read', async () => {
       const found = await findAccountForSignIn(store.db, { kind: 'login', key: 'batch' }, T1);
       assert.equal(found?.id, 'a-batch');
-      assert.deepEqual(found?.signIn, { suspendedForPortalId: null, hasSecondFactor: false, hadSession: true, minPasswordLength: null });
+      assert.deepEqual(found?.signIn, { suspendedForPortalId: null, hasSecondFactor: false, hadSession: true, minPasswordLength: null, portals: [] });
       assert.equal((await findAccountForSignIn(store.db, { kind: 'login', key: 'ivan' }, T1))?.signIn.hadSession, false);
       assert.equal(await findAccountForSignIn(store.db, { kind: 'login', key: 'nobody' }, T1), undefined);
     });

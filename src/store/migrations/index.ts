@@ -18,6 +18,7 @@ import * as m017 from './017_contact_changes.js';
 import * as m018 from './018_not_me_tokens.js';
 import * as m020 from './020_portal_color.js';
 import * as m021 from './021_failures_reset.js';
+import * as m022 from './022_outbox_claim_indexes.js';
 
 /** The explicit, ordered list of migrations; each is given the dialect, one set for both databases. */
 const migrations: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> }> = {
@@ -39,6 +40,7 @@ const migrations: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Pr
   '018_not_me_tokens': m018,
   '020_portal_color': m020,
   '021_failures_reset': m021,
+  '022_outbox_claim_indexes': m022,
 };
 
 export async function migrateToLatest(store: Store): Promise<string[]> {
