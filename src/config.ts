@@ -99,6 +99,8 @@ export interface Config {
   smsDefaultRegion: string;
   /** LATCHKEY_SUPPORT_CONTACT: shown when a code does not arrive; a portal may set its own. */
   supportContact: string | undefined;
+  /** LATCHKEY_TOTP_ISSUER (the public host name): the issuer authenticator apps show beside a Latchkey code. */
+  totpIssuer: string;
   /** LATCHKEY_RATE_LIMITS: `on` (default) or `off` for load tests; `off` is refused in production. */
   rateLimits: boolean;
   /** LATCHKEY_SECRET: key for cookies, CSRF tokens and sealed outbox payloads; generated once into the data folder when unset. */
@@ -296,6 +298,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl,
     smsDefaultRegion: region,
     supportContact: get('LATCHKEY_SUPPORT_CONTACT'),
+    totpIssuer: totpIssuer(get('LATCHKEY_TOTP_ISSUER'), publicUrl, problems),
     rateLimits,
     secret,
     dev,
@@ -319,6 +322,17 @@ export function loadConfig(env: Env = process.env): Config {
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/**
+ * The issuer of the `otpauth://` URI. Authenticator apps split the URI's label "issuer:login" at its colon,
+ * so an issuer with one would show a wrong name (the default is the host name, without its port).
+ */
+function totpIssuer(value: string | undefined, publicUrl: URL, problems: string[]): string {
+  if (value === undefined) return publicUrl.hostname;
+  const issuer = value.trim();
+  if (issuer === '' || issuer.length > 64 || issuer.includes(':')) problems.push('LATCHKEY_TOTP_ISSUER: 1-64 characters, no colon');
+  return issuer;
 }
 
 const BRAND_NAME_MAX = 40;

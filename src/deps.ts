@@ -114,6 +114,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       smsDailyBudget: config.smsDailyBudget,
       smsCaps: config.smsCaps,
       smsEnabled: config.sms.provider !== 'none',
+      totpIssuer: config.totpIssuer,
     },
     secretKey,
     smsRefusals: metrics.smsRefused,

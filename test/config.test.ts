@@ -26,6 +26,12 @@ describe('settings (SPEC §3)', () => {
     assert.equal(config.rateLimits, true);
   });
 
+  it('names authenticator apps\' issuer: the public host name by default, LATCHKEY_TOTP_ISSUER when set, never with a colon', () => {
+    assert.equal(loadConfig({ LATCHKEY_PUBLIC_URL: 'https://id.example.com:8443/' }).totpIssuer, 'id.example.com');
+    assert.equal(loadConfig({ LATCHKEY_TOTP_ISSUER: ' Acme ID ' }).totpIssuer, 'Acme ID');
+    for (const bad of ['Acme:ID', 'x'.repeat(65)]) assert.deepEqual(problems({ LATCHKEY_TOTP_ISSUER: bad }).map((l) => l.split(':')[0]), ['LATCHKEY_TOTP_ISSUER'], bad);
+  });
+
   it('reads social sign-in providers: the known ones by name, any other by its issuer; incomplete or insecure ones are refused', () => {
     const config = loadConfig({
       LATCHKEY_SOCIAL_VK_CLIENT_ID: 'vk-app',

@@ -39,6 +39,8 @@ export interface FlowContext {
     smsCaps: SmsCaps;
     /** False when no SMS gateway is configured: phone recovery is then off. */
     smsEnabled: boolean;
+    /** LATCHKEY_TOTP_ISSUER: the name authenticator apps show for the account. */
+    totpIssuer: string;
   };
 }
 

@@ -87,7 +87,7 @@ export async function startTotpEnrolment(ctx: FlowContext, input: { account: Acc
   if (status.enabled) await deleteSecondFactor(ctx.store.db, account.id);
   const secret = newTotpSecret(ctx.random.bytes(20));
   await putPendingSecret(ctx.store.db, account.id, totpSealer(ctx).seal(secret), iso(ctx.clock.now()));
-  return { secret, uri: totpUri(secret, account.login) };
+  return { secret, uri: totpUri(secret, account.login, ctx.settings.totpIssuer) };
 }
 
 /** The enrolment waiting for its code, if any (the page shows its QR code again after a wrong code). */
@@ -95,7 +95,7 @@ export async function pendingEnrolment(ctx: FlowContext, account: Account): Prom
   const factor = await findSecondFactor(ctx.store.db, account.id);
   if (!factor || factor.confirmed_at !== null) return undefined;
   const secret = openSecret(ctx, factor);
-  return { secret, uri: totpUri(secret, account.login) };
+  return { secret, uri: totpUri(secret, account.login, ctx.settings.totpIssuer) };
 }
 
 /** Step 2: one code from the app turns the factor on and gives the 10 recovery codes, shown this once. */

@@ -1,12 +1,11 @@
 import { Secret, TOTP } from 'otpauth';
-import { currentBrand } from '../ui/brand.js';
 
 /** RFC 6238 as every authenticator app does it: SHA-1, 6 digits, 30-second steps (SPEC §7 rule 16). */
 const PERIOD = 30;
 const DIGITS = 6;
 
-function totpOf(secretBase32: string, label: string): TOTP {
-  return new TOTP({ issuer: currentBrand().name, label, algorithm: 'SHA1', digits: DIGITS, period: PERIOD, secret: Secret.fromBase32(secretBase32) });
+function totpOf(secretBase32: string, label: string, issuer = ''): TOTP {
+  return new TOTP({ issuer, label, algorithm: 'SHA1', digits: DIGITS, period: PERIOD, secret: Secret.fromBase32(secretBase32) });
 }
 
 /** A new secret: 160 bits from the CSPRNG, as base32 (what the person types if the QR code won't scan). */
@@ -14,9 +13,9 @@ export function newTotpSecret(bytes: Buffer): string {
   return new Secret({ buffer: new Uint8Array(bytes).buffer }).base32;
 }
 
-/** The `otpauth://totp/…` URI the QR code carries. */
-export function totpUri(secretBase32: string, login: string): string {
-  return totpOf(secretBase32, login).toString();
+/** The `otpauth://totp/…` URI the QR code carries; `issuer` names the service in the app (LATCHKEY_TOTP_ISSUER). */
+export function totpUri(secretBase32: string, login: string, issuer: string): string {
+  return totpOf(secretBase32, login, issuer).toString();
 }
 
 /**

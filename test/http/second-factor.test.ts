@@ -76,6 +76,10 @@ for (const dialect of DIALECTS) {
       secret = started.json().secret as string;
       assert.match(secret, /^[A-Z2-7]{32}$/, '160 bits, base32');
       assert.match(started.json().uri as string, /^otpauth:\/\/totp\/.*secret=/);
+      // LATCHKEY_TOTP_ISSUER unset: the public host name names the service in the app (SPEC §4).
+      const uri = new URL(started.json().uri as string);
+      assert.equal(uri.searchParams.get('issuer'), 'localhost');
+      assert.equal(decodeURIComponent(uri.pathname), '/localhost:ivan');
       const stored = await t.deps.store.db.selectFrom('second_factors').selectAll().where('account_id', '=', ivanId).executeTakeFirstOrThrow();
       assert.ok(!stored.totp_secret_sealed.includes(secret), 'sealed, not in clear');
       // Not active until confirmed: a sign-in still opens a session.
