@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { Locale } from '../../src/domain/locale.js';
 import { addPortal, addUser } from '../../src/flows/operator.js';
 import { translator } from '../../src/ui/i18n.js';
 import { PASSWORD } from '../support/app.js';
-import { launchBrowser, startServedApp, type ServedApp } from '../support/browser.js';
-import { describePage, pathOf, signIn, submit, watchProblems } from '../support/page.js';
+import { BrowserRig, type ServedApp } from '../support/browser.js';
+import { describePage, pathOf, signIn, submit, watchProblems, shootWidths } from '../support/page.js';
 
 /**
  * The admin console of issue 14, item 10, in headless Chromium, once per language: role change (and the
@@ -17,35 +16,20 @@ import { describePage, pathOf, signIn, submit, watchProblems } from '../support/
 
 const SHOTS = '/tmp/shots/console-cli';
 
-/**
- * Screenshots at 390 and 1280 px. `ownLayout`: pages whose layout this work owns must not scroll sideways;
- * the member list's table is restyled for 390 px by the layout work, so it is only photographed.
- */
-async function shoot(page: Page, name: string, ownLayout = true): Promise<void> {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  for (const width of [390, 1280]) {
-    await page.setViewportSize({ width, height: 800 });
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-    if (ownLayout) assert.ok(overflow <= 0, `${name}: ${overflow} px of sideways scroll at ${width} px`);
-    await page.screenshot({ path: path.join(SHOTS, `${name}-${width}.png`), fullPage: true });
-  }
-  await page.setViewportSize({ width: 1000, height: 760 });
-}
+/** `ownLayout: false` for a page that is not ours: its width is not held to our rule. */
+const shoot = (page: Page, name: string, ownLayout = true) => shootWidths(page, SHOTS, name, { ownLayout });
 
 const text = async (page: Page, testId: string) => ((await page.getByTestId(testId).first().textContent()) ?? '').replace(/\s+/g, ' ').trim();
 
 describe('e2e: admin console: role, name, filters, audit export', { timeout: 120_000 }, () => {
+  const rig = new BrowserRig();
   let served: ServedApp | undefined;
   let browser: Browser | undefined;
 
   before(async () => {
-    served = await startServedApp({ dialect: 'sqlite' });
-    browser = await launchBrowser();
+    ({ served, browser } = await rig.start({ dialect: 'sqlite' }));
   });
-  after(async () => {
-    await browser?.close();
-    await served?.close();
-  });
+  after(() => rig.stop());
 
   for (const lang of ['ru', 'en'] as Locale[]) {
     it(`${lang}: make an admin, the last admin refused, edit a name, filter the list, filter and export the audit log`, async () => {

@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { Locale } from '../../src/domain/locale.js';
 import { addPortal, addUser } from '../../src/flows/operator.js';
 import { translator } from '../../src/ui/i18n.js';
 import { PASSWORD } from '../support/app.js';
-import { launchBrowser, startServedApp, type ServedApp } from '../support/browser.js';
-import { describePage, pathOf, signIn, submit, watchProblems } from '../support/page.js';
+import { BrowserRig, type ServedApp } from '../support/browser.js';
+import { describePage, pathOf, signIn, submit, watchProblems, shootWidths } from '../support/page.js';
 
 /**
  * Cutting a person off in headless Chromium, once per language (issue 13, item 4): the admin fires an
@@ -18,29 +16,17 @@ import { describePage, pathOf, signIn, submit, watchProblems } from '../support/
 
 const SHOTS = '/tmp/shots';
 
-async function shoot(page: Page, name: string): Promise<void> {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  for (const width of [390, 1280]) {
-    await page.setViewportSize({ width, height: 800 });
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-    assert.ok(overflow <= 0, `${name}: ${overflow} px of sideways scroll at ${width} px`);
-    await page.screenshot({ path: path.join(SHOTS, `${name}-${width}.png`), fullPage: true });
-  }
-  await page.setViewportSize({ width: 1000, height: 760 });
-}
+const shoot = (page: Page, name: string) => shootWidths(page, SHOTS, name);
 
 describe('e2e: admin fires, re-activates and signs out a member', { timeout: 90_000 }, () => {
+  const rig = new BrowserRig();
   let served: ServedApp | undefined;
   let browser: Browser | undefined;
 
   before(async () => {
-    served = await startServedApp({ dialect: 'sqlite' });
-    browser = await launchBrowser();
+    ({ served, browser } = await rig.start({ dialect: 'sqlite' }));
   });
-  after(async () => {
-    await browser?.close();
-    await served?.close();
-  });
+  after(() => rig.stop());
 
   for (const lang of ['ru', 'en'] as Locale[]) {
     it(`${lang}: fire → the portal is gone for the employee → re-activate → end sessions`, async () => {

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -8,10 +7,10 @@ import type { Locale } from '../../src/domain/locale.js';
 import { addPortal, addUser } from '../../src/flows/operator.js';
 import { translator, type Translate } from '../../src/ui/i18n.js';
 import { PASSWORD } from '../support/app.js';
-import { launchBrowser, startServedApp, type ServedApp } from '../support/browser.js';
-import { assertPage, describePage, pathOf, signIn, signOut, submit, watchProblems } from '../support/page.js';
+import { BrowserRig, type ServedApp } from '../support/browser.js';
+import { assertPage, describePage, pathOf, signIn, signOut, submit, watchProblems, shootWidths } from '../support/page.js';
 import { TestSmsGateway } from '../support/sms-gateway.js';
-import { TestSmtpServer, linkIn } from '../support/smtp.js';
+import { linkIn } from '../support/smtp.js';
 
 /**
  * The admin console in headless Chromium, once per language, against the real app on a loopback port,
@@ -149,30 +148,21 @@ async function openLetterLink(page: Page, base: string, link: string, lang: Loca
   assert.ok(!page.url().includes(token), page.url());
 }
 
-/** Screenshots at a phone's and a desktop's width into /tmp/shots; at 390 px nothing scrolls sideways. */
-async function shoot(page: Page, name: string): Promise<void> {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  for (const width of [390, 1280]) {
-    await page.setViewportSize({ width, height: 800 });
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-    assert.ok(overflow <= 0, `${name}: ${overflow} px of sideways scroll at ${width} px`);
-    await page.screenshot({ path: path.join(SHOTS, `${name}-${width}.png`), fullPage: true });
-  }
-  await page.setViewportSize({ width: 1000, height: 760 });
-}
+const shoot = (page: Page, name: string) => shootWidths(page, SHOTS, name);
 
 // ---------------------------------------------------------------------------------------------------
 
 describe('e2e: admin console, cloud edition (C7)', { timeout: 80_000 }, () => {
-  const smtp = new TestSmtpServer();
+  const rig = new BrowserRig();
+  const { smtp } = rig;
   const gateway = new TestSmsGateway();
   let served: ServedApp | undefined;
   let browser: Browser | undefined;
   let base = '';
 
   before(async () => {
-    const [smtpUrl, smsUrl] = await Promise.all([smtp.start(), gateway.start()]);
-    served = await startServedApp({ dialect: 'sqlite', smtpUrl, env: { LATCHKEY_RATE_LIMITS: 'off', LATCHKEY_SMS_WEBHOOK_URL: smsUrl } });
+    const smsUrl = await gateway.start();
+    ({ served, browser } = await rig.start({ dialect: 'sqlite', withSmtp: true, env: { LATCHKEY_RATE_LIMITS: 'off', LATCHKEY_SMS_WEBHOOK_URL: smsUrl } }));
     base = served.baseUrl;
     const { deps } = served.testApp;
     await addPortal(deps, PORTAL);
@@ -182,14 +172,14 @@ describe('e2e: admin console, cloud edition (C7)', { timeout: 80_000 }, () => {
       await addUser(deps, { ...admin, password: PASSWORD, locale: lang, portals: [{ slug: PORTAL.slug, role: 'admin' }] });
       await addUser(deps, { ...employee, password: PASSWORD, locale: lang, portals: [{ slug: PORTAL.slug, role: 'employee' }] });
     }
-    browser = await launchBrowser();
   });
 
   after(async () => {
-    // Everything is stopped even if something before it fails to stop.
-    const results = await Promise.allSettled([browser?.close(), served?.close()]);
-    results.push(...(await Promise.allSettled([smtp.stop(), gateway.stop()])));
-    for (const result of results) if (result.status === 'rejected') throw result.reason;
+    try {
+      await rig.stop();
+    } finally {
+      await gateway.stop();
+    }
   });
 
   for (const journey of cloudJourneys) {
@@ -379,15 +369,14 @@ describe('e2e: admin console, cloud edition (C7)', { timeout: 80_000 }, () => {
 });
 
 describe('e2e: admin console, box edition (B3)', { timeout: 60_000 }, () => {
-  const smtp = new TestSmtpServer();
+  const rig = new BrowserRig();
   let served: ServedApp | undefined;
   let browser: Browser | undefined;
   let base = '';
   let portalSlug = '';
 
   before(async () => {
-    const smtpUrl = await smtp.start();
-    served = await startServedApp({ dialect: 'sqlite', smtpUrl, env: { LATCHKEY_EDITION: 'box', LATCHKEY_RATE_LIMITS: 'off' } });
+    ({ served, browser } = await rig.start({ dialect: 'sqlite', withSmtp: true, env: { LATCHKEY_EDITION: 'box', LATCHKEY_RATE_LIMITS: 'off' } }));
     base = served.baseUrl;
     const { deps } = served.testApp;
     portalSlug = deps.config.boxPortal.slug;
@@ -396,14 +385,9 @@ describe('e2e: admin console, box edition (B3)', { timeout: 60_000 }, () => {
       await addUser(deps, { ...admin, password: PASSWORD, locale: lang, portals: [{ slug: 'company', role: 'admin' }] });
       await addUser(deps, { ...employee, password: PASSWORD, locale: lang, portals: [{ slug: 'company', role: 'employee' }] });
     }
-    browser = await launchBrowser();
   });
 
-  after(async () => {
-    const results = await Promise.allSettled([browser?.close(), served?.close()]);
-    await smtp.stop();
-    for (const result of results) if (result.status === 'rejected') throw result.reason;
-  });
+  after(() => rig.stop());
 
   for (const journey of boxJourneys) {
     it(`[${journey.lang}] the admin sets a password with "must change" → the employee changes it → /portals`, { timeout: 30_000 }, async () => {

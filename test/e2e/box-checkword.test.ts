@@ -7,9 +7,9 @@ import type { Locale } from '../../src/domain/locale.js';
 import { addUser } from '../../src/flows/operator.js';
 import { translator } from '../../src/ui/i18n.js';
 import { PASSWORD } from '../support/app.js';
-import { launchBrowser, startServedApp, type ServedApp } from '../support/browser.js';
+import { BrowserRig, type ServedApp } from '../support/browser.js';
 import { assertPage, describePage, pathOf, signIn, submit } from '../support/page.js';
-import { TestSmtpServer, type ReceivedMail } from '../support/smtp.js';
+import { type ReceivedMail } from '../support/smtp.js';
 
 /**
  * The box edition's checkword journey (seed B1–B2) in headless Chromium, once per language, against the
@@ -43,14 +43,14 @@ function checkwordLinkIn(mail: ReceivedMail): string {
 }
 
 describe('e2e: box edition, recovery by checkword in the browser', { timeout: 60_000 }, () => {
-  const smtp = new TestSmtpServer();
+  const rig = new BrowserRig();
+  const { smtp } = rig;
   let served: ServedApp | undefined;
   let browser: Browser | undefined;
   let base = '';
 
   before(async () => {
-    const smtpUrl = await smtp.start();
-    served = await startServedApp({ dialect: 'sqlite', smtpUrl, env: { LATCHKEY_EDITION: 'box', LATCHKEY_BOX_PORTAL_TITLE: PORTAL } });
+    ({ served, browser } = await rig.start({ dialect: 'sqlite', withSmtp: true, env: { LATCHKEY_EDITION: 'box', LATCHKEY_BOX_PORTAL_TITLE: PORTAL } }));
     base = served.baseUrl;
     const { deps } = served.testApp;
     for (const journey of journeys) {
@@ -62,14 +62,9 @@ describe('e2e: box edition, recovery by checkword in the browser', { timeout: 60
         portals: [{ slug: deps.config.boxPortal.slug, role: 'employee' }],
       });
     }
-    browser = await launchBrowser();
   });
 
-  after(async () => {
-    const results = await Promise.allSettled([browser?.close(), served?.close()]);
-    await smtp.stop();
-    for (const result of results) if (result.status === 'rejected') throw result.reason;
-  });
+  after(() => rig.stop());
 
   for (const journey of journeys) {
     it(`[${journey.lang}] forgot password → send checkword → letter → form → new password → portals`, { timeout: 40_000 }, async () => {

@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { Locale } from '../../src/domain/locale.js';
@@ -8,10 +6,9 @@ import { addPortal, addUser } from '../../src/flows/operator.js';
 import { findAccountByIdentifier } from '../../src/store/accounts.repo.js';
 import { translator } from '../../src/ui/i18n.js';
 import { PASSWORD } from '../support/app.js';
-import { launchBrowser, startServedApp, type ServedApp } from '../support/browser.js';
-import { assertPage, describePage, pathOf, signIn, submit, watchProblems } from '../support/page.js';
+import { BrowserRig, type ServedApp } from '../support/browser.js';
+import { assertPage, describePage, pathOf, signIn, submit, watchProblems, shootWidths } from '../support/page.js';
 import { TestSmsGateway } from '../support/sms-gateway.js';
-import { TestSmtpServer } from '../support/smtp.js';
 import { waitUntil } from '../support/wait.js';
 
 /**
@@ -23,34 +20,25 @@ import { waitUntil } from '../support/wait.js';
 
 const SHOTS = '/tmp/shots/contact-change';
 
-/** Screenshots at a phone's and a desktop's width; at 390 px nothing scrolls sideways. */
-async function shoot(page: Page, name: string): Promise<void> {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  for (const width of [390, 1280]) {
-    await page.setViewportSize({ width, height: 800 });
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-    assert.ok(overflow <= 0, `${name}: ${overflow} px of sideways scroll at ${width} px`);
-    await page.screenshot({ path: path.join(SHOTS, `${name}-${width}.png`), fullPage: true });
-  }
-  await page.setViewportSize({ width: 1000, height: 760 });
-}
+const shoot = (page: Page, name: string) => shootWidths(page, SHOTS, name);
 
 describe('e2e: e-mail and phone change', { timeout: 120_000 }, () => {
-  const smtp = new TestSmtpServer();
+  const rig = new BrowserRig();
+  const { smtp } = rig;
   const gateway = new TestSmsGateway();
   let served: ServedApp | undefined;
   let browser: Browser | undefined;
 
   before(async () => {
-    served = await startServedApp({ dialect: 'sqlite', smtpUrl: await smtp.start(), env: { LATCHKEY_SMS_WEBHOOK_URL: await gateway.start() } });
+    ({ served, browser } = await rig.start({ dialect: 'sqlite', withSmtp: true, env: { LATCHKEY_SMS_WEBHOOK_URL: await gateway.start() } }));
     await addPortal(served.testApp.deps, { slug: 'acme', title: 'Acme Corp' });
-    browser = await launchBrowser();
   });
   after(async () => {
-    await browser?.close();
-    await served?.close();
-    await smtp.stop();
-    await gateway.stop();
+    try {
+      await rig.stop();
+    } finally {
+      await gateway.stop();
+    }
   });
 
   const phoneOf = (lang: Locale) => (lang === 'ru' ? '+79165550101' : '+79165550202');

@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { Locale } from '../../src/domain/locale.js';
@@ -8,9 +6,9 @@ import { addPortal, addUser } from '../../src/flows/operator.js';
 import { listRecentMessages } from '../../src/store/outbox.repo.js';
 import { translator } from '../../src/ui/i18n.js';
 import { PASSWORD } from '../support/app.js';
-import { launchBrowser, startServedApp, type ServedApp } from '../support/browser.js';
+import { BrowserRig, type ServedApp } from '../support/browser.js';
 import { FakeClock } from '../support/clock.js';
-import { assertPage, describePage, pathOf, signIn, signOut, submit, watchProblems } from '../support/page.js';
+import { assertPage, describePage, pathOf, signIn, signOut, submit, watchProblems, shootWidths } from '../support/page.js';
 
 /**
  * A newcomer's first day in headless Chromium, once per language (issue 14 items 4–8), on the development
@@ -24,22 +22,10 @@ const SHOTS = '/tmp/shots/newcomer-fixes';
 const NEW_PASSWORD = 'Tundra-Lantern-47-quietly';
 
 /**
- * Screenshots at a phone's and a desktop's width. `ownLayout`: a page whose layout this change made (it must
- * not scroll sideways at 390 px); the console's tables and the outbox are issue 14 item 9's, so only noted.
+ * `ownLayout`: a page whose layout this change made (it must not scroll sideways at 390 px); the console's
+ * tables and the outbox are issue 14 item 9's, so their sideways scroll only comes back as a note.
  */
-async function shoot(page: Page, name: string, ownLayout = true): Promise<string[]> {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  const notes: string[] = [];
-  for (const width of [390, 1280]) {
-    await page.setViewportSize({ width, height: 800 });
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-    if (ownLayout) assert.ok(overflow <= 0, `${name}: ${overflow} px of sideways scroll at ${width} px`);
-    else if (overflow > 0) notes.push(`${name}: ${overflow} px sideways at ${width} px`);
-    await page.screenshot({ path: path.join(SHOTS, `${name}-${width}.png`), fullPage: true });
-  }
-  await page.setViewportSize({ width: 1000, height: 760 });
-  return notes;
-}
+const shoot = (page: Page, name: string, ownLayout = true) => shootWidths(page, SHOTS, name, { ownLayout });
 
 async function text(page: Page, testId: string): Promise<string> {
   return ((await page.getByTestId(testId).first().textContent()) ?? '').replace(/\s+/g, ' ').trim();
@@ -60,6 +46,7 @@ const journeys: Journey[] = [
 
 describe('e2e: a newcomer meets no dead ends and no raw codes', { timeout: 120_000 }, () => {
   const clock = new FakeClock();
+  const rig = new BrowserRig();
   let served: ServedApp | undefined;
   let browser: Browser | undefined;
   let base = '';
@@ -67,7 +54,7 @@ describe('e2e: a newcomer meets no dead ends and no raw codes', { timeout: 120_0
   const layoutNotes: string[] = [];
 
   before(async () => {
-    served = await startServedApp({ dialect: 'sqlite', clock });
+    ({ served, browser } = await rig.start({ dialect: 'sqlite', clock }));
     base = served.baseUrl;
     const { deps } = served.testApp;
     assert.ok(deps.config.dev && deps.settings.smsEnabled, 'the development outbox keeps letters and texts');
@@ -78,13 +65,11 @@ describe('e2e: a newcomer meets no dead ends and no raw codes', { timeout: 120_0
       ids.set(j.admin, admin.id);
       ids.set(j.employee, employee.id);
     }
-    browser = await launchBrowser();
   });
 
   after(async () => {
     if (layoutNotes.length > 0) console.log(`layout notes (issue 14 item 9): ${layoutNotes.join('; ')}`);
-    const results = await Promise.allSettled([browser?.close(), served?.close()]);
-    for (const result of results) if (result.status === 'rejected') throw result.reason;
+    await rig.stop();
   });
 
   /** The texts the development outbox holds for a number, newest first. */

@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { Locale } from '../../src/domain/locale.js';
 import { addPortal, addUser } from '../../src/flows/operator.js';
 import { translator } from '../../src/ui/i18n.js';
 import { PASSWORD } from '../support/app.js';
-import { launchBrowser, startServedApp, type ServedApp } from '../support/browser.js';
-import { assertPage, describePage, pathOf, signIn, submit, watchProblems } from '../support/page.js';
-import { TestSmtpServer, type ReceivedMail } from '../support/smtp.js';
+import { BrowserRig, type ServedApp } from '../support/browser.js';
+import { assertPage, describePage, pathOf, signIn, submit, watchProblems, shootWidths } from '../support/page.js';
+import { type ReceivedMail } from '../support/smtp.js';
 
 /**
  * "This wasn't me" in headless Chromium, once per language (issue 13 item 3, SPEC §7 rule 23): an intruder
@@ -22,17 +20,7 @@ const SHOTS = '/tmp/shots/not-me';
 const NEW_PASSWORD = 'owner-takes-it-back-2026';
 const PRODUCT = 'Latchkey';
 
-/** Screenshots at a phone's and a desktop's width; at 390 px nothing scrolls sideways. */
-async function shoot(page: Page, name: string): Promise<void> {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  for (const width of [390, 1280]) {
-    await page.setViewportSize({ width, height: 800 });
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-    assert.ok(overflow <= 0, `${name}: ${overflow} px of sideways scroll at ${width} px`);
-    await page.screenshot({ path: path.join(SHOTS, `${name}-${width}.png`), fullPage: true });
-  }
-  await page.setViewportSize({ width: 1000, height: 760 });
-}
+const shoot = (page: Page, name: string) => shootWidths(page, SHOTS, name);
 
 /** The href of the letter's HTML button marked `data-not-me` (the same link is in the text part). */
 function notMeHref(mail: ReceivedMail): string {
@@ -43,21 +31,17 @@ function notMeHref(mail: ReceivedMail): string {
 }
 
 describe('e2e: "this wasn\'t me"', { timeout: 120_000 }, () => {
-  const smtp = new TestSmtpServer();
+  const rig = new BrowserRig();
+  const { smtp } = rig;
   let served: ServedApp | undefined;
   let browser: Browser | undefined;
 
   before(async () => {
-    served = await startServedApp({ dialect: 'sqlite', smtpUrl: await smtp.start() });
+    ({ served, browser } = await rig.start({ dialect: 'sqlite', withSmtp: true }));
     await addPortal(served.testApp.deps, { slug: 'acme', title: 'Acme Corp' });
     await addUser(served.testApp.deps, { login: 'boss', email: 'boss@example.com', password: PASSWORD, locale: 'ru', portals: [{ slug: 'acme', role: 'admin' }] });
-    browser = await launchBrowser();
   });
-  after(async () => {
-    await browser?.close();
-    await served?.close();
-    await smtp.stop();
-  });
+  after(() => rig.stop());
 
   for (const lang of ['ru', 'en'] as Locale[]) {
     it(`${lang}: from the letter's button to the unlocked account`, async () => {

@@ -18,7 +18,7 @@ import { translator } from '../../src/ui/i18n.js';
 import { PASSWORD, type TestDialect } from '../support/app.js';
 import { freeLoopbackPort, launchBrowser, startServedApp, type ServedApp } from '../support/browser.js';
 import { FakeClock } from '../support/clock.js';
-import { describePage, pathOf, signIn, submit, watchProblems } from '../support/page.js';
+import { describePage, pathOf, signIn, submit, watchProblems, shootWidths } from '../support/page.js';
 import { enrolThroughFlows, totpCode } from '../support/second-factor.js';
 import { waitUntil } from '../support/wait.js';
 
@@ -35,16 +35,7 @@ const CLIENT_ID = 'portal-app';
 /** The second application (offline_access): openid-client in the test, a bare callback page on its own port. */
 const OFFLINE_CLIENT_ID = 'portal-app-offline';
 
-/** Screenshots at a phone's and a desktop's width; neither may scroll sideways. */
-async function shoot(page: Page, name: string, enabled: boolean): Promise<void> {
-  for (const width of [390, 1280]) {
-    await page.setViewportSize({ width, height: width === 390 ? 844 : 900 });
-    const sideways = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    assert.ok(sideways <= 0, `${name} at ${width}px scrolls sideways by ${sideways}px`);
-    if (enabled) await page.screenshot({ path: `${SHOTS}/${name}-${width}.png`, fullPage: true });
-  }
-  await page.setViewportSize({ width: 1000, height: 760 });
-}
+const shoot = (page: Page, name: string, enabled: boolean) => shootWidths(page, SHOTS, name, { save: enabled });
 
 /** A JWT signed with a private JWK (RS256), as Latchkey's provider signs its logout tokens. */
 function signJwt(header: Record<string, unknown>, payload: Record<string, unknown>, privateJwk: JsonWebKey): string {

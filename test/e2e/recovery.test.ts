@@ -7,9 +7,9 @@ import type { Locale } from '../../src/domain/locale.js';
 import { addPortal, addUser } from '../../src/flows/operator.js';
 import { translator } from '../../src/ui/i18n.js';
 import { PASSWORD } from '../support/app.js';
-import { launchBrowser, startServedApp, type ServedApp } from '../support/browser.js';
+import { BrowserRig, type ServedApp } from '../support/browser.js';
 import { assertPage, describePage, pathOf, signIn, signOut, submit, watchProblems } from '../support/page.js';
-import { TestSmtpServer, linkIn } from '../support/smtp.js';
+import { linkIn } from '../support/smtp.js';
 
 /**
  * The whole e-mail recovery journey in headless Chromium, once per language, against the real app on
@@ -56,14 +56,14 @@ const journeys: Journey[] = [
 const other = (lang: Locale): Locale => (lang === 'ru' ? 'en' : 'ru');
 
 describe('e2e: e-mail password recovery in the browser', { timeout: 60_000 }, () => {
-  const smtp = new TestSmtpServer();
+  const rig = new BrowserRig();
+  const { smtp } = rig;
   let served: ServedApp | undefined;
   let browser: Browser | undefined;
   let base = '';
 
   before(async () => {
-    const smtpUrl = await smtp.start();
-    served = await startServedApp({ dialect: 'sqlite', smtpUrl });
+    ({ served, browser } = await rig.start({ dialect: 'sqlite', withSmtp: true }));
     base = served.baseUrl;
     const { deps } = served.testApp;
     for (const journey of journeys) {
@@ -76,15 +76,9 @@ describe('e2e: e-mail password recovery in the browser', { timeout: 60_000 }, ()
         portals: journey.portals.map(({ slug, role }) => ({ slug, role })),
       });
     }
-    browser = await launchBrowser();
   });
 
-  after(async () => {
-    // Everything is stopped even if something before it fails to stop.
-    const results = await Promise.allSettled([browser?.close(), served?.close()]);
-    await smtp.stop();
-    for (const result of results) if (result.status === 'rejected') throw result.reason;
-  });
+  after(() => rig.stop());
 
   for (const journey of journeys) {
     it(`[${journey.lang}] sign in, recover by e-mail, choose a portal, old password refused`, { timeout: 40_000 }, async () => {

@@ -6,11 +6,11 @@ import type { Locale } from '../../src/domain/locale.js';
 import { addPortal, addUser } from '../../src/flows/operator.js';
 import { translator } from '../../src/ui/i18n.js';
 import { PASSWORD } from '../support/app.js';
-import { launchBrowser, startServedApp, type ServedApp } from '../support/browser.js';
+import { BrowserRig, type ServedApp } from '../support/browser.js';
 import { FakeClock } from '../support/clock.js';
-import { assertPage, describePage, pathOf, signIn, signOut, submit, watchProblems } from '../support/page.js';
+import { assertPage, describePage, pathOf, signIn, signOut, submit, watchProblems, shootWidths } from '../support/page.js';
 import { totpCode } from '../support/second-factor.js';
-import { TestSmtpServer, linkIn } from '../support/smtp.js';
+import { linkIn } from '../support/smtp.js';
 
 /**
  * The second factor in headless Chromium, once per language (SPEC §9): turn it on at /account/2fa reading
@@ -26,19 +26,11 @@ const journeys: Array<{ lang: Locale; login: string; email: string }> = [
   { lang: 'ru', login: 'olga', email: 'olga@example.ru' },
 ];
 
-/** Screenshots at a phone's and a desktop's width; neither may scroll sideways. */
-async function shoot(page: Page, name: string): Promise<void> {
-  for (const width of [390, 1280]) {
-    await page.setViewportSize({ width, height: width === 390 ? 844 : 900 });
-    const sideways = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    assert.ok(sideways <= 0, `${name} at ${width}px scrolls sideways by ${sideways}px`);
-    await page.screenshot({ path: `${SHOTS}/2fa-${name}-${width}.png`, fullPage: true });
-  }
-  await page.setViewportSize({ width: 1000, height: 760 });
-}
+const shoot = (page: Page, name: string) => shootWidths(page, SHOTS, `2fa-${name}`);
 
 describe('e2e: two-factor sign-in in the browser', { timeout: 90_000 }, () => {
-  const smtp = new TestSmtpServer();
+  const rig = new BrowserRig();
+  const { smtp } = rig;
   const clock = new FakeClock(Date.now());
   let served: ServedApp | undefined;
   let browser: Browser | undefined;
@@ -46,21 +38,16 @@ describe('e2e: two-factor sign-in in the browser', { timeout: 90_000 }, () => {
 
   before(async () => {
     fs.mkdirSync(SHOTS, { recursive: true });
-    served = await startServedApp({ dialect: 'sqlite', smtpUrl: await smtp.start(), clock });
+    ({ served, browser } = await rig.start({ dialect: 'sqlite', clock, withSmtp: true }));
     base = served.baseUrl;
     const { deps } = served.testApp;
     await addPortal(deps, { slug: 'northwind', title: 'Northwind' });
     for (const journey of journeys) {
       await addUser(deps, { login: journey.login, email: journey.email, password: PASSWORD, locale: journey.lang, portals: [{ slug: 'northwind', role: 'employee' }] });
     }
-    browser = await launchBrowser();
   });
 
-  after(async () => {
-    const results = await Promise.allSettled([browser?.close(), served?.close()]);
-    await smtp.stop();
-    for (const result of results) if (result.status === 'rejected') throw result.reason;
-  });
+  after(() => rig.stop());
 
   for (const journey of journeys) {
     it(`[${journey.lang}] turn 2FA on, sign in with a code; recovery by e-mail link stops at /login/2fa`, { timeout: 60_000 }, async () => {

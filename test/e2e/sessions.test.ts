@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { Locale } from '../../src/domain/locale.js';
 import { addPortal, addUser } from '../../src/flows/operator.js';
 import { translator } from '../../src/ui/i18n.js';
 import { PASSWORD } from '../support/app.js';
-import { launchBrowser, startServedApp, type ServedApp } from '../support/browser.js';
-import { assertPage, describePage, pathOf, signIn, submit, watchProblems } from '../support/page.js';
-import { TestSmtpServer } from '../support/smtp.js';
+import { BrowserRig, type ServedApp } from '../support/browser.js';
+import { assertPage, describePage, pathOf, signIn, submit, watchProblems, shootWidths } from '../support/page.js';
 
 /**
  * Sessions in headless Chromium, once per language (issue 13, item 1): the person signs in from two
@@ -20,33 +17,19 @@ import { TestSmtpServer } from '../support/smtp.js';
 const SHOTS = '/tmp/shots';
 const IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1';
 
-/** Screenshots at a phone's and a desktop's width; at 390 px nothing scrolls sideways. */
-async function shoot(page: Page, name: string): Promise<void> {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  for (const width of [390, 1280]) {
-    await page.setViewportSize({ width, height: 800 });
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-    assert.ok(overflow <= 0, `${name}: ${overflow} px of sideways scroll at ${width} px`);
-    await page.screenshot({ path: path.join(SHOTS, `${name}-${width}.png`), fullPage: true });
-  }
-  await page.setViewportSize({ width: 1000, height: 760 });
-}
+const shoot = (page: Page, name: string) => shootWidths(page, SHOTS, name);
 
 describe('e2e: sessions and devices', { timeout: 90_000 }, () => {
-  const smtp = new TestSmtpServer();
+  const rig = new BrowserRig();
+  const { smtp } = rig;
   let served: ServedApp | undefined;
   let browser: Browser | undefined;
 
   before(async () => {
-    served = await startServedApp({ dialect: 'sqlite', smtpUrl: await smtp.start() });
+    ({ served, browser } = await rig.start({ dialect: 'sqlite', withSmtp: true }));
     await addPortal(served.testApp.deps, { slug: 'acme', title: 'Acme Corp' });
-    browser = await launchBrowser();
   });
-  after(async () => {
-    await browser?.close();
-    await served?.close();
-    await smtp.stop();
-  });
+  after(() => rig.stop());
 
   for (const lang of ['ru', 'en'] as Locale[]) {
     it(`${lang}: two browsers, the list shows both, the first signs the other out`, async () => {

@@ -1,6 +1,7 @@
 import { freeLoopbackPort } from '../../scripts/free-port.js';
 import { chromium, type Browser } from 'playwright-core';
 import { startTestApp, type TestApp, type TestAppOptions } from './app.js';
+import { TestSmtpServer } from './smtp.js';
 
 /** Debian's system Chromium; Playwright's own browser downloads are never used. */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -62,4 +63,31 @@ export async function startServedApp(options: ServedAppOptions): Promise<ServedA
     throw error;
   }
   return { baseUrl, testApp, close: () => testApp.close() };
+}
+
+/**
+ * What a browser test starts in `before` and stops in `after`: the served app, Chromium, and with `withSmtp`
+ * a real SMTP server (`smtp`) the app's letters go to. `stop` stops whatever started, every part even when
+ * one of them fails to stop.
+ */
+export class BrowserRig {
+  readonly smtp = new TestSmtpServer();
+  private served: ServedApp | undefined;
+  private browser: Browser | undefined;
+  private withSmtp = false;
+
+  async start(options: Omit<ServedAppOptions, 'smtpUrl'> & { withSmtp?: boolean }): Promise<{ served: ServedApp; browser: Browser }> {
+    const { withSmtp = false, ...served } = options;
+    this.withSmtp = withSmtp;
+    this.served = await startServedApp(withSmtp ? { ...served, smtpUrl: await this.smtp.start() } : served);
+    this.browser = await launchBrowser();
+    return { served: this.served, browser: this.browser };
+  }
+
+  async stop(): Promise<void> {
+    const results = await Promise.allSettled([this.browser?.close(), this.served?.close()]);
+    // After the app: it may still be handing a letter over.
+    if (this.withSmtp) await this.smtp.stop();
+    for (const result of results) if (result.status === 'rejected') throw result.reason;
+  }
 }

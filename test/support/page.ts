@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Page } from 'playwright-core';
 import type { Locale } from '../../src/domain/locale.js';
 import type { Translate } from '../../src/ui/i18n.js';
@@ -75,4 +77,31 @@ export async function signIn(page: Page, t: Translate, login: string, password: 
 export async function signOut(page: Page): Promise<void> {
   assert.equal(await submit(page, () => page.getByTestId('sign-out').click()), 303, await describePage(page));
   assert.equal(pathOf(page), '/login');
+}
+
+export interface ShotOptions {
+  /** False for a page of another app (the example portal app): its sideways scroll is returned, not asserted. */
+  ownLayout?: boolean;
+  /** False: check the widths only, keep no picture. */
+  save?: boolean;
+}
+
+/**
+ * The page at a phone's (390 px) and a desktop's (1280 px) width, saved as `<dir>/<name>-<width>.png` to be
+ * looked at: at both widths nothing of ours scrolls sideways. Returns the sideways scroll of a page that is
+ * not ours (`ownLayout: false`), one line per width. The viewport goes back to 1000×760 afterwards.
+ */
+export async function shootWidths(page: Page, dir: string, name: string, options: ShotOptions = {}): Promise<string[]> {
+  const { ownLayout = true, save = true } = options;
+  if (save) fs.mkdirSync(dir, { recursive: true });
+  const notes: string[] = [];
+  for (const width of [390, 1280]) {
+    await page.setViewportSize({ width, height: 800 });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    if (ownLayout) assert.ok(overflow <= 0, `${name}: ${overflow} px of sideways scroll at ${width} px`);
+    else if (overflow > 0) notes.push(`${name}: ${overflow} px sideways at ${width} px`);
+    if (save) await page.screenshot({ path: path.join(dir, `${name}-${width}.png`), fullPage: true });
+  }
+  await page.setViewportSize({ width: 1000, height: 760 });
+  return notes;
 }
