@@ -16,10 +16,10 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { cpuMeter } from './cpu.js';
-import { ACCOUNT_COUNT, BENCH_DIR, BENCH_PASSWORD, COMPLETION_PASSWORD, REPO_ROOT, childEnv, existingEmail, existingLogin, unknownEmail, unknownLogin } from './env.js';
-import { DEVICE_COOKIE, deviceCookieValue } from '../src/http/device-cookie.js';
+import { ACCOUNT_COUNT, BENCH_DIR, COMPLETION_PASSWORD, REPO_ROOT, childEnv, existingEmail, existingLogin, unknownEmail, unknownLogin } from './env.js';
 import { HOST, runPhase, send, type RequestSpec } from './load.js';
 import { startPostgres } from './pg.js';
+import { loadDeviceCookies, signInRequest } from './sign-in.js';
 
 const [workload = 'reset-unknown', secondsArg = '5', concurrencyArg = '16'] = process.argv.slice(2);
 const profileDir = path.join(BENCH_DIR, 'profiles');
@@ -67,14 +67,7 @@ if (workload === 'reset-existing' || workload === 'reset-unknown') {
   request = (i) => ({ method: 'POST', path: '/api/v1/recovery/email', body: JSON.stringify({ login: existing ? (i % 2 ? existingEmail(i) : existingLogin(i)) : i % 2 ? unknownEmail(i) : unknownLogin(i) }) });
 } else if (workload === 'sign-in' || workload === 'sign-in-returning') {
   // A returning browser carries its device cookie (as the bench's sign-in phases); a new one queues a letter.
-  const cookies = new Map<string, string>();
-  if (workload === 'sign-in-returning') {
-    for (const row of await query<{ id: string; login: string }>('SELECT id, login FROM accounts')) cookies.set(row.login, `${DEVICE_COOKIE}=${deviceCookieValue(Buffer.from(env.LATCHKEY_SECRET ?? '', 'utf8'), [row.id])}`);
-  }
-  request = (i) => {
-    const cookie = cookies.get(existingLogin(i));
-    return { method: 'POST', path: '/api/v1/session', body: JSON.stringify({ login: existingLogin(i), password: BENCH_PASSWORD }), ...(cookie ? { headers: { cookie } } : {}) };
-  };
+  request = signInRequest(workload === 'sign-in-returning' ? await loadDeviceCookies(url, env) : undefined);
 } else if (workload === 'completion') {
   const tokens = Array.from({ length: ACCOUNT_COUNT }, () => crypto.randomBytes(32).toString('base64url'));
   await query(

@@ -65,12 +65,12 @@ import {
   unknownLogin,
   unknownPhone,
 } from './env.js';
-import { DEVICE_COOKIE, deviceCookieValue } from '../src/http/device-cookie.js';
 import { HOST, runPhase, send, startProbe, type PhaseResult, type RequestSpec } from './load.js';
 import { latchkeyTokens, refreshRequest, registerBenchClient, userinfoRequest, type OidcTokens } from './oidc.js';
 import { cpuMeter, type CpuUse } from './cpu.js';
 import { runEvidence, type EvidenceContext } from './evidence.js';
 import { startPostgres, type Postgres } from './pg.js';
+import { loadDeviceCookies, signInRequest } from './sign-in.js';
 import { summarize, type Summary } from './stats.js';
 
 // ---------------------------------------------------------------------------
@@ -513,31 +513,6 @@ function phoneRequest(kind: Kind | 'mixed') {
   };
 }
 
-/**
- * Each account's device cookie (lk_device, src/http/device-cookie.ts), signed with the server's secret: the
- * sign-in phases are people coming back in a browser they used before, the usual case. A browser new to the
- * account also gets a "new sign-in" letter queued; the evidence phases' plain sign-in measures that one.
- */
-const deviceCookies = new Map<string, string>();
-
-async function loadDeviceCookies(databaseUrl: string, env: NodeJS.ProcessEnv): Promise<void> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    const logins = Array.from({ length: ACCOUNT_COUNT }, (_, i) => existingLogin(i));
-    const { rows } = await client.query<{ id: string; login: string }>('SELECT id, login FROM accounts WHERE login = ANY($1::text[])', [logins]);
-    const secretKey = Buffer.from(env.LATCHKEY_SECRET ?? '', 'utf8');
-    for (const row of rows) deviceCookies.set(row.login, `${DEVICE_COOKIE}=${deviceCookieValue(secretKey, [row.id])}`);
-  } finally {
-    await client.end();
-  }
-}
-
-function signInRequest(i: number): RequestSpec {
-  const cookie = deviceCookies.get(existingLogin(i));
-  return { method: 'POST', path: '/api/v1/session', body: JSON.stringify({ login: existingLogin(i), password: BENCH_PASSWORD }), ...(cookie ? { headers: { cookie } } : {}) };
-}
-
 /** Better Auth wants an Origin on sign-in even without a cookie; its requests all carry ours. */
 const BETTER_AUTH_HEADERS = { origin: PUBLIC_URL };
 
@@ -904,7 +879,7 @@ async function main(): Promise<void> {
 
   // 4. Reset completion with fresh tokens, before anything else issues (and so revokes) tokens.
   const { tokens, restorePasswords } = await mintResetTokens(latchkeyDb);
-  await loadDeviceCookies(latchkeyDb, env);
+  const returningSignIn = signInRequest(await loadDeviceCookies(latchkeyDb, env));
   let nextToken = 0;
   const completionRequest = (): RequestSpec => {
     const token = tokens[nextToken++];
@@ -946,7 +921,7 @@ async function main(): Promise<void> {
   // Sign-in at twice the threadpool: first alone (throughput against the raw rate), then again with
   // /healthz probed on its own connection (the probe's own requests stay out of the throughput figure).
   log(`sign-in, ${SIGNIN_CONCURRENCY} connections, ${SIGNIN_MS} ms (+${SIGNIN_WARMUP_MS} ms warm-up)`);
-  const expectSignIn = { label: 'sign-in', port, concurrency: SIGNIN_CONCURRENCY, expectStatus: 200, request: signInRequest, signal: died.signal };
+  const expectSignIn = { label: 'sign-in', port, concurrency: SIGNIN_CONCURRENCY, expectStatus: 200, request: returningSignIn, signal: died.signal };
   const signIn = await warmAndMeasure(expectSignIn, SIGNIN_WARMUP_MS, SIGNIN_MS, meterPids);
   log(`sign-in again for ${PROBE_MS} ms, GET /healthz every ${HEALTHZ_INTERVAL_MS} ms on its own connection`);
   const probeMeter = meter(meterPids);

@@ -98,8 +98,9 @@ export interface SignInFacts {
 export type AccountForSignIn = Account & { signIn: SignInFacts };
 
 /**
- * The account columns plus the sign-in facts as subqueries, one row per active membership (its portal's
- * entry in the chooser) or one row without: one round trip instead of six. Fold the rows with `accountForSignIn`.
+ * The account columns plus the sign-in facts, one row per active membership (its portal's entry in the
+ * chooser and its password minimum) or one row without: one round trip instead of six. Fold the rows with
+ * `accountForSignIn`.
  */
 export function selectAccountForSignIn(db: Executor, now: string) {
   return db
@@ -107,7 +108,7 @@ export function selectAccountForSignIn(db: Executor, now: string) {
     .leftJoin('memberships as chosen', (join) => join.onRef('chosen.account_id', '=', 'accounts.id').on('chosen.status', '=', 'active'))
     .leftJoin('portals as chooser', 'chooser.id', 'chosen.portal_id')
     .selectAll('accounts')
-    .select(['chooser.slug as entry_slug', 'chooser.title as entry_title', 'chooser.url as entry_url', 'chosen.role as entry_role'])
+    .select(['chooser.slug as entry_slug', 'chooser.title as entry_title', 'chooser.url as entry_url', 'chosen.role as entry_role', 'chooser.min_password_length as entry_min_password_length'])
     .select((eb) => [
       eb
         .selectFrom('second_factor_suspensions')
@@ -122,13 +123,6 @@ export function selectAccountForSignIn(db: Executor, now: string) {
         .exists(eb.selectFrom('second_factors').select('second_factors.account_id').whereRef('second_factors.account_id', '=', 'accounts.id').where('second_factors.confirmed_at', 'is not', null))
         .as('fact_second_factor'),
       eb.exists(eb.selectFrom('sessions').select('sessions.id_hash').whereRef('sessions.account_id', '=', 'accounts.id')).as('fact_had_session'),
-      eb
-        .selectFrom('memberships')
-        .innerJoin('portals', 'portals.id', 'memberships.portal_id')
-        .select((sub) => sub.fn.max('portals.min_password_length').as('longest'))
-        .whereRef('memberships.account_id', '=', 'accounts.id')
-        .where('memberships.status', '=', 'active')
-        .as('fact_min_password_length'),
     ])
     .orderBy('chooser.title');
 }
@@ -137,11 +131,11 @@ type FactColumns = {
   fact_suspended_for: string | null;
   fact_second_factor: unknown;
   fact_had_session: unknown;
-  fact_min_password_length: number | string | null;
   entry_slug: string | null;
   entry_title: string | null;
   entry_url: string | null;
   entry_role: PortalEntry['role'] | null;
+  entry_min_password_length: number | null;
 };
 
 /**
@@ -151,17 +145,19 @@ type FactColumns = {
 export function accountForSignIn<R extends Account & FactColumns>(rows: readonly R[]): (Omit<R, keyof FactColumns> & { signIn: SignInFacts }) | undefined {
   const [first] = rows;
   if (!first) return undefined;
-  const { fact_suspended_for, fact_second_factor, fact_had_session, fact_min_password_length, entry_slug: _slug, entry_title: _title, entry_url: _url, entry_role: _role, ...rest } = first;
+  const { fact_suspended_for, fact_second_factor, fact_had_session, entry_slug: _slug, entry_title: _title, entry_url: _url, entry_role: _role, entry_min_password_length: _min, ...rest } = first;
   const portals = rows.flatMap((row) =>
     row.entry_slug !== null && row.entry_title !== null && row.entry_url !== null && row.entry_role !== null ? [{ slug: row.entry_slug, title: row.entry_title, url: row.entry_url, role: row.entry_role }] : [],
   );
+  // The strictest of its portals' minimums.
+  const minimums = rows.flatMap((row) => (row.entry_min_password_length === null ? [] : [row.entry_min_password_length]));
   return {
     ...rest,
     signIn: {
       suspendedForPortalId: fact_suspended_for,
       hasSecondFactor: Boolean(Number(fact_second_factor)),
       hadSession: Boolean(Number(fact_had_session)),
-      minPasswordLength: fact_min_password_length === null ? null : Number(fact_min_password_length),
+      minPasswordLength: minimums.length > 0 ? Math.max(...minimums) : null,
       portals,
     },
   };

@@ -47,9 +47,8 @@ export async function claimDueMessages(
     .where(sql<boolean>`attempts = 0`)
     .where(sql<boolean>`channel != 'job'`)
     .where('next_attempt_at', '<=', now);
-  // Most wake-ups (polls) find nothing: an indexed read is far cheaper than an UPDATE … RETURNING write. A
-  // worker kicked by a message it just queued knows better and skips it.
-  // In id order, so it walks the unsent index rather than every row ever sent.
+  // Most wake-ups (polls) find nothing: an indexed read (in id order, so it walks the unsent index) is far
+  // cheaper than an UPDATE … RETURNING write. A worker kicked by a message it just queued skips it.
   if (!known && !(await dueNow.orderBy('id').limit(1).executeTakeFirst())) return [];
   // New letters and texts before the rest: a job (a recovery request to resolve) makes a letter, and the
   // person waits for the letter; under a backlog it then leaves right after its job, not behind every job
